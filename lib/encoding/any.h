@@ -42,18 +42,25 @@ class Any {
   const std::string& as_string() const { return str_; }  // kString and kBinary
   const Array& as_array() const;
   const Object& as_object() const;
+  // Copy-on-write: a container shared with other copies is cloned first.  On a
+  // value of another kind they first turn it into an empty array / object.
   Array& mutable_array();
   Object& mutable_object();
   // nullptr when absent or not an object.
   const Any* Find(std::string_view key) const;
 
+  // Deep equality.  Numbers compare like Object.is (NaN equals NaN, 0 and -0
+  // differ, as their encodings do); objects compare as key sets, ignoring order.
   bool operator==(const Any& other) const;
   bool operator!=(const Any& other) const { return !(*this == other); }
 
   // lib0 writeAny / readAny.  Numbers are written as JavaScript would: a whole
-  // number with |n| <= 2^31 as varInt, one exact in float32 as float32, else float64.
+  // number with |n| <= 2^31-1 (lib0's BITS31) as varInt, -0 included; one exact in
+  // float32 (or +-Infinity) as float32; else float64 (NaN too).
   void Encode(Encoder& enc) const;
-  // Fails on unknown tags, truncation, or nesting deeper than kMaxDepth.
+  // Fails on unknown tags, truncation, invalid UTF-8, element counts larger than
+  // the bytes left, or nesting deeper than kMaxDepth.  Objects come out in
+  // JavaScript property order with duplicate keys merged, as lib0 readAny does.
   static absl::StatusOr<Any> Decode(Decoder& dec);
   // Like Decode but reports failure through dec (sticky error) for use inside larger decoders.
   static Any DecodeInto(Decoder& dec, int depth = 0);
@@ -62,11 +69,13 @@ class Any {
   // becomes null; numbers print as JavaScript prints them (NaN/Infinity -> null);
   // bigint prints as digits; binary prints as an object of indices like JS would
   // for Uint8Array ({"0":1,...}).  Integer-like keys come first in ascending
-  // order, as in a JavaScript object.
+  // order, as in a JavaScript object.  A top-level undefined prints as "null"
+  // (JSON.stringify would return undefined, which is not text).
   std::string ToJson() const;
   void AppendJson(std::string& out) const;
   // Strict RFC 8259 JSON (UTF-8 validated, depth-limited).  Error messages name
-  // the byte offset.
+  // the byte offset.  Like JSON.parse: a duplicate key keeps its first position
+  // and takes the last value; a lone surrogate escape becomes U+FFFD.
   static absl::StatusOr<Any> FromJson(std::string_view json);
 
   static constexpr int kMaxDepth = 512;
@@ -79,6 +88,10 @@ class Any {
   std::string str_;
   std::shared_ptr<Array> array_;    // copy-on-write not needed: values are immutable once built
   std::shared_ptr<Object> object_;
+  // True while object_ is known to be in JavaScript property order without
+  // duplicate keys (set by MakeObject/Decode/FromJson, cleared by
+  // mutable_object()); when false, output paths compute that order on the fly.
+  bool object_canonical_ = true;
 };
 
 // Formats a double as JavaScript's Number.prototype.toString() does.

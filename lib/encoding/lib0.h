@@ -10,6 +10,8 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace codesync {
@@ -79,6 +81,10 @@ class Decoder {
   Decoder(const uint8_t* data, size_t len) : p_(data), end_(data + len), begin_(data) {}
   explicit Decoder(std::string_view s)
       : Decoder(reinterpret_cast<const uint8_t*>(s.data()), s.size()) {}
+  // The decoder does not own its bytes: refuse a temporary std::string, which
+  // would be destroyed before the first read.
+  template <typename T, typename = std::enable_if_t<std::is_same_v<T, std::string>>>
+  explicit Decoder(T&& temporary) = delete;
 
   bool ok() const { return error_ == nullptr; }
   // What went wrong first, e.g. "unexpected end of data"; nullptr when ok.
@@ -108,6 +114,10 @@ class Decoder {
         return 0;
       }
       uint8_t b = *p_++;
+      if (shift == 63 && (b & 0x7f) > 1) {  // bits past bit 63 would be lost
+        Fail("varint out of range");
+        return 0;
+      }
       v |= static_cast<uint64_t>(b & 0x7f) << shift;
       if (!(b & 0x80)) return v;
     }
@@ -126,11 +136,15 @@ class Decoder {
         return 0;
       }
       b = ReadUint8();
+      if (shift == 62 && (b & 0x7f) > 3) {  // bits past bit 63 would be lost
+        Fail("varint out of range");
+        return 0;
+      }
       mag |= static_cast<uint64_t>(b & 0x7f) << shift;
       shift += 7;
     }
     if (negative_zero) *negative_zero = negative && mag == 0;
-    if (mag > (uint64_t{1} << 63)) {
+    if (mag > (negative ? uint64_t{1} << 63 : uint64_t{INT64_MAX})) {
       Fail("varint out of range");
       return 0;
     }

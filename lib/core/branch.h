@@ -1,0 +1,53 @@
+// Branch: the shared part of every Yjs type (text, array, map, XML): a
+// sequence of items with a position index, and a map of keys to items.
+#ifndef CODESYNC_CORE_BRANCH_H_
+#define CODESYNC_CORE_BRANCH_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/item.h"
+
+namespace codesync {
+
+class Doc;
+struct Transaction;
+
+// A change to a text, as an editor applies it.
+struct DeltaOp {
+  enum Kind : uint8_t { kRetain, kInsert, kDelete } kind = kRetain;
+  uint64_t length = 0;  // in the doc's offset unit
+  std::string text;     // kInsert of text
+  const Any* embed = nullptr;  // kInsert of an embed (borrowed for the callback's duration)
+  Any attributes;       // object or undefined
+};
+using DeltaObserver = std::function<void(const std::vector<DeltaOp>&, const Transaction&)>;
+
+struct Branch {
+  TypeRef ref = TypeRef::kUnknown;
+  std::string node_name;                  // XmlElement node name / XmlHook hook name
+  Item* item = nullptr;                   // the item whose content is this type; null for roots
+  const std::string* root_name = nullptr; // for roots
+  Doc* doc = nullptr;
+  Item* start = nullptr;                  // first item of the sequence
+  Item* tree = nullptr;                   // root of the sequence's position treap
+  std::map<std::string, Item*> map;       // key -> newest item for that key
+  bool has_formatting = false;            // a format item was ever integrated here
+  std::vector<std::pair<uint64_t, DeltaObserver>> delta_observers;
+
+  bool is_root() const { return item == nullptr; }
+  // Deleted types read as empty and refuse edits.
+  bool is_deleted() const;
+  uint64_t Length(Unit u) const { return tree ? tree->sum[u] : 0; }
+};
+
+// The change a transaction made to a text, as retain/insert/delete ops in the
+// doc's unit (implemented in types/text.cc).
+std::vector<DeltaOp> ComputeDelta(const Branch& text, const Transaction& t);
+
+}  // namespace codesync
+
+#endif  // CODESYNC_CORE_BRANCH_H_

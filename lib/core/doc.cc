@@ -1,0 +1,498 @@
+#include "core/doc.h"
+
+#include <algorithm>
+#include <random>
+
+#include "core/seq_index.h"
+#include "core/update.h"
+
+namespace codesync {
+
+bool Branch::is_deleted() const { return item != nullptr && item->deleted; }
+
+Doc::Doc(const DocOptions& options) : client_id_(options.client_id), gc_(options.gc), unit_(options.unit) {
+  if (client_id_ == 0) {
+    std::random_device rd;
+    client_id_ = rd();  // 32 bits, as Yjs picks them
+  }
+}
+
+Doc::~Doc() {
+  for (auto& [client, structs] : store_.clients) {
+    for (Item* item : structs) delete item;
+  }
+  for (auto& [client, refs] : pending_structs) {
+    for (StructRef& ref : refs) delete ref.item;
+  }
+}
+
+absl::StatusOr<Branch*> Doc::Root(std::string_view name, TypeRef want) {
+  auto it = roots_.find(name);
+  if (it == roots_.end()) {
+    Branch* b = NewBranch(want);
+    auto [pos, inserted] = roots_.emplace(std::string(name), b);
+    b->root_name = &pos->first;
+    return b;
+  }
+  Branch* b = it->second;
+  if (want == TypeRef::kUnknown || b->ref == want) return b;
+  if (b->ref == TypeRef::kUnknown) {
+    b->ref = want;
+    return b;
+  }
+  return absl::FailedPreconditionError("root type '" + std::string(name) + "' exists with another kind");
+}
+
+Branch* Doc::NewBranch(TypeRef ref, std::string node_name) {
+  branches_.push_back(std::make_unique<Branch>());
+  Branch* b = branches_.back().get();
+  b->ref = ref;
+  b->node_name = std::move(node_name);
+  b->doc = this;
+  return b;
+}
+
+const std::string* Doc::Intern(std::string_view s) { return &*interned_.emplace(s).first; }
+
+Item* Doc::NewItem() { return new Item(); }
+void Doc::FreeItem(Item* item) { delete item; }
+
+Transaction& Doc::Begin(std::optional<std::string> origin, bool local) {
+  if (txn_depth_++ == 0) {
+    txn_ = std::make_unique<Transaction>();
+    txn_->doc = this;
+    txn_->origin = std::move(origin);
+    txn_->local = local;
+    txn_->before_state = store_.GetStateVector();
+  }
+  return *txn_;
+}
+
+void Doc::Commit() {
+  if (txn_depth_ == 0) return;
+  if (--txn_depth_ > 0) return;
+  CleanupTransaction();
+  txn_.reset();
+}
+
+// ---------------------------------------------------------------------------
+// Splitting and lookup
+
+Item* Doc::SplitItem(Transaction& t, Item* left, uint64_t diff) {
+  Item* right = NewItem();
+  SplitContent(*left, diff, *right);
+  right->id = {left->id.client, left->id.clock + diff};
+  right->origin = OptId::Of({left->id.client, left->id.clock + diff - 1});
+  right->right_origin = left->right_origin;
+  right->parent = left->parent;
+  right->parent_sub = left->parent_sub;
+  right->deleted = left->deleted;
+  right->keep = left->keep;
+  right->left = left;
+  right->right = left->right;
+  left->right = right;
+  if (right->right) right->right->left = right;
+  auto& structs = store_.clients[left->id.client];
+  size_t index = StructStore::FindIndex(structs, left->id.clock);
+  structs.insert(structs.begin() + static_cast<ptrdiff_t>(index) + 1, right);
+  t.merge_structs.push_back(right->id);
+  if (right->parent_sub && !right->right) right->parent->map[*right->parent_sub] = right;
+  if (right->parent && !right->parent_sub) {
+    ComputeWeights(*right);
+    seq::Reweigh(right->parent->tree, left);
+    seq::InsertAfter(right->parent->tree, left, right);
+  }
+  return right;
+}
+
+Item* Doc::GetItemCleanStart(Transaction& t, Id id) {
+  auto& structs = store_.clients[id.client];
+  Item* s = structs[StructStore::FindIndex(structs, id.clock)];
+  if (s->id.clock < id.clock && !s->is_gc()) return SplitItem(t, s, id.clock - s->id.clock);
+  return s;
+}
+
+Item* Doc::GetItemCleanEnd(Transaction& t, Id id) {
+  auto& structs = store_.clients[id.client];
+  Item* s = structs[StructStore::FindIndex(structs, id.clock)];
+  if (id.clock != s->end_clock() - 1 && !s->is_gc()) SplitItem(t, s, id.clock - s->id.clock + 1);
+  return s;
+}
+
+// ---------------------------------------------------------------------------
+// Integration
+
+std::optional<uint64_t> Doc::GetMissing(Transaction& t, StructRef& ref) {
+  Item* item = ref.item;
+  if (item->is_gc() || item->kind == ContentKind::kSkip) return std::nullopt;
+  const uint64_t own = item->id.client;
+  if (item->origin.present && item->origin.id.client != own &&
+      item->origin.id.clock >= store_.State(item->origin.id.client)) {
+    return item->origin.id.client;
+  }
+  if (item->right_origin.present && item->right_origin.id.client != own &&
+      item->right_origin.id.clock >= store_.State(item->right_origin.id.client)) {
+    return item->right_origin.id.client;
+  }
+  if (ref.parent_id.present && ref.parent_id.id.client != own &&
+      ref.parent_id.id.clock >= store_.State(ref.parent_id.id.client)) {
+    return ref.parent_id.id.client;
+  }
+  // Everything referenced exists: resolve the references.
+  Item* left = nullptr;
+  Item* right = nullptr;
+  if (item->origin.present) {
+    left = GetItemCleanEnd(t, item->origin.id);
+    item->origin = OptId::Of(left->last_id());
+  }
+  if (item->right_origin.present) {
+    right = GetItemCleanStart(t, item->right_origin.id);
+    item->right_origin = OptId::Of(right->id);
+  }
+  item->left = left;
+  item->right = right;
+  item->parent = nullptr;
+  if ((left && left->is_gc()) || (right && right->is_gc())) {
+    // The neighbours were collected: so was the parent. Becomes a GC struct.
+  } else if (!ref.parent_id.present && !ref.parent_root) {
+    Item* from = left ? left : right;
+    if (from) {
+      item->parent = from->parent;
+      item->parent_sub = from->parent_sub;
+    }
+  } else if (ref.parent_id.present) {
+    Item* p = store_.Find(ref.parent_id.id);
+    if (p && p->kind == ContentKind::kType && p->type) item->parent = p->type;
+  } else {
+    item->parent = *Root(*ref.parent_root, TypeRef::kUnknown);
+  }
+  // Neighbours must live in the same parent and key; hostile input that claims
+  // otherwise is dropped like content of a collected parent, never linked.
+  if (item->parent) {
+    for (Item* n : {left, right}) {
+      if (n && (n->parent != item->parent || n->parent_sub != item->parent_sub)) item->parent = nullptr;
+    }
+  }
+  return std::nullopt;
+}
+
+void Doc::Integrate(Transaction& t, Item* item, uint64_t offset) {
+  t.touched_clients.insert(item->id.client);
+  if (offset > 0) {
+    item->id.clock += offset;
+    if (!item->is_gc()) {
+      Item* left = GetItemCleanEnd(t, {item->id.client, item->id.clock - 1});
+      item->left = left;
+      item->origin = OptId::Of(left->last_id());
+      Item rest;
+      SplitContent(*item, offset, rest);
+      item->str = std::move(rest.str);
+      item->extra = std::move(rest.extra);
+      item->length = rest.length;
+      if (left->is_gc() || left->parent != item->parent || left->parent_sub != item->parent_sub) item->parent = nullptr;
+    } else {
+      item->length -= offset;
+    }
+  }
+  if (item->is_gc() || !item->parent) {
+    item->kind = ContentKind::kGC;
+    item->deleted = true;
+    item->str.clear();
+    item->extra.reset();
+    item->parent = nullptr;
+    item->parent_sub = nullptr;
+    item->left = item->right = nullptr;
+    store_.Append(item);
+    return;
+  }
+  Branch* parent = item->parent;
+  const std::string* sub = item->parent_sub;
+  Item* left = item->left;
+  Item* right = item->right;
+  if ((!left && (!right || right->left != nullptr)) || (left && left->right != right)) {
+    Item* o;
+    if (left) {
+      o = left->right;
+    } else if (sub) {
+      auto it = parent->map.find(*sub);
+      o = it == parent->map.end() ? nullptr : it->second;
+      while (o && o->left) o = o->left;
+    } else {
+      o = parent->start;
+    }
+    // YATA: scan the items between left and right origin and place this one
+    // after every item that must precede it; ties go to the lower client id.
+    absl::flat_hash_set<const Item*> conflicting;
+    absl::flat_hash_set<const Item*> before_origin;
+    while (o && o != right) {
+      before_origin.insert(o);
+      conflicting.insert(o);
+      if (item->origin == o->origin) {
+        if (o->id.client < item->id.client) {
+          left = o;
+          conflicting.clear();
+        } else if (item->right_origin == o->right_origin) {
+          break;
+        }
+      } else if (o->origin.present && before_origin.contains(store_.Find(o->origin.id))) {
+        if (!conflicting.contains(store_.Find(o->origin.id))) {
+          left = o;
+          conflicting.clear();
+        }
+      } else {
+        break;
+      }
+      o = o->right;
+    }
+    item->left = left;
+  }
+  if (item->left) {
+    item->right = item->left->right;
+    item->left->right = item;
+  } else {
+    Item* r;
+    if (sub) {
+      auto it = parent->map.find(*sub);
+      r = it == parent->map.end() ? nullptr : it->second;
+      while (r && r->left) r = r->left;
+    } else {
+      r = parent->start;
+      parent->start = item;
+    }
+    item->right = r;
+  }
+  if (item->right) {
+    item->right->left = item;
+  } else if (sub) {
+    parent->map[*sub] = item;
+    if (item->left) DeleteItem(t, item->left);
+  }
+  if (!sub) {
+    ComputeWeights(*item);
+    seq::InsertAfter(parent->tree, item->left, item);
+  }
+  store_.Append(item);
+  if (item->kind == ContentKind::kType) {
+    if (!item->type) {
+      ContentExtra& e = item->mutable_extra();
+      item->type = NewBranch(static_cast<TypeRef>(e.value.as_number()), e.key);
+    }
+    item->type->item = item;
+    item->type->doc = this;
+  } else if (item->kind == ContentKind::kFormat) {
+    parent->has_formatting = true;
+  }
+  t.changed.insert(parent);
+  if ((parent->item && parent->item->deleted) || (sub && item->right)) DeleteItem(t, item);
+}
+
+Item* Doc::InsertLocal(Transaction& t, Branch* parent, Item* left, Item* right, const std::string* parent_sub,
+                       Item* content) {
+  content->id = NextId();
+  content->origin = left ? OptId::Of(left->last_id()) : OptId::None();
+  content->right_origin = right ? OptId::Of(right->id) : OptId::None();
+  content->parent = parent;
+  content->parent_sub = parent_sub;
+  content->left = left;
+  content->right = right;
+  Integrate(t, content, 0);
+  return content;
+}
+
+void Doc::DeleteItem(Transaction& t, Item* first) {
+  // Iterative: deleting a type deletes its children, and nesting may be deep.
+  std::vector<Item*> work{first};
+  while (!work.empty()) {
+    Item* item = work.back();
+    work.pop_back();
+    if (item->deleted) continue;
+    item->deleted = true;
+    if (item->parent && !item->parent_sub) seq::Reweigh(item->parent->tree, item);
+    t.delete_set.Add(item->id.client, item->id.clock, item->length);
+    if (item->parent) t.changed.insert(item->parent);
+    if (item->kind != ContentKind::kType || !item->type) continue;
+    Branch* b = item->type;
+    auto visit = [&](Item* c) {
+      if (!c->deleted) {
+        work.push_back(c);
+      } else {
+        auto it = t.before_state.find(c->id.client);
+        if (c->id.clock < (it == t.before_state.end() ? 0 : it->second)) t.merge_structs.push_back(c->id);
+      }
+    };
+    for (Item* c = b->start; c; c = c->right) visit(c);
+    for (auto& [key, c] : b->map) visit(c);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Garbage collection and merging
+
+void Doc::GcItem(Item* first, bool parent_gcd) {
+  std::vector<std::pair<Item*, bool>> work{{first, parent_gcd}};
+  while (!work.empty()) {
+    auto [item, gcd] = work.back();
+    work.pop_back();
+    if (item->is_gc() || !item->deleted) continue;
+    if (item->kind == ContentKind::kType && item->type) {
+      Branch* b = item->type;
+      for (Item* c = b->start; c; c = c->right) work.push_back({c, true});
+      for (auto& [key, c] : b->map) {
+        for (Item* x = c; x; x = x->left) work.push_back({x, true});
+      }
+      b->start = nullptr;
+      seq::Clear(b->tree);
+      b->map.clear();
+    }
+    item->str.clear();
+    item->str.shrink_to_fit();
+    item->extra.reset();
+    if (gcd) {
+      // The parent is gone: nothing references this struct any more.
+      item->kind = ContentKind::kGC;
+      item->parent = nullptr;
+      item->parent_sub = nullptr;
+      item->type = nullptr;
+    } else {
+      item->kind = ContentKind::kDeleted;
+    }
+  }
+}
+
+bool Doc::TryMerge(Item* left, Item* right) {
+  if (left->is_gc() || right->is_gc()) {
+    if (!(left->is_gc() && right->is_gc())) return false;
+    left->length += right->length;
+    return true;
+  }
+  if (!(right->origin == OptId::Of(left->last_id()) && left->right == right &&
+        left->right_origin == right->right_origin && left->id.client == right->id.client &&
+        left->end_clock() == right->id.clock && left->deleted == right->deleted && left->kind == right->kind &&
+        ContentMergeable(left->kind))) {
+    return false;
+  }
+  if (right->parent_sub) {
+    auto it = right->parent->map.find(*right->parent_sub);
+    if (it != right->parent->map.end() && it->second == right) it->second = left;
+  }
+  if (right->keep) left->keep = true;
+  left->right = right->right;
+  if (left->right) left->right->left = left;
+  bool in_sequence = left->parent && !left->parent_sub;
+  if (in_sequence) seq::Erase(left->parent->tree, right);
+  MergeContent(*left, *right);
+  if (in_sequence) seq::Reweigh(left->parent->tree, left);
+  return true;
+}
+
+size_t Doc::TryToMergeWithLefts(std::vector<Item*>& structs, size_t pos) {
+  Item* right = structs[pos];
+  Item* left = structs[pos - 1];
+  if (left->deleted == right->deleted && left->is_gc() == right->is_gc() && TryMerge(left, right)) {
+    structs.erase(structs.begin() + static_cast<ptrdiff_t>(pos));
+    FreeItem(right);
+    return 1;
+  }
+  return 0;
+}
+
+void Doc::CleanupTransaction() {
+  Transaction& t = *txn_;
+  t.delete_set.SortAndMerge();
+
+  EmitDeltas(t);
+
+  if (gc_) {
+    for (auto& [client, ranges] : t.delete_set.clients) {
+      auto& structs = store_.clients[client];
+      for (auto r = ranges.rbegin(); r != ranges.rend(); ++r) {
+        uint64_t end = r->clock + r->len;
+        for (size_t si = StructStore::FindIndex(structs, r->clock); si < structs.size(); si++) {
+          Item* s = structs[si];
+          if (s->id.clock >= end) break;
+          if (!s->is_gc() && s->deleted && !s->keep) GcItem(s, false);
+        }
+      }
+    }
+  }
+
+  // Merge deleted runs, new structs and split halves back where Yjs would.
+  for (auto& [client, ranges] : t.delete_set.clients) {
+    auto& structs = store_.clients[client];
+    for (auto r = ranges.rbegin(); r != ranges.rend(); ++r) {
+      if (structs.empty()) break;
+      int64_t most_right = std::min<int64_t>(static_cast<int64_t>(structs.size()) - 1,
+                                             1 + static_cast<int64_t>(StructStore::FindIndex(structs, r->clock + r->len - 1)));
+      for (int64_t si = most_right; si > 0 && structs[static_cast<size_t>(si)]->id.clock >= r->clock;) {
+        si -= 1 + static_cast<int64_t>(TryToMergeWithLefts(structs, static_cast<size_t>(si)));
+      }
+    }
+  }
+  for (uint64_t client : t.touched_clients) {
+    auto it = t.before_state.find(client);
+    uint64_t before = it == t.before_state.end() ? 0 : it->second;
+    auto& structs = store_.clients[client];
+    if (structs.empty() || store_.State(client) == before) continue;
+    int64_t first = std::max<int64_t>(static_cast<int64_t>(StructStore::FindIndex(structs, before)), 1);
+    for (int64_t i = static_cast<int64_t>(structs.size()) - 1; i >= first;) {
+      i -= 1 + static_cast<int64_t>(TryToMergeWithLefts(structs, static_cast<size_t>(i)));
+    }
+  }
+  for (auto it = t.merge_structs.rbegin(); it != t.merge_structs.rend(); ++it) {
+    auto& structs = store_.clients[it->client];
+    if (structs.empty() || it->clock >= structs.back()->end_clock()) continue;
+    size_t pos = StructStore::FindIndex(structs, it->clock);
+    if (pos + 1 < structs.size() && TryToMergeWithLefts(structs, pos + 1) > 1) continue;
+    if (pos > 0) TryToMergeWithLefts(structs, pos);
+  }
+
+  bool changed = !t.delete_set.empty();
+  for (uint64_t client : t.touched_clients) {
+    auto it = t.before_state.find(client);
+    if ((it == t.before_state.end() ? 0 : it->second) != store_.State(client)) changed = true;
+  }
+  if (changed && !update_observers_.empty()) {
+    Encoder enc;
+    WriteStructs(store_, t.before_state, enc);
+    t.delete_set.Encode(enc);
+    const std::vector<uint8_t>& bytes = enc.data();
+    busy_ = true;
+    auto observers = update_observers_;  // callbacks may unsubscribe
+    for (auto& [id, fn] : observers) fn(bytes, t);
+    busy_ = false;
+  }
+}
+
+void Doc::EmitDeltas(Transaction& t) {
+  for (Branch* b : t.changed) {
+    if (b->delta_observers.empty()) continue;
+    std::vector<DeltaOp> ops = ComputeDelta(*b, t);
+    if (ops.empty()) continue;
+    busy_ = true;
+    auto observers = b->delta_observers;
+    for (auto& [id, fn] : observers) fn(ops, t);
+    busy_ = false;
+  }
+}
+
+uint64_t Doc::AddUpdateObserver(UpdateObserver fn) {
+  uint64_t id = next_observer_id_++;
+  update_observers_.emplace_back(id, std::move(fn));
+  return id;
+}
+
+void Doc::RemoveUpdateObserver(uint64_t id) {
+  std::erase_if(update_observers_, [id](auto& p) { return p.first == id; });
+}
+
+uint64_t Doc::AddDeltaObserver(Branch* text, DeltaObserver fn) {
+  uint64_t id = next_observer_id_++;
+  text->delta_observers.emplace_back(id, std::move(fn));
+  return id;
+}
+
+void Doc::RemoveDeltaObserver(Branch* text, uint64_t id) {
+  std::erase_if(text->delta_observers, [id](auto& p) { return p.first == id; });
+}
+
+}  // namespace codesync

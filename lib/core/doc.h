@@ -1,0 +1,134 @@
+// Doc: the struct store, root types and transactions, and the YATA
+// integration of items (same outcome as Yjs 13.6 Item#integrate).
+#ifndef CODESYNC_CORE_DOC_H_
+#define CODESYNC_CORE_DOC_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/container/node_hash_set.h"
+#include "absl/status/status.h"
+#include "core/branch.h"
+#include "core/item.h"
+#include "core/store.h"
+
+namespace codesync {
+
+class Doc;
+
+// A decoded struct that is not integrated yet, with its parent as written on the wire.
+struct StructRef {
+  Item* item = nullptr;  // kind kSkip for skips
+  OptId parent_id;                          // parent given as the id of the type's item
+  const std::string* parent_root = nullptr; // parent given as a root name
+};
+
+struct Transaction {
+  Doc* doc = nullptr;
+  std::optional<std::string> origin;
+  bool local = true;
+  StateVector before_state;
+  DeleteSet delete_set;
+  std::vector<Id> merge_structs;  // right halves of splits, merged back at commit when possible
+  absl::flat_hash_set<Branch*> changed;
+  absl::flat_hash_set<uint64_t> touched_clients;
+
+  const char* origin_cstr() const { return origin ? origin->c_str() : nullptr; }
+};
+
+struct DocOptions {
+  uint64_t client_id = 0;  // 0 = random 32-bit id
+  bool gc = true;
+  Unit unit = kUtf16;      // unit of text indices in the API
+};
+
+using UpdateObserver = std::function<void(const std::vector<uint8_t>& update, const Transaction&)>;
+
+class Doc {
+ public:
+  explicit Doc(const DocOptions& options = {});
+  ~Doc();
+  Doc(const Doc&) = delete;
+  Doc& operator=(const Doc&) = delete;
+
+  uint64_t client_id() const { return client_id_; }
+  bool gc_enabled() const { return gc_; }
+  Unit unit() const { return unit_; }
+  StructStore& store() { return store_; }
+  const StructStore& store() const { return store_; }
+
+  // Root type by name.  want == kUnknown only looks up/creates a placeholder.
+  // A placeholder takes the kind first asked for; asking for another kind later fails.
+  absl::StatusOr<Branch*> Root(std::string_view name, TypeRef want);
+  const std::map<std::string, Branch*, std::less<>>& roots() const { return roots_; }
+  Branch* NewBranch(TypeRef ref, std::string node_name = {});
+  const std::string* Intern(std::string_view s);
+  absl::node_hash_set<std::string>& interner() { return interned_; }
+
+  Item* NewItem();
+  void FreeItem(Item* item);
+
+  // Transactions nest; the outermost Commit runs observers, GC and merges.
+  Transaction& Begin(std::optional<std::string> origin, bool local);
+  void Commit();
+  Transaction* txn() { return txn_.get(); }
+  // True while observers run: edits are refused then (CODESYNC_ERR_BUSY).
+  bool busy() const { return busy_; }
+
+  // --- the YATA core, used by types/ and by update application ----------
+  Id NextId() const { return {client_id_, store_.State(client_id_)}; }
+  Item* GetItemCleanStart(Transaction& t, Id id);
+  Item* GetItemCleanEnd(Transaction& t, Id id);
+  Item* SplitItem(Transaction& t, Item* left, uint64_t diff);
+  // Resolves references of a decoded struct; returns the client whose struct
+  // is still missing, or nullopt when the struct can be integrated.
+  std::optional<uint64_t> GetMissing(Transaction& t, StructRef& ref);
+  void Integrate(Transaction& t, Item* item, uint64_t offset);
+  void DeleteItem(Transaction& t, Item* item);
+  // Creates a local item after `left` (nullptr = start) and before `right`, and integrates it.
+  Item* InsertLocal(Transaction& t, Branch* parent, Item* left, Item* right, const std::string* parent_sub,
+                    Item* content);
+
+  // Pending structs (waiting for missing dependencies) and deletions of unknown structs.
+  absl::flat_hash_map<uint64_t, std::vector<StructRef>> pending_structs;
+  StateVector pending_missing;
+  DeleteSet pending_ds;
+  bool has_pending() const { return !pending_structs.empty() || !pending_ds.empty(); }
+
+  uint64_t AddUpdateObserver(UpdateObserver fn);
+  void RemoveUpdateObserver(uint64_t id);
+  uint64_t AddDeltaObserver(Branch* text, DeltaObserver fn);
+  void RemoveDeltaObserver(Branch* text, uint64_t id);
+
+ private:
+  void CleanupTransaction();
+  void GcItem(Item* item, bool parent_gcd);
+  void GcType(Branch* type);
+  size_t TryToMergeWithLefts(std::vector<Item*>& structs, size_t pos);
+  bool TryMerge(Item* left, Item* right);
+  void EmitDeltas(Transaction& t);
+
+  uint64_t client_id_;
+  bool gc_;
+  Unit unit_;
+  StructStore store_;
+  std::map<std::string, Branch*, std::less<>> roots_;
+  std::vector<std::unique_ptr<Branch>> branches_;
+  absl::node_hash_set<std::string> interned_;
+  std::unique_ptr<Transaction> txn_;
+  int txn_depth_ = 0;
+  bool busy_ = false;
+  uint64_t next_observer_id_ = 1;
+  std::vector<std::pair<uint64_t, UpdateObserver>> update_observers_;
+};
+
+}  // namespace codesync
+
+#endif  // CODESYNC_CORE_DOC_H_

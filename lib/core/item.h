@@ -1,0 +1,107 @@
+// Items (Yjs structs): one run of content inserted by one client at
+// consecutive clocks, linked into its parent's sequence, plus the content
+// kinds of the update format.  GC structs are Items of kind kGC without links.
+#ifndef CODESYNC_CORE_ITEM_H_
+#define CODESYNC_CORE_ITEM_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/id.h"
+#include "encoding/any.h"
+
+namespace codesync {
+
+// Content refs, as numbered on the wire (low 5 bits of the info byte).
+enum class ContentKind : uint8_t {
+  kGC = 0,
+  kDeleted = 1,
+  kJson = 2,
+  kBinary = 3,
+  kString = 4,
+  kEmbed = 5,
+  kFormat = 6,
+  kType = 7,
+  kAny = 8,
+  kDoc = 9,
+  kSkip = 10,  // only inside updates, never stored
+};
+
+enum class TypeRef : uint8_t {
+  kArray = 0,
+  kMap = 1,
+  kText = 2,
+  kXmlElement = 3,
+  kXmlFragment = 4,
+  kXmlHook = 5,
+  kXmlText = 6,
+  kUnknown = 255,  // a root referenced by a remote update before anyone asked for it
+};
+
+// The units a sequence can be indexed by.  kItems counts structs (every
+// item weighs 1) and gives a total order over the sequence.
+enum Unit : int { kUtf16 = 0, kUtf8 = 1, kCodepoints = 2, kItems = 3, kUnitCount = 4 };
+
+struct Branch;
+class Doc;
+
+// Payloads other than strings live out of line so that a run of text stays small.
+struct ContentExtra {
+  std::vector<Any> values;  // kAny, kJson: one per clock
+  std::string key;          // kFormat: attribute name; kDoc: guid
+  Any value;                // kEmbed: the embed; kFormat: attribute value; kDoc: options
+};
+
+struct Item {
+  Id id;
+  uint64_t length = 0;  // in clock units
+  Item* left = nullptr;
+  Item* right = nullptr;
+  OptId origin;
+  OptId right_origin;
+  Branch* parent = nullptr;                 // null for GC structs
+  const std::string* parent_sub = nullptr;  // map key (interned by the Doc), null in sequences
+  ContentKind kind = ContentKind::kGC;
+  bool deleted = false;
+  bool keep = false;
+  std::string str;          // kString: UTF-8 text; kBinary: bytes
+  Branch* type = nullptr;   // kType: the nested type (owned by the Doc)
+  std::unique_ptr<ContentExtra> extra;
+
+  // Order-statistic treap over the parent's sequence (see core/seq_index.h).
+  Item* t_left = nullptr;
+  Item* t_right = nullptr;
+  Item* t_parent = nullptr;
+  uint32_t t_prio = 0;
+  uint64_t w[kUnitCount] = {0, 0, 0, 0};    // own weight per unit
+  uint64_t sum[kUnitCount] = {0, 0, 0, 0};  // subtree weight per unit
+
+  bool is_gc() const { return kind == ContentKind::kGC; }
+  bool countable() const {
+    return kind != ContentKind::kDeleted && kind != ContentKind::kFormat && kind != ContentKind::kGC;
+  }
+  bool visible() const { return !deleted && countable(); }
+  Id last_id() const { return {id.client, id.clock + length - 1}; }
+  uint64_t end_clock() const { return id.clock + length; }
+  ContentExtra& mutable_extra() {
+    if (!extra) extra = std::make_unique<ContentExtra>();
+    return *extra;
+  }
+};
+
+// Splits the content of `item` at clock offset `diff` (0 < diff < length),
+// returning the right part's content in a new item (ids and links unset).
+// Strings split inside a surrogate pair get U+FFFD on both sides, as in Yjs.
+void SplitContent(Item& item, uint64_t diff, Item& right);
+// Appends right's content to left's; returns false when the kinds can't merge.
+bool MergeContent(Item& left, Item& right);
+bool ContentMergeable(ContentKind k);
+// Recomputes item.w from its content and flags.
+void ComputeWeights(Item& item);
+
+}  // namespace codesync
+
+#endif  // CODESYNC_CORE_ITEM_H_

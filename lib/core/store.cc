@@ -1,0 +1,156 @@
+#include "core/store.h"
+
+#include <algorithm>
+
+namespace codesync {
+
+void EncodeStateVector(const StateVector& sv, Encoder& enc) {
+  std::vector<std::pair<uint64_t, uint64_t>> entries(sv.begin(), sv.end());
+  std::sort(entries.begin(), entries.end(), [](auto& a, auto& b) { return a.first > b.first; });
+  enc.WriteVarUint(entries.size());
+  for (auto& [client, clock] : entries) {
+    enc.WriteVarUint(client);
+    enc.WriteVarUint(clock);
+  }
+}
+
+StateVector DecodeStateVector(Decoder& dec) {
+  StateVector sv;
+  uint64_t n = dec.ReadVarUint();
+  if (n > dec.remaining()) {
+    dec.Fail("state vector count exceeds data");
+    return sv;
+  }
+  for (uint64_t i = 0; i < n && dec.ok(); i++) {
+    uint64_t client = dec.ReadVarUint();
+    uint64_t clock = dec.ReadVarUint();
+    if (dec.ok()) sv[client] = clock;
+  }
+  return sv;
+}
+
+StateVector StructStore::GetStateVector() const {
+  StateVector sv;
+  for (auto& [client, structs] : clients) {
+    if (!structs.empty()) sv[client] = structs.back()->end_clock();
+  }
+  return sv;
+}
+
+size_t StructStore::FindIndex(const std::vector<Item*>& structs, uint64_t clock) {
+  int64_t lo = 0, hi = static_cast<int64_t>(structs.size()) - 1;
+  const Item* last = structs[static_cast<size_t>(hi)];
+  if (last->id.clock <= clock) return static_cast<size_t>(hi);
+  // Interpolated first guess: typing produces runs of similar size.
+  int64_t mid = static_cast<int64_t>((static_cast<double>(clock) / static_cast<double>(last->end_clock())) *
+                                     static_cast<double>(hi));
+  while (lo <= hi) {
+    const Item* s = structs[static_cast<size_t>(mid)];
+    if (s->id.clock <= clock) {
+      if (clock < s->end_clock()) return static_cast<size_t>(mid);
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+    mid = (lo + hi) / 2;
+  }
+  return structs.size();  // not reached for a contained clock
+}
+
+Item* StructStore::Find(Id id) const {
+  auto it = clients.find(id.client);
+  if (it == clients.end() || it->second.empty() || id.clock >= it->second.back()->end_clock()) return nullptr;
+  return it->second[FindIndex(it->second, id.clock)];
+}
+
+void DeleteSet::SortAndMerge() {
+  for (auto& [client, ranges] : clients) {
+    std::sort(ranges.begin(), ranges.end(), [](auto& a, auto& b) { return a.clock < b.clock; });
+    size_t j = 0;
+    for (size_t i = 1; i < ranges.size(); i++) {
+      DeleteRange& left = ranges[j];
+      DeleteRange& right = ranges[i];
+      if (left.clock + left.len >= right.clock) {
+        left.len = std::max(left.len, right.clock + right.len - left.clock);
+      } else {
+        ranges[++j] = right;
+      }
+    }
+    if (!ranges.empty()) ranges.resize(j + 1);
+  }
+}
+
+bool DeleteSet::Contains(Id id) const {
+  auto it = clients.find(id.client);
+  if (it == clients.end()) return false;
+  const auto& r = it->second;
+  auto pos = std::upper_bound(r.begin(), r.end(), id.clock, [](uint64_t c, const DeleteRange& d) { return c < d.clock; });
+  if (pos == r.begin()) return false;
+  --pos;
+  return id.clock < pos->clock + pos->len;
+}
+
+void DeleteSet::MergeFrom(const DeleteSet& other) {
+  for (auto& [client, ranges] : other.clients) {
+    auto& mine = clients[client];
+    mine.insert(mine.end(), ranges.begin(), ranges.end());
+  }
+  SortAndMerge();
+}
+
+void DeleteSet::Encode(Encoder& enc) const {
+  enc.WriteVarUint(clients.size());
+  for (auto it = clients.rbegin(); it != clients.rend(); ++it) {
+    enc.WriteVarUint(it->first);
+    enc.WriteVarUint(it->second.size());
+    for (const DeleteRange& r : it->second) {
+      enc.WriteVarUint(r.clock);
+      enc.WriteVarUint(r.len);
+    }
+  }
+}
+
+DeleteSet DeleteSet::Decode(Decoder& dec) {
+  DeleteSet ds;
+  uint64_t n = dec.ReadVarUint();
+  if (n > dec.remaining()) {
+    dec.Fail("delete set client count exceeds data");
+    return ds;
+  }
+  for (uint64_t i = 0; i < n && dec.ok(); i++) {
+    uint64_t client = dec.ReadVarUint();
+    uint64_t count = dec.ReadVarUint();
+    if (count > dec.remaining()) {
+      dec.Fail("delete set range count exceeds data");
+      return ds;
+    }
+    for (uint64_t j = 0; j < count && dec.ok(); j++) {
+      uint64_t clock = dec.ReadVarUint();
+      uint64_t len = dec.ReadVarUint();
+      if (clock > (uint64_t{1} << 53) || len > (uint64_t{1} << 53)) {
+        dec.Fail("delete set range out of range");
+        return ds;
+      }
+      if (dec.ok()) ds.Add(client, clock, len);
+    }
+  }
+  return ds;
+}
+
+DeleteSet DeleteSetFromStore(const StructStore& store) {
+  DeleteSet ds;
+  for (auto& [client, structs] : store.clients) {
+    std::vector<DeleteRange> ranges;
+    for (size_t i = 0; i < structs.size(); i++) {
+      if (!structs[i]->deleted) continue;
+      uint64_t clock = structs[i]->id.clock;
+      uint64_t len = structs[i]->length;
+      while (i + 1 < structs.size() && structs[i + 1]->deleted) len += structs[++i]->length;
+      ranges.push_back({clock, len});
+    }
+    if (!ranges.empty()) ds.clients[client] = std::move(ranges);
+  }
+  return ds;
+}
+
+}  // namespace codesync

@@ -1,0 +1,715 @@
+#include "core/update.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "encoding/utf8.h"
+
+namespace codesync {
+namespace {
+
+constexpr uint64_t kMaxClock = uint64_t{1} << 53;  // JavaScript's safe integers
+
+absl::Status Malformed(const Decoder& dec, std::string_view what) {
+  std::string msg = "malformed update: ";
+  msg.append(what);
+  msg += " (at byte " + std::to_string(dec.position()) + ")";
+  return absl::DataLossError(msg);
+}
+
+// Normalizes ContentDoc options as Yjs does when it recreates the subdocument.
+Any NormalizeDocOptions(const Any& opts) {
+  Any::Object out;
+  auto truthy = [](const Any* v) {
+    if (!v) return false;
+    switch (v->kind()) {
+      case Any::Kind::kUndefined:
+      case Any::Kind::kNull:
+        return false;
+      case Any::Kind::kBool:
+        return v->as_bool();
+      case Any::Kind::kNumber:
+        return v->as_number() != 0 && v->as_number() == v->as_number();
+      case Any::Kind::kString:
+        return !v->as_string().empty();
+      case Any::Kind::kBigInt:
+        return v->as_bigint() != 0;
+      default:
+        return true;
+    }
+  };
+  const Any* gc = opts.Find("gc");
+  if (gc && !gc->is_undefined() && !truthy(gc)) out.emplace_back("gc", Any::Bool(false));
+  if (truthy(opts.Find("autoLoad"))) out.emplace_back("autoLoad", Any::Bool(true));
+  const Any* meta = opts.Find("meta");
+  if (meta && !meta->is_undefined() && !meta->is_null()) out.emplace_back("meta", *meta);
+  return Any::MakeObject(std::move(out));
+}
+
+// Reads the content of one item; returns its length in clocks (0 on error).
+uint64_t ReadContent(Decoder& dec, ContentKind kind, Item& item, std::string* err) {
+  item.kind = kind;
+  switch (kind) {
+    case ContentKind::kDeleted:
+      return dec.ReadVarUint();
+    case ContentKind::kJson:
+    case ContentKind::kAny: {
+      uint64_t n = dec.ReadVarUint();
+      if (n > dec.remaining()) {
+        *err = "content length exceeds data";
+        return 0;
+      }
+      auto& values = item.mutable_extra().values;
+      values.reserve(n);
+      for (uint64_t i = 0; i < n && dec.ok(); i++) {
+        if (kind == ContentKind::kAny) {
+          values.push_back(Any::DecodeInto(dec));
+        } else {
+          std::string_view s = dec.ReadVarString();
+          if (!dec.ok()) break;
+          if (s == "undefined") {
+            values.emplace_back();
+          } else {
+            auto v = Any::FromJson(s);
+            if (!v.ok()) {
+              *err = "invalid JSON content";
+              return 0;
+            }
+            values.push_back(std::move(*v));
+          }
+        }
+      }
+      return n;
+    }
+    case ContentKind::kBinary:
+      item.str = std::string(dec.ReadVarBytes());
+      return 1;
+    case ContentKind::kString: {
+      std::string_view s = dec.ReadVarString();
+      if (!dec.ok()) return 0;
+      if (!utf8::IsValid(s)) {
+        *err = "string content is not valid UTF-8";
+        return 0;
+      }
+      item.str = std::string(s);
+      return utf8::Utf16Length(s);
+    }
+    case ContentKind::kEmbed:
+    case ContentKind::kFormat: {
+      if (kind == ContentKind::kFormat) {
+        std::string_view key = dec.ReadVarString();
+        if (!utf8::IsValid(key)) {
+          *err = "format key is not valid UTF-8";
+          return 0;
+        }
+        item.mutable_extra().key = std::string(key);
+      }
+      std::string_view json = dec.ReadVarString();
+      if (!dec.ok()) return 0;
+      auto v = Any::FromJson(json);
+      if (!v.ok()) {
+        *err = kind == ContentKind::kEmbed ? "invalid JSON in embed" : "invalid JSON in format value";
+        return 0;
+      }
+      item.mutable_extra().value = std::move(*v);
+      return 1;
+    }
+    case ContentKind::kType: {
+      uint64_t ref = dec.ReadVarUint();
+      if (ref > 6) {
+        *err = "unknown type ref";
+        return 0;
+      }
+      ContentExtra& e = item.mutable_extra();
+      e.value = Any::Number(static_cast<double>(ref));
+      if (ref == static_cast<uint64_t>(TypeRef::kXmlElement) || ref == static_cast<uint64_t>(TypeRef::kXmlHook)) {
+        std::string_view name = dec.ReadVarString();
+        if (!utf8::IsValid(name)) {
+          *err = "type name is not valid UTF-8";
+          return 0;
+        }
+        e.key = std::string(name);
+      }
+      return 1;
+    }
+    case ContentKind::kDoc: {
+      std::string_view guid = dec.ReadVarString();
+      if (!utf8::IsValid(guid)) {
+        *err = "subdocument guid is not valid UTF-8";
+        return 0;
+      }
+      ContentExtra& e = item.mutable_extra();
+      e.key = std::string(guid);
+      e.value = NormalizeDocOptions(Any::DecodeInto(dec));
+      return 1;
+    }
+    default:
+      *err = "unknown content ref";
+      return 0;
+  }
+}
+
+void WriteContent(const Item& item, uint64_t offset, Encoder& enc) {
+  switch (item.kind) {
+    case ContentKind::kDeleted:
+      enc.WriteVarUint(item.length - offset);
+      break;
+    case ContentKind::kJson:
+    case ContentKind::kAny: {
+      const auto& values = item.extra->values;
+      enc.WriteVarUint(values.size() - offset);
+      for (size_t i = offset; i < values.size(); i++) {
+        if (item.kind == ContentKind::kAny) {
+          values[i].Encode(enc);
+        } else {
+          enc.WriteVarString(values[i].is_undefined() ? std::string("undefined") : values[i].ToJson());
+        }
+      }
+      break;
+    }
+    case ContentKind::kBinary:
+      enc.WriteVarBytes(item.str.data(), item.str.size());
+      break;
+    case ContentKind::kString:
+      if (offset == 0) {
+        enc.WriteVarString(item.str);
+      } else {
+        bool inside_pair = false;
+        size_t b = utf8::ByteOffsetOfUtf16(item.str, offset, &inside_pair);
+        if (inside_pair) {
+          std::string s(utf8::kReplacement);
+          s.append(item.str, b + 4, std::string::npos);
+          enc.WriteVarString(s);
+        } else {
+          enc.WriteVarString(std::string_view(item.str).substr(b));
+        }
+      }
+      break;
+    case ContentKind::kEmbed:
+      enc.WriteVarString(item.extra->value.ToJson());
+      break;
+    case ContentKind::kFormat:
+      enc.WriteVarString(item.extra->key);
+      enc.WriteVarString(item.extra->value.ToJson());
+      break;
+    case ContentKind::kType: {
+      TypeRef ref;
+      std::string_view name;
+      if (item.type) {
+        ref = item.type->ref;
+        name = item.type->node_name;
+      } else {
+        ref = static_cast<TypeRef>(item.extra->value.as_number());
+        name = item.extra->key;
+      }
+      enc.WriteVarUint(static_cast<uint64_t>(ref));
+      if (ref == TypeRef::kXmlElement || ref == TypeRef::kXmlHook) enc.WriteVarString(name);
+      break;
+    }
+    case ContentKind::kDoc:
+      enc.WriteVarString(item.extra->key);
+      item.extra->value.Encode(enc);
+      break;
+    default:
+      break;
+  }
+}
+
+// How a struct names its parent when it has no origins.
+struct ParentInfo {
+  const std::string* root = nullptr;
+  OptId id;
+};
+
+void WriteStruct(const Item& item, uint64_t offset, const ParentInfo& parent, Encoder& enc) {
+  if (item.is_gc() || item.kind == ContentKind::kSkip) {
+    enc.WriteUint8(static_cast<uint8_t>(item.kind));
+    enc.WriteVarUint(item.length - offset);
+    return;
+  }
+  OptId origin = offset > 0 ? OptId::Of({item.id.client, item.id.clock + offset - 1}) : item.origin;
+  uint8_t info = static_cast<uint8_t>(item.kind) & 0x1f;
+  if (origin.present) info |= 0x80;
+  if (item.right_origin.present) info |= 0x40;
+  if (item.parent_sub) info |= 0x20;
+  enc.WriteUint8(info);
+  if (origin.present) {
+    enc.WriteVarUint(origin.id.client);
+    enc.WriteVarUint(origin.id.clock);
+  }
+  if (item.right_origin.present) {
+    enc.WriteVarUint(item.right_origin.id.client);
+    enc.WriteVarUint(item.right_origin.id.clock);
+  }
+  if (!origin.present && !item.right_origin.present) {
+    if (parent.root) {
+      enc.WriteVarUint(1);
+      enc.WriteVarString(*parent.root);
+    } else {
+      enc.WriteVarUint(0);
+      enc.WriteVarUint(parent.id.id.client);
+      enc.WriteVarUint(parent.id.id.clock);
+    }
+    if (item.parent_sub) enc.WriteVarString(*item.parent_sub);
+  }
+  WriteContent(item, offset, enc);
+}
+
+ParentInfo ParentOf(const Item& item) {
+  ParentInfo p;
+  if (item.parent) {
+    if (item.parent->item) {
+      p.id = OptId::Of(item.parent->item->id);
+    } else {
+      p.root = item.parent->root_name;
+    }
+  }
+  return p;
+}
+
+ParentInfo ParentOf(const StructRef& ref) {
+  ParentInfo p;
+  p.root = ref.parent_root;
+  p.id = ref.parent_id;
+  return p;
+}
+
+// Cuts the first `diff` clocks off a decoded struct (Yjs sliceStruct).
+void SliceRef(StructRef& ref, uint64_t diff) {
+  Item* item = ref.item;
+  if (item->is_gc() || item->kind == ContentKind::kSkip) {
+    item->id.clock += diff;
+    item->length -= diff;
+    return;
+  }
+  Item rest;
+  SplitContent(*item, diff, rest);
+  item->str = std::move(rest.str);
+  item->extra = std::move(rest.extra);
+  item->length = rest.length;
+  item->id.clock += diff;
+  item->origin = OptId::Of({item->id.client, item->id.clock - 1});
+}
+
+}  // namespace
+
+DecodedUpdate::~DecodedUpdate() {
+  for (auto& [client, refs] : clients) {
+    for (StructRef& r : refs) delete r.item;
+  }
+}
+
+absl::StatusOr<DecodedUpdate> DecodeUpdate(const uint8_t* data, size_t len, Interner& interner) {
+  DecodedUpdate out;
+  Decoder dec(data, len);
+  uint64_t num_clients = dec.ReadVarUint();
+  if (num_clients > dec.remaining()) return Malformed(dec, "client count exceeds data");
+  for (uint64_t c = 0; c < num_clients; c++) {
+    uint64_t num_structs = dec.ReadVarUint();
+    uint64_t client = dec.ReadVarUint();
+    uint64_t clock = dec.ReadVarUint();
+    if (!dec.ok()) return Malformed(dec, dec.error());
+    if (num_structs > dec.remaining()) return Malformed(dec, "struct count exceeds data");
+    if (clock > kMaxClock) return Malformed(dec, "clock out of range");
+    out.clients.emplace_back(client, std::vector<StructRef>());
+    auto& refs = out.clients.back().second;
+    refs.reserve(num_structs);
+    for (uint64_t s = 0; s < num_structs; s++) {
+      uint8_t info = dec.ReadUint8();
+      if (!dec.ok()) return Malformed(dec, dec.error());
+      StructRef ref;
+      ref.item = new Item();
+      refs.push_back(ref);
+      Item& item = *ref.item;
+      item.id = {client, clock};
+      uint8_t content_ref = info & 0x1f;
+      uint64_t length;
+      if (content_ref == 0 || content_ref == 10) {
+        item.kind = content_ref == 0 ? ContentKind::kGC : ContentKind::kSkip;
+        item.deleted = true;
+        length = dec.ReadVarUint();
+      } else {
+        if (info & 0x80) {
+          uint64_t oc = dec.ReadVarUint();
+          uint64_t ok = dec.ReadVarUint();
+          item.origin = OptId::Of({oc, ok});
+        }
+        if (info & 0x40) {
+          uint64_t rc = dec.ReadVarUint();
+          uint64_t rk = dec.ReadVarUint();
+          item.right_origin = OptId::Of({rc, rk});
+        }
+        if (!(info & 0xc0)) {
+          if (dec.ReadVarUint() == 1) {
+            std::string_view name = dec.ReadVarString();
+            if (!utf8::IsValid(name)) return Malformed(dec, "root name is not valid UTF-8");
+            refs.back().parent_root = &*interner.emplace(name).first;
+          } else {
+            uint64_t pc = dec.ReadVarUint();
+            uint64_t pk = dec.ReadVarUint();
+            refs.back().parent_id = OptId::Of({pc, pk});
+          }
+          if (info & 0x20) {
+            std::string_view key = dec.ReadVarString();
+            if (!utf8::IsValid(key)) return Malformed(dec, "map key is not valid UTF-8");
+            item.parent_sub = &*interner.emplace(key).first;
+          }
+        }
+        if (!dec.ok()) return Malformed(dec, dec.error());
+        std::string err;
+        length = ReadContent(dec, static_cast<ContentKind>(content_ref), item, &err);
+        if (!err.empty()) return Malformed(dec, err);
+        // References to the same client must point back in time.
+        for (const OptId* r : {&item.origin, &item.right_origin, &refs.back().parent_id}) {
+          if (r->present && r->id.client == client && r->id.clock >= clock) {
+            return Malformed(dec, "struct refers to a later struct of its own client");
+          }
+          if (r->present && r->id.clock > kMaxClock) return Malformed(dec, "clock out of range");
+        }
+      }
+      if (!dec.ok()) return Malformed(dec, dec.error());
+      if (length == 0) return Malformed(dec, "struct of length 0");
+      if (length > kMaxClock || clock + length > kMaxClock) return Malformed(dec, "clock out of range");
+      item.length = length;
+      clock += length;
+    }
+  }
+  out.ds = DeleteSet::Decode(dec);
+  if (!dec.ok()) return Malformed(dec, dec.error());
+  if (!dec.AtEnd()) return Malformed(dec, "trailing bytes after delete set");
+  return out;
+}
+
+namespace {
+
+struct RefQueue {
+  std::vector<StructRef> refs;
+  size_t i = 0;
+};
+
+// Integrates decoded structs in dependency order (Yjs integrateStructs).
+// Structs whose dependencies are missing come back as leftovers.
+void IntegrateStructs(Doc& doc, Transaction& t, absl::flat_hash_map<uint64_t, RefQueue>& queues,
+                      absl::flat_hash_map<uint64_t, std::vector<StructRef>>& rest, StateVector& missing_sv) {
+  std::vector<uint64_t> ids;
+  for (auto& [client, q] : queues) ids.push_back(client);
+  std::sort(ids.begin(), ids.end());
+  auto next_target = [&]() -> RefQueue* {
+    while (!ids.empty()) {
+      RefQueue& q = queues[ids.back()];
+      if (q.i < q.refs.size()) return &q;
+      ids.pop_back();
+    }
+    return nullptr;
+  };
+  auto update_missing = [&](uint64_t client, uint64_t clock) {
+    auto it = missing_sv.find(client);
+    if (it == missing_sv.end() || it->second > clock) missing_sv[client] = clock;
+  };
+  std::vector<StructRef> stack;
+  auto stack_to_rest = [&]() {
+    for (StructRef& r : stack) {
+      uint64_t client = r.item->id.client;
+      rest[client].push_back(r);
+      auto it = queues.find(client);
+      if (it != queues.end()) {
+        RefQueue& q = it->second;
+        for (; q.i < q.refs.size(); q.i++) rest[client].push_back(q.refs[q.i]);
+      }
+    }
+    stack.clear();
+  };
+  RefQueue* target = next_target();
+  if (!target) return;
+  absl::flat_hash_map<uint64_t, uint64_t> state;
+  StructRef head = target->refs[target->i++];
+  while (true) {
+    Item* item = head.item;
+    bool consumed = false;
+    if (item->kind != ContentKind::kSkip) {
+      uint64_t client = item->id.client;
+      auto st = state.find(client);
+      if (st == state.end()) st = state.emplace(client, doc.store().State(client)).first;
+      uint64_t local = st->second;
+      if (local < item->id.clock) {
+        stack.push_back(head);
+        update_missing(client, item->id.clock - 1);
+        stack_to_rest();
+        consumed = true;
+      } else {
+        std::optional<uint64_t> missing = doc.GetMissing(t, head);
+        if (missing) {
+          stack.push_back(head);
+          auto qi = queues.find(*missing);
+          if (qi == queues.end() || qi->second.i >= qi->second.refs.size()) {
+            update_missing(*missing, doc.store().State(*missing));
+            stack_to_rest();
+          } else {
+            head = qi->second.refs[qi->second.i++];
+            continue;
+          }
+          consumed = true;
+        } else if (local - item->id.clock < item->length) {
+          uint64_t offset = local - item->id.clock;
+          doc.Integrate(t, item, offset);
+          state[client] = item->id.clock + item->length;
+          consumed = true;
+        }
+      }
+    }
+    if (!consumed) delete item;  // a skip, or content we already have
+    if (!stack.empty()) {
+      head = stack.back();
+      stack.pop_back();
+    } else if (target && target->i < target->refs.size()) {
+      head = target->refs[target->i++];
+    } else {
+      target = next_target();
+      if (!target) break;
+      head = target->refs[target->i++];
+    }
+  }
+}
+
+// Applies deletions; returns the ranges that refer to structs we don't have yet.
+DeleteSet ApplyDeleteSet(Doc& doc, Transaction& t, const DeleteSet& ds) {
+  DeleteSet unapplied;
+  StructStore& store = doc.store();
+  for (auto& [client, ranges] : ds.clients) {
+    uint64_t state = store.State(client);
+    for (const DeleteRange& r : ranges) {
+      uint64_t end = r.clock + r.len;
+      if (r.clock < state) {
+        if (state < end) unapplied.Add(client, state, end - state);
+        auto& structs = store.clients[client];
+        size_t index = StructStore::FindIndex(structs, r.clock);
+        Item* s = structs[index];
+        if (!s->deleted && s->id.clock < r.clock) {
+          doc.SplitItem(t, s, r.clock - s->id.clock);
+          index++;
+        }
+        while (index < structs.size()) {
+          s = structs[index++];
+          if (s->id.clock >= end) break;
+          if (!s->deleted) {
+            if (end < s->end_clock()) doc.SplitItem(t, s, end - s->id.clock);
+            doc.DeleteItem(t, s);
+          }
+        }
+      } else {
+        unapplied.Add(client, r.clock, r.len);
+      }
+    }
+  }
+  unapplied.SortAndMerge();
+  return unapplied;
+}
+
+}  // namespace
+
+absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optional<std::string> origin) {
+  auto decoded = DecodeUpdate(data, len, doc.interner());
+  if (!decoded.ok()) return decoded.status();
+  Transaction& t = doc.Begin(std::move(origin), /*local=*/false);
+
+  absl::flat_hash_map<uint64_t, RefQueue> queues;
+  for (auto& [client, refs] : decoded->clients) {
+    auto& q = queues[client].refs;
+    q.insert(q.end(), refs.begin(), refs.end());
+    refs.clear();  // ownership moves to the queues
+  }
+  for (auto& [client, refs] : doc.pending_structs) {
+    auto& q = queues[client].refs;
+    q.insert(q.end(), refs.begin(), refs.end());
+  }
+  doc.pending_structs.clear();
+  doc.pending_missing.clear();
+  for (auto& [client, q] : queues) {
+    std::stable_sort(q.refs.begin(), q.refs.end(),
+                     [](const StructRef& a, const StructRef& b) { return a.item->id.clock < b.item->id.clock; });
+  }
+  absl::flat_hash_map<uint64_t, std::vector<StructRef>> rest;
+  IntegrateStructs(doc, t, queues, rest, doc.pending_missing);
+  for (auto& [client, refs] : rest) {
+    std::stable_sort(refs.begin(), refs.end(),
+                     [](const StructRef& a, const StructRef& b) { return a.item->id.clock < b.item->id.clock; });
+    doc.pending_structs[client] = std::move(refs);
+  }
+
+  DeleteSet rest_ds = ApplyDeleteSet(doc, t, decoded->ds);
+  if (!doc.pending_ds.empty()) {
+    DeleteSet old = std::move(doc.pending_ds);
+    doc.pending_ds = DeleteSet();
+    rest_ds.MergeFrom(ApplyDeleteSet(doc, t, old));
+  }
+  doc.pending_ds = std::move(rest_ds);
+  doc.Commit();
+  return absl::OkStatus();
+}
+
+void WriteStructs(const StructStore& store, const StateVector& sv, Encoder& enc) {
+  std::vector<std::pair<uint64_t, uint64_t>> sm;
+  for (auto& [client, clock] : sv) {
+    if (store.State(client) > clock) sm.emplace_back(client, clock);
+  }
+  for (auto& [client, structs] : store.clients) {
+    if (!structs.empty() && !sv.contains(client)) sm.emplace_back(client, 0);
+  }
+  std::sort(sm.begin(), sm.end(), [](auto& a, auto& b) { return a.first > b.first; });
+  enc.WriteVarUint(sm.size());
+  for (auto [client, clock] : sm) {
+    const auto& structs = store.clients.at(client);
+    clock = std::max(clock, structs[0]->id.clock);
+    size_t start = StructStore::FindIndex(structs, clock);
+    enc.WriteVarUint(structs.size() - start);
+    enc.WriteVarUint(client);
+    enc.WriteVarUint(clock);
+    WriteStruct(*structs[start], clock - structs[start]->id.clock, ParentOf(*structs[start]), enc);
+    for (size_t i = start + 1; i < structs.size(); i++) WriteStruct(*structs[i], 0, ParentOf(*structs[i]), enc);
+  }
+}
+
+std::vector<uint8_t> EncodeStateAsUpdate(const Doc& doc, const StateVector* sv) {
+  static const StateVector kEmpty;
+  const StateVector& target = sv ? *sv : kEmpty;
+  Encoder enc;
+  WriteStructs(doc.store(), target, enc);
+  DeleteSetFromStore(doc.store()).Encode(enc);
+  if (!doc.has_pending()) return enc.Take();
+
+  // Pending structs and deletions travel too, as Yjs does, merged into one update.
+  std::vector<std::pair<uint64_t, const std::vector<StructRef>*>> clients;
+  for (auto& [client, refs] : doc.pending_structs) clients.emplace_back(client, &refs);
+  std::sort(clients.begin(), clients.end(), [](auto& a, auto& b) { return a.first > b.first; });
+  std::vector<std::pair<uint64_t, std::vector<const StructRef*>>> wanted;
+  for (auto& [client, refs] : clients) {
+    auto it = target.find(client);
+    uint64_t have = it == target.end() ? 0 : it->second;
+    std::vector<const StructRef*> keep;
+    for (const StructRef& r : *refs) {
+      if (r.item->end_clock() > have) keep.push_back(&r);
+    }
+    if (!keep.empty()) wanted.emplace_back(client, std::move(keep));
+  }
+  // Blocks per struct keep gaps explicit; MergeUpdates normalizes them.
+  Encoder blocks;
+  size_t block_count = 0;
+  for (auto& [client, refs] : wanted) {
+    auto it = target.find(client);
+    uint64_t have = it == target.end() ? 0 : it->second;
+    for (const StructRef* r : refs) {
+      uint64_t offset = have > r->item->id.clock ? have - r->item->id.clock : 0;
+      blocks.WriteVarUint(1);
+      blocks.WriteVarUint(client);
+      blocks.WriteVarUint(r->item->id.clock + offset);
+      WriteStruct(*r->item, offset, ParentOf(*r), blocks);
+      block_count++;
+    }
+  }
+  Encoder pend;
+  pend.WriteVarUint(block_count);
+  pend.WriteBytes(blocks.data().data(), blocks.size());
+  doc.pending_ds.Encode(pend);
+  std::vector<uint8_t> main = enc.Take();
+  std::vector<uint8_t> extra = pend.Take();
+  auto merged = MergeUpdates({std::string_view(reinterpret_cast<const char*>(main.data()), main.size()),
+                              std::string_view(reinterpret_cast<const char*>(extra.data()), extra.size())});
+  return merged.ok() ? *std::move(merged) : main;
+}
+
+absl::StatusOr<std::vector<uint8_t>> MergeUpdates(const std::vector<std::string_view>& updates) {
+  Interner interner;
+  std::vector<DecodedUpdate> decoded;
+  decoded.reserve(updates.size());
+  for (std::string_view u : updates) {
+    auto d = DecodeUpdate(reinterpret_cast<const uint8_t*>(u.data()), u.size(), interner);
+    if (!d.ok()) return d.status();
+    decoded.push_back(*std::move(d));
+  }
+  // Gather structs per client; order by clock, first update wins on overlap.
+  std::map<uint64_t, std::vector<StructRef>, std::greater<>> per_client;
+  DeleteSet ds;
+  for (DecodedUpdate& d : decoded) {
+    for (auto& [client, refs] : d.clients) {
+      auto& v = per_client[client];
+      for (StructRef& r : refs) {
+        if (r.item->kind == ContentKind::kSkip) {
+          delete r.item;
+        } else {
+          v.push_back(r);
+        }
+      }
+      refs.clear();
+    }
+    ds.MergeFrom(d.ds);
+  }
+  Encoder enc;
+  size_t written_clients = 0;
+  Encoder body;
+  std::vector<Item*> garbage;
+  for (auto& [client, refs] : per_client) {
+    std::stable_sort(refs.begin(), refs.end(),
+                     [](const StructRef& a, const StructRef& b) { return a.item->id.clock < b.item->id.clock; });
+    std::vector<StructRef> out;
+    uint64_t end = 0;
+    for (StructRef& r : refs) {
+      Item* item = r.item;
+      if (!out.empty()) {
+        if (item->end_clock() <= end) {
+          garbage.push_back(item);
+          continue;
+        }
+        if (item->id.clock < end) SliceRef(r, end - item->id.clock);
+        if (item->id.clock > end) {
+          Item* skip = new Item();
+          skip->kind = ContentKind::kSkip;
+          skip->id = {client, end};
+          skip->length = item->id.clock - end;
+          out.push_back({skip, {}, nullptr});
+        }
+        Item* last = out.back().item;
+        if (last->is_gc() && item->is_gc()) {
+          last->length += item->length;
+          end = last->end_clock();
+          garbage.push_back(item);
+          continue;
+        }
+      }
+      out.push_back(r);
+      end = item->end_clock();
+    }
+    if (out.empty()) continue;
+    written_clients++;
+    body.WriteVarUint(out.size());
+    body.WriteVarUint(client);
+    body.WriteVarUint(out[0].item->id.clock);
+    for (StructRef& r : out) {
+      WriteStruct(*r.item, 0, ParentOf(r), body);
+      delete r.item;
+    }
+  }
+  for (Item* g : garbage) delete g;
+  enc.WriteVarUint(written_clients);
+  enc.WriteBytes(body.data().data(), body.size());
+  ds.Encode(enc);
+  return enc.Take();
+}
+
+absl::StatusOr<StateVector> UpdateStateVector(const uint8_t* data, size_t len) {
+  Interner interner;
+  auto d = DecodeUpdate(data, len, interner);
+  if (!d.ok()) return d.status();
+  StateVector sv;
+  for (auto& [client, refs] : d->clients) {
+    if (refs.empty() || refs[0].item->id.clock != 0) continue;
+    uint64_t end = 0;
+    for (StructRef& r : refs) {
+      if (r.item->kind == ContentKind::kSkip || r.item->id.clock != end) break;
+      end = r.item->end_clock();
+    }
+    if (end > 0) sv[client] = std::max(sv[client], end);
+  }
+  return sv;
+}
+
+}  // namespace codesync

@@ -1,0 +1,48 @@
+// Update format v1: decode (validated, all-or-nothing), apply with pending
+// structs, encode whole state or a diff, and merge updates without a document.
+#ifndef CODESYNC_CORE_UPDATE_H_
+#define CODESYNC_CORE_UPDATE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/node_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/doc.h"
+#include "core/store.h"
+
+namespace codesync {
+
+using Interner = absl::node_hash_set<std::string>;
+
+// A decoded update: per client, structs sorted as on the wire; owns its items.
+struct DecodedUpdate {
+  std::vector<std::pair<uint64_t, std::vector<StructRef>>> clients;
+  DeleteSet ds;
+  DecodedUpdate() = default;
+  DecodedUpdate(DecodedUpdate&&) = default;
+  DecodedUpdate& operator=(DecodedUpdate&&) = default;
+  ~DecodedUpdate();
+};
+
+// Validates everything (structure, UTF-8, JSON, references) before anything is
+// applied.  Errors are absl::DataLossError naming what was wrong and where.
+absl::StatusOr<DecodedUpdate> DecodeUpdate(const uint8_t* data, size_t len, Interner& interner);
+
+absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optional<std::string> origin);
+
+// writeClientsStructs: every struct the peer with state vector sv lacks.
+void WriteStructs(const StructStore& store, const StateVector& sv, Encoder& enc);
+// The whole state (sv == nullptr) or the diff against sv, pending structs included.
+std::vector<uint8_t> EncodeStateAsUpdate(const Doc& doc, const StateVector* sv);
+
+absl::StatusOr<std::vector<uint8_t>> MergeUpdates(const std::vector<std::string_view>& updates);
+absl::StatusOr<StateVector> UpdateStateVector(const uint8_t* data, size_t len);
+
+}  // namespace codesync
+
+#endif  // CODESYNC_CORE_UPDATE_H_

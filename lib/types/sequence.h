@@ -1,0 +1,43 @@
+// Shared helpers of the sequence types: transactions around an edit, and
+// turning an index in some unit into a cut between items.
+#ifndef CODESYNC_TYPES_SEQUENCE_H_
+#define CODESYNC_TYPES_SEQUENCE_H_
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "core/doc.h"
+#include "core/seq_index.h"
+
+namespace codesync::types {
+
+// Runs fn(transaction) inside the open transaction or a new local one.
+template <typename Fn>
+absl::Status Transact(Doc& doc, Branch* type, Fn fn) {
+  if (doc.busy()) return absl::UnavailableError("the document is busy: edits from inside an observer are refused");
+  if (type->is_deleted()) return absl::InvalidArgumentError("the type was deleted");
+  Transaction& t = doc.Begin(std::nullopt, /*local=*/true);
+  absl::Status s = fn(t);
+  doc.Commit();
+  return s;
+}
+
+// A validated cut position: after `item`'s first `cut` clocks (item == nullptr: at the start).
+struct Cut {
+  Item* item = nullptr;
+  uint64_t cut = 0;
+};
+
+// Clock offset inside item of unit offset `units` (0 < units <= item->w[u]);
+// fails when it would split a character.
+absl::StatusOr<uint64_t> ClockOffset(const Item& item, Unit u, uint64_t units);
+
+// Finds the cut at unit index `index` of the sequence (index <= length).
+absl::StatusOr<Cut> Locate(const Branch& b, Unit u, uint64_t index);
+
+// Applies a cut: returns the item ending exactly at the cut (nullptr = start).
+Item* ApplyCut(Doc& doc, Transaction& t, const Cut& c);
+
+}  // namespace codesync::types
+
+#endif  // CODESYNC_TYPES_SEQUENCE_H_

@@ -1,0 +1,483 @@
+// Y.Text: insertion with formatting attributes, deletion, formatting ranges,
+// reading as string or delta, and change deltas for observers.  Attribute
+// handling follows Yjs (minimize attribute changes, insert format items
+// before and negated ones after the content) so both produce the same items.
+#include <algorithm>
+
+#include "core/seq_index.h"
+#include "encoding/utf8.h"
+#include "types/sequence.h"
+#include "types/types.h"
+
+namespace codesync::types {
+
+absl::StatusOr<uint64_t> ClockOffset(const Item& item, Unit u, uint64_t units) {
+  if (item.kind != ContentKind::kString) return units;
+  const std::string& s = item.str;
+  switch (u) {
+    case kUtf16: {
+      bool inside = false;
+      utf8::ByteOffsetOfUtf16(s, units, &inside);
+      if (inside) return absl::OutOfRangeError("index splits a surrogate pair");
+      return units;
+    }
+    case kUtf8:
+      if (!utf8::IsBoundary(s, units)) return absl::OutOfRangeError("index splits a UTF-8 character");
+      return utf8::Utf16OfPrefix(s, units);
+    case kCodepoints:
+      return utf8::Utf16OfPrefix(s, utf8::ByteOffsetOfCodepoint(s, units));
+    default:
+      return units;
+  }
+}
+
+absl::StatusOr<Cut> Locate(const Branch& b, Unit u, uint64_t index) {
+  if (index > b.Length(u)) return absl::OutOfRangeError("index out of range");
+  if (index == 0) return Cut{};
+  uint64_t off = 0;
+  Item* item = seq::Find(b.tree, u, index - 1, &off);
+  if (!item) return absl::InternalError("position index out of sync");
+  auto clock = ClockOffset(*item, u, off + 1);
+  if (!clock.ok()) return clock.status();
+  return Cut{item, *clock};
+}
+
+Item* ApplyCut(Doc& doc, Transaction& t, const Cut& c) {
+  if (!c.item) return nullptr;
+  if (c.cut < c.item->length) doc.SplitItem(t, c.item, c.cut);
+  return c.item;
+}
+
+namespace {
+
+using Attrs = Any::Object;
+
+const Any* Get(const Attrs& a, std::string_view key) {
+  for (auto& [k, v] : a) {
+    if (k == key) return &v;
+  }
+  return nullptr;
+}
+void Set(Attrs& a, std::string_view key, Any v) {
+  for (auto& [k, val] : a) {
+    if (k == key) {
+      val = std::move(v);
+      return;
+    }
+  }
+  a.emplace_back(std::string(key), std::move(v));
+}
+void Erase(Attrs& a, std::string_view key) {
+  std::erase_if(a, [&](auto& p) { return p.first == key; });
+}
+const Any& OrNull(const Any* v) {
+  static const Any kNull = Any::Null();
+  return v && !v->is_undefined() ? *v : kNull;
+}
+void UpdateCurrent(Attrs& cur, const Item& fmt) {
+  if (fmt.extra->value.is_null()) {
+    Erase(cur, fmt.extra->key);
+  } else {
+    Set(cur, fmt.extra->key, fmt.extra->value);
+  }
+}
+
+// ItemTextListPosition of Yjs.
+struct Pos {
+  Item* left = nullptr;
+  Item* right = nullptr;
+  Attrs attrs;
+  void Forward() {
+    if (!right->deleted && right->kind == ContentKind::kFormat) UpdateCurrent(attrs, *right);
+    left = right;
+    right = right->right;
+  }
+};
+
+// Attributes in effect after `upto` (inclusive), scanning from the start.
+Attrs AttributesBefore(const Branch& text, const Item* stop_before) {
+  Attrs cur;
+  if (!text.has_formatting) return cur;
+  for (const Item* n = text.start; n && n != stop_before; n = n->right) {
+    if (!n->deleted && n->kind == ContentKind::kFormat) UpdateCurrent(cur, *n);
+  }
+  return cur;
+}
+
+Pos PositionAt(Doc& doc, Transaction& t, Branch* text, const Cut& cut) {
+  Pos p;
+  p.left = ApplyCut(doc, t, cut);
+  p.right = p.left ? p.left->right : text->start;
+  p.attrs = AttributesBefore(*text, p.right);
+  return p;
+}
+
+Item* NewFormat(Doc& doc, std::string_view key, const Any& value) {
+  Item* f = doc.NewItem();
+  f->kind = ContentKind::kFormat;
+  f->length = 1;
+  f->mutable_extra().key = std::string(key);
+  f->extra->value = value;
+  return f;
+}
+
+void InsertBetween(Doc& doc, Transaction& t, Branch* text, Pos& p, Item* content) {
+  doc.InsertLocal(t, text, p.left, p.right, nullptr, content);
+  p.right = content;
+  p.Forward();
+}
+
+void MinimizeAttributeChanges(Pos& p, const Attrs& attributes) {
+  while (p.right) {
+    if (p.right->deleted ||
+        (p.right->kind == ContentKind::kFormat &&
+         OrNull(Get(attributes, p.right->extra->key)) == p.right->extra->value)) {
+      p.Forward();
+    } else {
+      break;
+    }
+  }
+}
+
+Attrs InsertAttributes(Doc& doc, Transaction& t, Branch* text, Pos& p, const Attrs& attributes) {
+  Attrs negated;
+  for (auto& [key, val] : attributes) {
+    const Any& current = OrNull(Get(p.attrs, key));
+    if (current != val) {
+      Set(negated, key, current);
+      InsertBetween(doc, t, text, p, NewFormat(doc, key, val));
+    }
+  }
+  return negated;
+}
+
+void InsertNegatedAttributes(Doc& doc, Transaction& t, Branch* text, Pos& p, Attrs& negated) {
+  while (p.right) {
+    if (p.right->deleted ||
+        (p.right->kind == ContentKind::kFormat && OrNull(Get(negated, p.right->extra->key)) == p.right->extra->value)) {
+      if (!p.right->deleted) Erase(negated, p.right->extra->key);
+      p.Forward();
+    } else {
+      break;
+    }
+  }
+  for (auto& [key, val] : negated) InsertBetween(doc, t, text, p, NewFormat(doc, key, val));
+}
+
+absl::Status InsertContent(Doc& doc, Branch* text, uint64_t index, Item* content, const Any* attributes) {
+  auto cut = Locate(*text, doc.unit(), index);
+  if (!cut.ok()) {
+    doc.FreeItem(content);
+    return cut.status();
+  }
+  if (attributes && attributes->kind() != Any::Kind::kObject) {
+    doc.FreeItem(content);
+    return absl::InvalidArgumentError("attributes must be a JSON object");
+  }
+  return Transact(doc, text, [&](Transaction& t) {
+    Pos p = PositionAt(doc, t, text, *cut);
+    Attrs attrs = attributes ? attributes->as_object() : p.attrs;
+    for (auto& [key, val] : p.attrs) {
+      if (!Get(attrs, key)) Set(attrs, key, Any::Null());
+    }
+    MinimizeAttributeChanges(p, attrs);
+    Attrs negated = InsertAttributes(doc, t, text, p, attrs);
+    InsertBetween(doc, t, text, p, content);
+    InsertNegatedAttributes(doc, t, text, p, negated);
+    return absl::OkStatus();
+  });
+}
+
+// Deletes format items made redundant by a deletion (Yjs cleanupFormattingGap).
+void CleanupFormattingGap(Transaction& t, Doc& doc, Item* start, Item* curr, const Attrs& start_attrs,
+                          Attrs& curr_attrs) {
+  Item* end = start;
+  std::vector<std::pair<std::string, const Item*>> end_formats;
+  while (end && (!end->countable() || end->deleted)) {
+    if (!end->deleted && end->kind == ContentKind::kFormat) {
+      std::erase_if(end_formats, [&](auto& p) { return p.first == end->extra->key; });
+      end_formats.emplace_back(end->extra->key, end);
+    }
+    end = end->right;
+  }
+  bool reached_curr = false;
+  for (; start != end; start = start->right) {
+    if (curr == start) reached_curr = true;
+    if (start->deleted || start->kind != ContentKind::kFormat) continue;
+    const std::string& key = start->extra->key;
+    const Any& value = start->extra->value;
+    const Any& start_value = OrNull(Get(start_attrs, key));
+    const Item* end_format = nullptr;
+    for (auto& [k, f] : end_formats) {
+      if (k == key) end_format = f;
+    }
+    if (end_format != start || start_value == value) {
+      doc.DeleteItem(t, start);
+      if (!reached_curr && OrNull(Get(curr_attrs, key)) == value && start_value != value) {
+        if (start_value.is_null()) {
+          Erase(curr_attrs, key);
+        } else {
+          Set(curr_attrs, key, start_value);
+        }
+      }
+    }
+    if (!reached_curr && !start->deleted) UpdateCurrent(curr_attrs, *start);
+  }
+}
+
+uint64_t UnitLength(const Item& item, Unit u) {
+  if (item.kind != ContentKind::kString) return item.countable() ? item.length : 0;
+  utf8::Lengths l = utf8::Measure(item.str);
+  return u == kUtf8 ? l.utf8 : u == kCodepoints ? l.codepoints : l.utf16;
+}
+
+}  // namespace
+
+absl::Status TextInsert(Doc& doc, Branch* text, uint64_t index, std::string_view s, const Any* attributes) {
+  if (!utf8::IsValid(s)) return absl::InvalidArgumentError("text is not valid UTF-8");
+  if (s.empty()) {
+    if (index > text->Length(doc.unit())) return absl::OutOfRangeError("index out of range");
+    return absl::OkStatus();
+  }
+  Item* content = doc.NewItem();
+  content->kind = ContentKind::kString;
+  content->str = std::string(s);
+  content->length = utf8::Utf16Length(s);
+  return InsertContent(doc, text, index, content, attributes);
+}
+
+absl::Status TextInsertEmbed(Doc& doc, Branch* text, uint64_t index, const Any& embed, const Any* attributes) {
+  Item* content = doc.NewItem();
+  content->kind = ContentKind::kEmbed;
+  content->length = 1;
+  content->mutable_extra().value = embed;
+  static const Any kNoAttributes = Any::MakeObject({});
+  return InsertContent(doc, text, index, content, attributes ? attributes : &kNoAttributes);
+}
+
+absl::Status TextDelete(Doc& doc, Branch* text, uint64_t index, uint64_t length) {
+  Unit u = doc.unit();
+  if (index > text->Length(u) || length > text->Length(u) - index) return absl::OutOfRangeError("range out of range");
+  if (length == 0) return absl::OkStatus();
+  auto start_cut = Locate(*text, u, index);
+  if (!start_cut.ok()) return start_cut.status();
+  auto end_cut = Locate(*text, u, index + length);
+  if (!end_cut.ok()) return end_cut.status();
+  return Transact(doc, text, [&](Transaction& t) {
+    Pos p = PositionAt(doc, t, text, *start_cut);
+    Attrs start_attrs = p.attrs;
+    Item* start = p.right;
+    uint64_t remaining = length;
+    while (remaining > 0 && p.right) {
+      Item* r = p.right;
+      if (r->visible()) {
+        uint64_t w = r->w[u];
+        if (remaining < w) doc.SplitItem(t, r, *ClockOffset(*r, u, remaining));
+        remaining -= r->w[u];
+        doc.DeleteItem(t, r);
+      }
+      p.Forward();
+    }
+    if (start && text->has_formatting) CleanupFormattingGap(t, doc, start, p.right, start_attrs, p.attrs);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status TextFormat(Doc& doc, Branch* text, uint64_t index, uint64_t length, const Any& attributes) {
+  Unit u = doc.unit();
+  if (attributes.kind() != Any::Kind::kObject) return absl::InvalidArgumentError("attributes must be a JSON object");
+  auto cut = Locate(*text, u, index);
+  if (!cut.ok()) return cut.status();
+  if (index + length <= text->Length(u)) {
+    auto end_cut = Locate(*text, u, index + length);
+    if (!end_cut.ok()) return end_cut.status();
+  }
+  if (length == 0) return absl::OkStatus();
+  const Attrs& attrs = attributes.as_object();
+  return Transact(doc, text, [&](Transaction& t) {
+    Pos p = PositionAt(doc, t, text, *cut);
+    if (!p.right) return absl::OkStatus();
+    MinimizeAttributeChanges(p, attrs);
+    Attrs negated = InsertAttributes(doc, t, text, p, attrs);
+    uint64_t remaining = length;
+    while (p.right && (remaining > 0 || (!negated.empty() && (p.right->deleted || p.right->kind == ContentKind::kFormat)))) {
+      Item* r = p.right;
+      if (!r->deleted) {
+        if (r->kind == ContentKind::kFormat) {
+          const std::string& key = r->extra->key;
+          const Any* attr = Get(attrs, key);
+          if (attr) {
+            if (*attr == r->extra->value) {
+              Erase(negated, key);
+            } else {
+              if (remaining == 0) break;
+              Set(negated, key, r->extra->value);
+            }
+            doc.DeleteItem(t, r);
+          } else {
+            Set(p.attrs, key, r->extra->value);
+          }
+        } else if (r->countable()) {
+          uint64_t w = r->w[u];
+          if (remaining < w) doc.SplitItem(t, r, *ClockOffset(*r, u, remaining));
+          remaining -= std::min(remaining, r->w[u]);
+        }
+      }
+      p.Forward();
+    }
+    if (remaining > 0) {
+      // Quill expects a trailing newline: formatting past the end inserts newlines, as Yjs does.
+      Item* nl = doc.NewItem();
+      nl->kind = ContentKind::kString;
+      nl->str = std::string(remaining, '\n');
+      nl->length = remaining;
+      InsertBetween(doc, t, text, p, nl);
+    }
+    InsertNegatedAttributes(doc, t, text, p, negated);
+    return absl::OkStatus();
+  });
+}
+
+std::string TextString(const Branch& text) {
+  std::string out;
+  for (const Item* n = text.start; n; n = n->right) {
+    if (!n->deleted && n->kind == ContentKind::kString) out += n->str;
+  }
+  return out;
+}
+
+Any TextToDelta(const Branch& text) {
+  Any::Array ops;
+  Attrs cur;
+  std::string str;
+  auto make_op = [&](Any insert) {
+    Any::Object op;
+    op.emplace_back("insert", std::move(insert));
+    if (!cur.empty()) op.emplace_back("attributes", Any::MakeObject(cur));
+    ops.push_back(Any::MakeObject(std::move(op)));
+  };
+  auto pack = [&]() {
+    if (!str.empty()) {
+      make_op(Any::String(std::move(str)));
+      str.clear();
+    }
+  };
+  for (const Item* n = text.start; n; n = n->right) {
+    if (n->deleted) continue;
+    switch (n->kind) {
+      case ContentKind::kString:
+        str += n->str;
+        break;
+      case ContentKind::kEmbed:
+      case ContentKind::kType:
+        pack();
+        make_op(ItemValue(*n, 0));
+        break;
+      case ContentKind::kFormat:
+        pack();
+        UpdateCurrent(cur, *n);
+        break;
+      default:
+        break;
+    }
+  }
+  pack();
+  return Any::MakeArray(std::move(ops));
+}
+
+}  // namespace codesync::types
+
+namespace codesync {
+
+std::vector<DeltaOp> ComputeDelta(const Branch& text, const Transaction& t) {
+  const Doc& doc = *t.doc;
+  const Unit u = doc.unit();
+  const StructStore& store = doc.store();
+  auto before = [&](uint64_t client) {
+    auto it = t.before_state.find(client);
+    return it == t.before_state.end() ? uint64_t{0} : it->second;
+  };
+  // Changed items of this text: inserted (and still there) or deleted (and older than the transaction).
+  std::vector<const Item*> changed;
+  for (uint64_t client : t.touched_clients) {
+    auto it = store.clients.find(client);
+    if (it == store.clients.end()) continue;
+    uint64_t b = before(client);
+    if (it->second.empty() || it->second.back()->end_clock() <= b) continue;
+    for (size_t i = StructStore::FindIndex(it->second, b); i < it->second.size(); i++) {
+      const Item* s = it->second[i];
+      if (s->parent == &text && !s->parent_sub && !s->deleted && s->countable()) changed.push_back(s);
+    }
+  }
+  for (auto& [client, ranges] : t.delete_set.clients) {
+    auto it = store.clients.find(client);
+    if (it == store.clients.end()) continue;
+    uint64_t b = before(client);
+    for (const DeleteRange& r : ranges) {
+      for (size_t i = StructStore::FindIndex(it->second, r.clock); i < it->second.size(); i++) {
+        const Item* s = it->second[i];
+        if (s->id.clock >= r.clock + r.len) break;
+        if (s->parent == &text && !s->parent_sub && s->id.clock < b && s->countable()) changed.push_back(s);
+      }
+    }
+  }
+  std::vector<std::pair<uint64_t, const Item*>> order;
+  order.reserve(changed.size());
+  for (const Item* s : changed) order.emplace_back(seq::Rank(s, kItems), s);
+  std::sort(order.begin(), order.end());
+
+  std::vector<DeltaOp> ops;
+  uint64_t pos = 0;
+  for (auto& [rank, s] : order) {
+    uint64_t r = seq::Rank(s, u);
+    if (r > pos) {
+      if (!ops.empty() && ops.back().kind == DeltaOp::kRetain) {
+        ops.back().length += r - pos;
+      } else {
+        DeltaOp op;
+        op.kind = DeltaOp::kRetain;
+        op.length = r - pos;
+        ops.push_back(std::move(op));
+      }
+      pos = r;
+    }
+    if (s->deleted) {
+      uint64_t len = types::UnitLength(*s, u);
+      if (!ops.empty() && ops.back().kind == DeltaOp::kDelete) {
+        ops.back().length += len;
+      } else {
+        DeltaOp op;
+        op.kind = DeltaOp::kDelete;
+        op.length = len;
+        ops.push_back(std::move(op));
+      }
+    } else {
+      Any attrs;
+      if (text.has_formatting) {
+        types::Attrs a = types::AttributesBefore(text, s);
+        if (!a.empty()) attrs = Any::MakeObject(std::move(a));
+      }
+      bool is_text = s->kind == ContentKind::kString;
+      if (is_text && !ops.empty() && ops.back().kind == DeltaOp::kInsert && !ops.back().embed &&
+          ops.back().attributes == attrs) {
+        ops.back().text += s->str;
+        ops.back().length += s->w[u];
+      } else {
+        DeltaOp op;
+        op.kind = DeltaOp::kInsert;
+        op.length = s->w[u];
+        if (is_text) {
+          op.text = s->str;
+        } else {
+          op.embed = s->extra ? &s->extra->value : nullptr;
+        }
+        op.attributes = std::move(attrs);
+        ops.push_back(std::move(op));
+      }
+      pos += s->w[u];
+    }
+  }
+  return ops;
+}
+
+}  // namespace codesync
