@@ -386,14 +386,20 @@ bool Doc::TryMerge(Item* left, Item* right) {
 }
 
 size_t Doc::TryToMergeWithLefts(std::vector<Item*>& structs, size_t pos) {
-  Item* right = structs[pos];
-  Item* left = structs[pos - 1];
-  if (left->deleted == right->deleted && left->is_gc() == right->is_gc() && TryMerge(left, right)) {
-    structs.erase(structs.begin() + static_cast<ptrdiff_t>(pos));
-    FreeItem(right);
-    return 1;
+  // Merges structs[pos] into its left neighbour, then that into its own left, and so on.
+  size_t i = pos;
+  for (Item* right = structs[pos]; i > 0; i--) {
+    Item* left = structs[i - 1];
+    if (left->deleted != right->deleted || left->is_gc() != right->is_gc() || !TryMerge(left, right)) break;
+    right = left;
   }
-  return 0;
+  size_t merged = pos - i;
+  if (merged) {
+    for (size_t k = pos + 1 - merged; k <= pos; k++) FreeItem(structs[k]);
+    structs.erase(structs.begin() + static_cast<ptrdiff_t>(pos + 1 - merged),
+                  structs.begin() + static_cast<ptrdiff_t>(pos + 1));
+  }
+  return merged;
 }
 
 void Doc::CleanupTransaction() {

@@ -286,12 +286,11 @@ absl::Status TextDelete(Doc& doc, Branch* text, uint64_t index, uint64_t length)
 absl::Status TextFormat(Doc& doc, Branch* text, uint64_t index, uint64_t length, const Any& attributes) {
   Unit u = doc.unit();
   if (attributes.kind() != Any::Kind::kObject) return absl::InvalidArgumentError("attributes must be a JSON object");
+  if (index > text->Length(u) || length > text->Length(u) - index) return absl::OutOfRangeError("range out of range");
   auto cut = Locate(*text, u, index);
   if (!cut.ok()) return cut.status();
-  if (index + length <= text->Length(u)) {
-    auto end_cut = Locate(*text, u, index + length);
-    if (!end_cut.ok()) return end_cut.status();
-  }
+  auto end_cut = Locate(*text, u, index + length);
+  if (!end_cut.ok()) return end_cut.status();
   if (length == 0) return absl::OkStatus();
   const Attrs& attrs = attributes.as_object();
   return Transact(doc, text, [&](Transaction& t) {
@@ -389,7 +388,146 @@ Any TextToDelta(const Branch& text) {
 
 namespace codesync {
 
+namespace {
+
+// Delta of a text with formatting: one pass over the whole sequence that also
+// reports formatting changes as retains with attributes (Yjs YTextEvent.delta).
+std::vector<DeltaOp> FormattedDelta(const Branch& text, const Transaction& t) {
+  const Unit u = t.doc->unit();
+  auto adds = [&](const Item* item) {
+    auto it = t.before_state.find(item->id.client);
+    return item->id.clock >= (it == t.before_state.end() ? 0 : it->second);
+  };
+  auto deletes = [&](const Item* item) { return t.delete_set.Contains(item->id); };
+  std::vector<DeltaOp> delta;
+  types::Attrs current, old, attributes;
+  DeltaOp::Kind action = DeltaOp::kRetain;
+  bool has_action = false;
+  std::string insert;
+  const Any* embed = nullptr;
+  uint64_t insert_len = 0, retain = 0, delete_len = 0;
+  auto add_op = [&]() {
+    if (!has_action) return;
+    DeltaOp op;
+    op.kind = action;
+    bool push = false;
+    if (action == DeltaOp::kDelete && delete_len > 0) {
+      op.length = delete_len;
+      push = true;
+    } else if (action == DeltaOp::kInsert && (embed || !insert.empty())) {
+      op.length = insert_len;
+      op.text = std::move(insert);
+      op.embed = embed;
+      types::Attrs a;
+      for (auto& [k, v] : current) {
+        if (!v.is_null()) a.emplace_back(k, v);
+      }
+      if (!a.empty()) op.attributes = Any::MakeObject(std::move(a));
+      push = true;
+    } else if (action == DeltaOp::kRetain && retain > 0) {
+      op.length = retain;
+      if (!attributes.empty()) op.attributes = Any::MakeObject(attributes);
+      push = true;
+    }
+    if (push) delta.push_back(std::move(op));
+    insert.clear();
+    embed = nullptr;
+    insert_len = retain = delete_len = 0;
+    has_action = false;
+  };
+  auto start = [&](DeltaOp::Kind k) {
+    if (!has_action || action != k) {
+      add_op();
+      action = k;
+      has_action = true;
+    }
+  };
+  for (const Item* item = text.start; item; item = item->right) {
+    switch (item->kind) {
+      case ContentKind::kType:
+      case ContentKind::kEmbed:
+      case ContentKind::kString: {
+        bool is_string = item->kind == ContentKind::kString;
+        uint64_t len = types::UnitLength(*item, u);
+        if (adds(item)) {
+          if (!deletes(item)) {
+            if (is_string) {
+              start(DeltaOp::kInsert);
+              insert += item->str;
+              insert_len += len;
+            } else {
+              add_op();
+              action = DeltaOp::kInsert;
+              has_action = true;
+              embed = item->extra ? &item->extra->value : nullptr;
+              insert_len = 1;
+              add_op();
+            }
+          }
+        } else if (deletes(item)) {
+          start(DeltaOp::kDelete);
+          delete_len += len;
+        } else if (!item->deleted) {
+          start(DeltaOp::kRetain);
+          retain += len;
+        }
+        break;
+      }
+      case ContentKind::kFormat: {
+        const std::string& key = item->extra->key;
+        const Any& value = item->extra->value;
+        if (adds(item)) {
+          if (!deletes(item)) {
+            const Any& cur = types::OrNull(types::Get(current, key));
+            if (cur != value) {
+              if (has_action && action == DeltaOp::kRetain) add_op();
+              if (value == types::OrNull(types::Get(old, key))) {
+                types::Erase(attributes, key);
+              } else {
+                types::Set(attributes, key, value);
+              }
+            }
+          }
+        } else if (deletes(item)) {
+          types::Set(old, key, value);
+          const Any& cur = types::OrNull(types::Get(current, key));
+          if (cur != value) {
+            if (has_action && action == DeltaOp::kRetain) add_op();
+            types::Set(attributes, key, cur);
+          }
+        } else if (!item->deleted) {
+          types::Set(old, key, value);
+          const Any* attr = types::Get(attributes, key);
+          if (attr && *attr != value) {
+            if (has_action && action == DeltaOp::kRetain) add_op();
+            if (value.is_null()) {
+              types::Erase(attributes, key);
+            } else {
+              types::Set(attributes, key, value);
+            }
+          }
+        }
+        if (!item->deleted) {
+          if (has_action && action == DeltaOp::kInsert) add_op();
+          types::UpdateCurrent(current, *item);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  add_op();
+  while (!delta.empty() && delta.back().kind == DeltaOp::kRetain && delta.back().attributes.is_undefined()) {
+    delta.pop_back();
+  }
+  return delta;
+}
+
+}  // namespace
+
 std::vector<DeltaOp> ComputeDelta(const Branch& text, const Transaction& t) {
+  if (text.has_formatting) return FormattedDelta(text, t);
   const Doc& doc = *t.doc;
   const Unit u = doc.unit();
   const StructStore& store = doc.store();
