@@ -45,8 +45,13 @@ struct Branch {
 };
 
 // The change a transaction made to a text, as retain/insert/delete ops in the
-// doc's unit (implemented in types/text.cc).
-std::vector<DeltaOp> ComputeDelta(const Branch& text, const Transaction& t);
+// doc's unit (implemented in types/text.cc).  Format items found to change
+// nothing are appended to `redundant` (Yjs deletes them when it computes a delta).
+std::vector<DeltaOp> ComputeDelta(const Branch& text, const Transaction& t, std::vector<Item*>* redundant);
+
+// Deletes format items made redundant by the remote transaction `finished`
+// (Yjs cleanupYTextAfterTransaction), recording them in `cleanup`.
+void CleanupFormatting(Transaction& cleanup, const Transaction& finished);
 
 }  // namespace codesync
 

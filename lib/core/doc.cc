@@ -71,8 +71,13 @@ Transaction& Doc::Begin(std::optional<std::string> origin, bool local) {
 void Doc::Commit() {
   if (txn_depth_ == 0) return;
   if (--txn_depth_ > 0) return;
-  CleanupTransaction();
-  txn_.reset();
+  std::unique_ptr<Transaction> t = std::move(txn_);
+  // Cleanups (formatting, below) run as transactions of their own, after this one.
+  std::vector<std::unique_ptr<Transaction>> queue;
+  queue.push_back(std::move(t));
+  for (size_t i = 0; i < queue.size(); i++) {
+    for (auto& follow_up : CleanupTransaction(*queue[i])) queue.push_back(std::move(follow_up));
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -402,11 +407,30 @@ size_t Doc::TryToMergeWithLefts(std::vector<Item*>& structs, size_t pos) {
   return merged;
 }
 
-void Doc::CleanupTransaction() {
-  Transaction& t = *txn_;
+std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t) {
   t.delete_set.SortAndMerge();
 
-  EmitDeltas(t);
+  std::vector<std::unique_ptr<Transaction>> follow_ups = EmitDeltas(t);
+
+  // After remote changes to formatted text, Yjs deletes format items that
+  // became redundant, in a local transaction of its own.  So do we, so that a
+  // peer ends in the same state as a yjs peer with the same history.
+  if (!t.local) {
+    bool formatted = false;
+    for (Branch* b : t.changed) formatted |= b->has_formatting;
+    if (formatted) {
+      std::unique_ptr<Transaction> follow_up = NewFollowUp();
+      CleanupFormatting(*follow_up, t);
+      if (!follow_up->delete_set.empty()) follow_ups.push_back(std::move(follow_up));
+    }
+    // Someone else wrote structs under our client id: pick a new one, as Yjs does.
+    auto it = t.before_state.find(client_id_);
+    uint64_t before = it == t.before_state.end() ? 0 : it->second;
+    if (store_.State(client_id_) != before) {
+      std::random_device rd;
+      client_id_ = rd();
+    }
+  }
 
   if (gc_) {
     for (auto& [client, ranges] : t.delete_set.clients) {
@@ -467,18 +491,35 @@ void Doc::CleanupTransaction() {
     for (auto& [id, fn] : observers) fn(bytes, t);
     busy_ = false;
   }
+  return follow_ups;
 }
 
-void Doc::EmitDeltas(Transaction& t) {
+std::unique_ptr<Transaction> Doc::NewFollowUp() {
+  auto f = std::make_unique<Transaction>();
+  f->doc = this;
+  f->local = true;
+  f->before_state = store_.GetStateVector();
+  return f;
+}
+
+std::vector<std::unique_ptr<Transaction>> Doc::EmitDeltas(Transaction& t) {
+  std::vector<std::unique_ptr<Transaction>> follow_ups;
   for (Branch* b : t.changed) {
     if (b->delta_observers.empty()) continue;
-    std::vector<DeltaOp> ops = ComputeDelta(*b, t);
+    std::vector<Item*> redundant;
+    std::vector<DeltaOp> ops = ComputeDelta(*b, t, &redundant);
+    if (!redundant.empty()) {
+      // Computing a delta drops format items that change nothing, in a transaction of its own (as Yjs).
+      follow_ups.push_back(NewFollowUp());
+      for (Item* item : redundant) DeleteItem(*follow_ups.back(), item);
+    }
     if (ops.empty()) continue;
     busy_ = true;
     auto observers = b->delta_observers;
     for (auto& [id, fn] : observers) fn(ops, t);
     busy_ = false;
   }
+  return follow_ups;
 }
 
 uint64_t Doc::AddUpdateObserver(UpdateObserver fn) {

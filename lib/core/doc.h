@@ -108,12 +108,14 @@ class Doc {
   void RemoveDeltaObserver(Branch* text, uint64_t id);
 
  private:
-  void CleanupTransaction();
+  // Runs observers, GC and merges; returns a follow-up transaction to clean up next, if any.
+  std::vector<std::unique_ptr<Transaction>> CleanupTransaction(Transaction& t);
+  std::unique_ptr<Transaction> NewFollowUp();
   void GcItem(Item* item, bool parent_gcd);
   void GcType(Branch* type);
   size_t TryToMergeWithLefts(std::vector<Item*>& structs, size_t pos);
   bool TryMerge(Item* left, Item* right);
-  void EmitDeltas(Transaction& t);
+  std::vector<std::unique_ptr<Transaction>> EmitDeltas(Transaction& t);
 
   uint64_t client_id_;
   bool gc_;

@@ -811,20 +811,23 @@ class JsonParser {
     }
   }
 
+  // Containers collect their elements on scratch stacks shared by all levels,
+  // then move them into a vector of exactly the right size: no regrowth.
   bool ParseArray(Any& out, int depth) {
     if (depth >= Any::kMaxDepth) return Error("nesting too deep");
     p_++;  // '['
-    Any::Array items;
+    const size_t mark = items_.size();
     SkipSpace();
     if (p_ < end_ && *p_ == ']') {
       p_++;
-      out = Any::MakeArray(std::move(items));
+      out = Any::MakeArray({});
       return true;
     }
     while (true) {
       SkipSpace();
-      items.emplace_back();
-      if (!ParseValue(items.back(), depth + 1)) return false;
+      Any item;  // not items_.back(): nested containers may reallocate items_
+      if (!ParseValue(item, depth + 1)) return false;
+      items_.push_back(std::move(item));
       SkipSpace();
       if (p_ >= end_) return Error("unexpected end of input in array");
       if (*p_ == ',') {
@@ -837,6 +840,8 @@ class JsonParser {
       }
       return Error("expected ',' or ']'");
     }
+    Any::Array items(std::make_move_iterator(items_.begin() + mark), std::make_move_iterator(items_.end()));
+    items_.resize(mark);
     out = Any::MakeArray(std::move(items));
     return true;
   }
@@ -844,11 +849,11 @@ class JsonParser {
   bool ParseObject(Any& out, int depth) {
     if (depth >= Any::kMaxDepth) return Error("nesting too deep");
     p_++;  // '{'
-    Any::Object fields;
+    const size_t mark = fields_.size();
     SkipSpace();
     if (p_ < end_ && *p_ == '}') {
       p_++;
-      out = Any::MakeObject(std::move(fields));
+      out = Any::MakeObject({});
       return true;
     }
     while (true) {
@@ -861,8 +866,9 @@ class JsonParser {
       if (p_ >= end_ || *p_ != ':') return Error("expected ':'");
       p_++;
       SkipSpace();
-      fields.emplace_back(std::move(key), Any());
-      if (!ParseValue(fields.back().second, depth + 1)) return false;
+      Any value;
+      if (!ParseValue(value, depth + 1)) return false;
+      fields_.emplace_back(std::move(key), std::move(value));
       SkipSpace();
       if (p_ >= end_) return Error("unexpected end of input in object");
       if (*p_ == ',') {
@@ -875,6 +881,8 @@ class JsonParser {
       }
       return Error("expected ',' or '}'");
     }
+    Any::Object fields(std::make_move_iterator(fields_.begin() + mark), std::make_move_iterator(fields_.end()));
+    fields_.resize(mark);
     out = Any::MakeObject(std::move(fields));  // duplicates and key order as JavaScript
     return true;
   }
@@ -993,6 +1001,7 @@ class JsonParser {
       magnitude = p_ - int_start - 1;
       seen_nonzero = true;
     }
+    const char* int_end = p_;
     if (p_ < end_ && *p_ == '.') {
       p_++;
       const char* frac_start = p_;
@@ -1022,6 +1031,15 @@ class JsonParser {
       if (exp_negative) exponent = -exponent;
     }
     double d = 0;
+    const char* digits = negative ? start + 1 : start;
+    if (p_ == int_end && p_ - digits <= 15) {
+      // A plain integer of up to 15 digits is exact in a double: skip from_chars.
+      int64_t v = 0;
+      for (const char* q = digits; q < p_; q++) v = v * 10 + (*q - '0');
+      d = static_cast<double>(v);
+      out = Any::Number(negative ? -d : d);  // "-0" stays -0
+      return true;
+    }
     auto r = std::from_chars(start, p_, d);
     if (r.ec == std::errc::result_out_of_range) {
       // from_chars leaves d alone; JSON.parse gives +-Infinity or +-0.
@@ -1038,6 +1056,8 @@ class JsonParser {
   const char* p_;
   const char* end_;
   std::string error_;
+  std::vector<Any> items_;
+  Any::Object fields_;
 };
 
 }  // namespace

@@ -80,6 +80,22 @@ class Any {
 
   static constexpr int kMaxDepth = 512;
 
+  // JavaScript's `===`: primitives by value, arrays/objects/binaries only when
+  // they are the same instance (copies of an Any share their instance).
+  bool StrictEquals(const Any& other) const {
+    if (kind_ != other.kind_) return false;
+    switch (kind_) {
+      case Kind::kArray:
+        return array_ == other.array_;
+      case Kind::kObject:
+        return object_ == other.object_;
+      case Kind::kBinary:
+        return false;
+      default:
+        return *this == other;
+    }
+  }
+
  private:
   Kind kind_ = Kind::kUndefined;
   bool bool_ = false;

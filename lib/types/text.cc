@@ -211,9 +211,9 @@ void CleanupFormattingGap(Transaction& t, Doc& doc, Item* start, Item* curr, con
     for (auto& [k, f] : end_formats) {
       if (k == key) end_format = f;
     }
-    if (end_format != start || start_value == value) {
+    if (end_format != start || start_value.StrictEquals(value)) {
       doc.DeleteItem(t, start);
-      if (!reached_curr && OrNull(Get(curr_attrs, key)) == value && start_value != value) {
+      if (!reached_curr && OrNull(Get(curr_attrs, key)).StrictEquals(value) && !start_value.StrictEquals(value)) {
         if (start_value.is_null()) {
           Erase(curr_attrs, key);
         } else {
@@ -229,6 +229,40 @@ uint64_t UnitLength(const Item& item, Unit u) {
   if (item.kind != ContentKind::kString) return item.countable() ? item.length : 0;
   utf8::Lengths l = utf8::Measure(item.str);
   return u == kUtf8 ? l.utf8 : u == kCodepoints ? l.codepoints : l.utf16;
+}
+
+// Yjs cleanupYTextFormatting: removes every redundant format item of a text.
+void CleanupWholeText(Doc& doc, Transaction& t, Branch* text) {
+  Item* start = text->start;
+  Attrs start_attrs;
+  Attrs current;
+  for (Item* end = text->start; end; end = end->right) {
+    if (end->deleted) continue;
+    if (end->kind == ContentKind::kFormat) {
+      UpdateCurrent(current, *end);
+    } else {
+      CleanupFormattingGap(t, doc, start, end, start_attrs, current);
+      start_attrs = current;
+      start = end;
+    }
+  }
+}
+
+// Yjs cleanupContextlessFormattingGap: around a deleted item, keep one format item per key.
+void CleanupContextlessGap(Doc& doc, Transaction& t, Item* item) {
+  while (item && item->right && (item->right->deleted || !item->right->countable())) item = item->right;
+  std::vector<std::string> seen;
+  while (item && (item->deleted || !item->countable())) {
+    if (!item->deleted && item->kind == ContentKind::kFormat) {
+      const std::string& key = item->extra->key;
+      if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+        doc.DeleteItem(t, item);
+      } else {
+        seen.push_back(key);
+      }
+    }
+    item = item->left;
+  }
 }
 
 }  // namespace
@@ -388,11 +422,49 @@ Any TextToDelta(const Branch& text) {
 
 namespace codesync {
 
+void CleanupFormatting(Transaction& cleanup, const Transaction& finished) {
+  Doc& doc = *cleanup.doc;
+  const StructStore& store = doc.store();
+  std::vector<Branch*> full;
+  auto add_full = [&](Branch* b) {
+    if (std::find(full.begin(), full.end(), b) == full.end()) full.push_back(b);
+  };
+  for (uint64_t client : finished.touched_clients) {
+    auto it = finished.before_state.find(client);
+    uint64_t before = it == finished.before_state.end() ? 0 : it->second;
+    auto sit = store.clients.find(client);
+    if (sit == store.clients.end() || sit->second.empty() || sit->second.back()->end_clock() <= before) continue;
+    for (size_t i = StructStore::FindIndex(sit->second, before); i < sit->second.size(); i++) {
+      const Item* s = sit->second[i];
+      if (!s->deleted && s->kind == ContentKind::kFormat && s->parent) add_full(s->parent);
+    }
+  }
+  std::vector<Item*> contextless;
+  for (auto& [client, ranges] : finished.delete_set.clients) {
+    auto sit = store.clients.find(client);
+    if (sit == store.clients.end()) continue;
+    for (const DeleteRange& r : ranges) {
+      for (size_t i = StructStore::FindIndex(sit->second, r.clock); i < sit->second.size(); i++) {
+        Item* s = sit->second[i];
+        if (s->id.clock >= r.clock + r.len) break;
+        if (s->is_gc() || !s->parent || !s->parent->has_formatting) continue;
+        if (std::find(full.begin(), full.end(), s->parent) != full.end()) continue;
+        if (s->kind == ContentKind::kFormat) {
+          add_full(s->parent);
+        } else {
+          types::CleanupContextlessGap(doc, cleanup, s);
+        }
+      }
+    }
+  }
+  for (Branch* b : full) types::CleanupWholeText(doc, cleanup, b);
+}
+
 namespace {
 
 // Delta of a text with formatting: one pass over the whole sequence that also
 // reports formatting changes as retains with attributes (Yjs YTextEvent.delta).
-std::vector<DeltaOp> FormattedDelta(const Branch& text, const Transaction& t) {
+std::vector<DeltaOp> FormattedDelta(const Branch& text, const Transaction& t, std::vector<Item*>* redundant) {
   const Unit u = t.doc->unit();
   auto adds = [&](const Item* item) {
     auto it = t.before_state.find(item->id.client);
@@ -442,7 +514,12 @@ std::vector<DeltaOp> FormattedDelta(const Branch& text, const Transaction& t) {
       has_action = true;
     }
   };
-  for (const Item* item = text.start; item; item = item->right) {
+  for (Item* item = text.start; item; item = item->right) {
+    bool dropped = false;
+    auto drop = [&]() {
+      redundant->push_back(item);
+      dropped = true;
+    };
     switch (item->kind) {
       case ContentKind::kType:
       case ContentKind::kEmbed:
@@ -486,6 +563,8 @@ std::vector<DeltaOp> FormattedDelta(const Branch& text, const Transaction& t) {
               } else {
                 types::Set(attributes, key, value);
               }
+            } else if (!value.is_null()) {
+              drop();
             }
           }
         } else if (deletes(item)) {
@@ -505,9 +584,11 @@ std::vector<DeltaOp> FormattedDelta(const Branch& text, const Transaction& t) {
             } else {
               types::Set(attributes, key, value);
             }
+          } else if (attr && !attr->is_null()) {
+            drop();
           }
         }
-        if (!item->deleted) {
+        if (!item->deleted && !dropped) {
           if (has_action && action == DeltaOp::kInsert) add_op();
           types::UpdateCurrent(current, *item);
         }
@@ -526,8 +607,8 @@ std::vector<DeltaOp> FormattedDelta(const Branch& text, const Transaction& t) {
 
 }  // namespace
 
-std::vector<DeltaOp> ComputeDelta(const Branch& text, const Transaction& t) {
-  if (text.has_formatting) return FormattedDelta(text, t);
+std::vector<DeltaOp> ComputeDelta(const Branch& text, const Transaction& t, std::vector<Item*>* redundant) {
+  if (text.has_formatting) return FormattedDelta(text, t, redundant);
   const Doc& doc = *t.doc;
   const Unit u = doc.unit();
   const StructStore& store = doc.store();
