@@ -11,6 +11,7 @@
 #include "core/doc.h"
 #include "core/update.h"
 #include "encoding/any.h"
+#include "encoding/utf8.h"
 #include "types/types.h"
 
 using codesync::Any;
@@ -110,6 +111,10 @@ codesync_text* AsText(Branch* b) { return reinterpret_cast<codesync_text*>(b); }
 codesync_map* AsMap(Branch* b) { return reinterpret_cast<codesync_map*>(b); }
 codesync_array* AsArray(Branch* b) { return reinterpret_cast<codesync_array*>(b); }
 
+// Names and keys travel as strings in updates: they must be valid UTF-8.
+bool ValidKey(const char* key) { return codesync::utf8::IsValid(key); }
+int BadKey() { return SetError(CODESYNC_ERR_INVALID_ARGUMENT, "key is not valid UTF-8"); }
+
 int NullArg(const char* what) { return SetError(CODESYNC_ERR_INVALID_ARGUMENT, std::string(what) + " is NULL"); }
 
 absl::StatusOr<Any> ParseJson(const char* json, size_t len) {
@@ -122,6 +127,10 @@ absl::StatusOr<Any> ParseJson(const char* json, size_t len) {
 Branch* RootOf(codesync_doc* doc, const char* name, TypeRef ref) {
   if (!doc || !name) {
     NullArg(!doc ? "doc" : "name");
+    return nullptr;
+  }
+  if (!ValidKey(name)) {
+    BadKey();
     return nullptr;
   }
   auto b = doc->doc.Root(name, ref);
@@ -458,6 +467,7 @@ codesync_subscription* codesync_text_observe(codesync_text* text, codesync_text_
 int codesync_map_set_json(codesync_map* map, const char* key, const char* json, size_t len) {
   return Guard([&]() -> int {
     if (!map || !key) return NullArg(!map ? "map" : "key");
+    if (!ValidKey(key)) return BadKey();
     auto v = ParseJson(json, len);
     if (!v.ok()) return ToCode(v.status());
     Branch* b = B(map);
@@ -495,6 +505,10 @@ namespace {
 Branch* MapSetType(codesync_map* map, const char* key, TypeRef ref) {
   if (!map || !key) {
     NullArg(!map ? "map" : "key");
+    return nullptr;
+  }
+  if (!ValidKey(key)) {
+    BadKey();
     return nullptr;
   }
   Branch* b = B(map);

@@ -503,6 +503,10 @@ class Doc {
     }
     Commit();
   }
+  template <typename F>
+  void Transact(F&& fn) {
+    Transact(std::string_view(), std::forward<F>(fn));
+  }
 
   codesync_doc* raw() const noexcept { return raw_; }
 

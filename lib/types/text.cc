@@ -269,10 +269,7 @@ void CleanupContextlessGap(Doc& doc, Transaction& t, Item* item) {
 
 absl::Status TextInsert(Doc& doc, Branch* text, uint64_t index, std::string_view s, const Any* attributes) {
   if (!utf8::IsValid(s)) return absl::InvalidArgumentError("text is not valid UTF-8");
-  if (s.empty()) {
-    if (index > text->Length(doc.unit())) return absl::OutOfRangeError("index out of range");
-    return absl::OkStatus();
-  }
+  if (s.empty()) return Locate(*text, doc.unit(), index).status();
   Item* content = doc.NewItem();
   content->kind = ContentKind::kString;
   content->str = std::string(s);
@@ -292,9 +289,9 @@ absl::Status TextInsertEmbed(Doc& doc, Branch* text, uint64_t index, const Any& 
 absl::Status TextDelete(Doc& doc, Branch* text, uint64_t index, uint64_t length) {
   Unit u = doc.unit();
   if (index > text->Length(u) || length > text->Length(u) - index) return absl::OutOfRangeError("range out of range");
-  if (length == 0) return absl::OkStatus();
   auto start_cut = Locate(*text, u, index);
   if (!start_cut.ok()) return start_cut.status();
+  if (length == 0) return absl::OkStatus();
   auto end_cut = Locate(*text, u, index + length);
   if (!end_cut.ok()) return end_cut.status();
   return Transact(doc, text, [&](Transaction& t) {

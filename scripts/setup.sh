@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Installs everything the build and the tests need on Debian 12, then runs
+# `npm ci` wherever the repository has a package-lock.json.
+#
+# Idempotent and quiet: a second run checks, finds nothing to do and prints
+# nothing. It prints what it installs, and the tool's own output only when
+# something fails.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+LOG=$(mktemp "${TMPDIR:-/tmp}/codesync-setup.XXXXXX")
+trap 'rm -f "$LOG"' EXIT
+
+say() { printf 'setup: %s\n' "$*"; }
+# Runs a command with its output in $LOG; shows that output only on failure.
+quiet() {
+  if ! "$@" >"$LOG" 2>&1; then
+    say "FAILED: $*"
+    cat "$LOG" >&2
+    exit 1
+  fi
+}
+
+# ---- Debian packages ---------------------------------------------------------
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  libabsl-dev doctest-dev libflatbuffers-dev flatbuffers-compiler libxxhash-dev
+  libuv1-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev zlib1g-dev
+  libbenchmark-dev clang-14 libclang-rt-14-dev
+  python3 python3-pip python3-venv python3-dev
+)
+# Node may come from elsewhere (NodeSource, nvm) with npm bundled; only when
+# it is missing do we take Debian's.
+if ! command -v node >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+elif ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(npm)
+fi
+
+# One dpkg-query for all of them; a package dpkg has never heard of prints
+# nothing, so it counts as missing too.
+installed=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "${PACKAGES[@]}" 2>/dev/null |
+  awk '$2 == "ii" { print $1 }' || true)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  grep -qx -- "$p" <<<"$installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  SUDO=()
+  if ((EUID != 0)); then
+    if command -v sudo >/dev/null 2>&1; then
+      SUDO=(sudo)
+    else
+      say "need root (or sudo) to install: ${missing[*]}" >&2
+      exit 1
+    fi
+  fi
+  say "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  quiet "${SUDO[@]}" apt-get update
+  quiet "${SUDO[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+# ---- npm ---------------------------------------------------------------------
+
+# A stamp inside node_modules records the lockfile it was installed from
+# (and the Node major, since native add-ons are built per ABI); when it
+# matches, node_modules is up to date and npm is not run.
+node_major=
+while IFS= read -r -d '' lock; do
+  dir=$(dirname "$lock")
+  stamp="$dir/node_modules/.codesync-stamp"
+  [[ -n "$node_major" ]] || node_major=$(node -p 'process.versions.node.split(".")[0]')
+  want="$(sha256sum "$lock" "$dir/package.json" | cut -d' ' -f1 | tr '\n' ' ')node$node_major"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    continue
+  fi
+  say "npm ci in ${dir#"$ROOT"/}"
+  quiet env -C "$dir" npm ci --no-audit --no-fund --loglevel=error
+  printf '%s' "$want" >"$stamp"
+done < <(find "$ROOT" \( -name node_modules -o -name .git -o -name 'build*' -path "$ROOT/build*" \) -prune \
+  -o -name package-lock.json -print0 | sort -z)
