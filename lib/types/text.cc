@@ -74,6 +74,34 @@ const Any& OrNull(const Any* v) {
   static const Any kNull = Any::Null();
   return v && !v->is_undefined() ? *v : kNull;
 }
+// Yjs equalAttrs: `===`, or two objects (or arrays) whose entries are `===`.
+// nullptr stands for undefined.
+bool EqualAttrs(const Any* a, const Any* b) {
+  bool a_undef = !a || a->is_undefined();
+  bool b_undef = !b || b->is_undefined();
+  if (a_undef || b_undef) return a_undef && b_undef;
+  if (a->StrictEquals(*b)) return true;
+  if (a->kind() == Any::Kind::kObject && b->kind() == Any::Kind::kObject) {
+    const Any::Object& x = a->as_object();
+    if (x.size() != b->as_object().size()) return false;
+    for (auto& [k, v] : x) {
+      const Any* other = b->Find(k);
+      if (!other || !v.StrictEquals(*other)) return false;
+    }
+    return true;
+  }
+  if (a->kind() == Any::Kind::kArray && b->kind() == Any::Kind::kArray) {
+    const Any::Array& x = a->as_array();
+    const Any::Array& y = b->as_array();
+    if (x.size() != y.size()) return false;
+    for (size_t i = 0; i < x.size(); i++) {
+      if (!x[i].StrictEquals(y[i])) return false;
+    }
+    return true;
+  }
+  return false;
+}
+
 void UpdateCurrent(Attrs& cur, const Item& fmt) {
   if (fmt.extra->value.is_null()) {
     Erase(cur, fmt.extra->key);
@@ -131,7 +159,7 @@ void MinimizeAttributeChanges(Pos& p, const Attrs& attributes) {
   while (p.right) {
     if (p.right->deleted ||
         (p.right->kind == ContentKind::kFormat &&
-         OrNull(Get(attributes, p.right->extra->key)) == p.right->extra->value)) {
+         EqualAttrs(&OrNull(Get(attributes, p.right->extra->key)), &p.right->extra->value))) {
       p.Forward();
     } else {
       break;
@@ -143,7 +171,7 @@ Attrs InsertAttributes(Doc& doc, Transaction& t, Branch* text, Pos& p, const Att
   Attrs negated;
   for (auto& [key, val] : attributes) {
     const Any& current = OrNull(Get(p.attrs, key));
-    if (current != val) {
+    if (!EqualAttrs(&current, &val)) {
       Set(negated, key, current);
       InsertBetween(doc, t, text, p, NewFormat(doc, key, val));
     }
@@ -154,7 +182,7 @@ Attrs InsertAttributes(Doc& doc, Transaction& t, Branch* text, Pos& p, const Att
 void InsertNegatedAttributes(Doc& doc, Transaction& t, Branch* text, Pos& p, Attrs& negated) {
   while (p.right) {
     if (p.right->deleted ||
-        (p.right->kind == ContentKind::kFormat && OrNull(Get(negated, p.right->extra->key)) == p.right->extra->value)) {
+        (p.right->kind == ContentKind::kFormat && EqualAttrs(Get(negated, p.right->extra->key), &p.right->extra->value))) {
       if (!p.right->deleted) Erase(negated, p.right->extra->key);
       p.Forward();
     } else {
@@ -337,7 +365,7 @@ absl::Status TextFormat(Doc& doc, Branch* text, uint64_t index, uint64_t length,
           const std::string& key = r->extra->key;
           const Any* attr = Get(attrs, key);
           if (attr) {
-            if (*attr == r->extra->value) {
+            if (EqualAttrs(attr, &r->extra->value)) {
               Erase(negated, key);
             } else {
               if (remaining == 0) break;
@@ -553,9 +581,9 @@ std::vector<DeltaOp> FormattedDelta(const Branch& text, const Transaction& t, st
         if (adds(item)) {
           if (!deletes(item)) {
             const Any& cur = types::OrNull(types::Get(current, key));
-            if (cur != value) {
+            if (!types::EqualAttrs(&cur, &value)) {
               if (has_action && action == DeltaOp::kRetain) add_op();
-              if (value == types::OrNull(types::Get(old, key))) {
+              if (types::EqualAttrs(&value, &types::OrNull(types::Get(old, key)))) {
                 types::Erase(attributes, key);
               } else {
                 types::Set(attributes, key, value);
@@ -567,14 +595,14 @@ std::vector<DeltaOp> FormattedDelta(const Branch& text, const Transaction& t, st
         } else if (deletes(item)) {
           types::Set(old, key, value);
           const Any& cur = types::OrNull(types::Get(current, key));
-          if (cur != value) {
+          if (!types::EqualAttrs(&cur, &value)) {
             if (has_action && action == DeltaOp::kRetain) add_op();
             types::Set(attributes, key, cur);
           }
         } else if (!item->deleted) {
           types::Set(old, key, value);
           const Any* attr = types::Get(attributes, key);
-          if (attr && *attr != value) {
+          if (attr && !types::EqualAttrs(attr, &value)) {
             if (has_action && action == DeltaOp::kRetain) add_op();
             if (value.is_null()) {
               types::Erase(attributes, key);
