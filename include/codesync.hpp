@@ -70,8 +70,8 @@ class ByteView {
 // point into library memory and are valid only during the callback.
 struct DeltaOp {
   codesync_delta_kind kind;
-  size_t length;                     // in the document's offset unit
-  std::string_view text;             // INSERT of text (UTF-8); empty otherwise
+  size_t length;                                    // in the document's offset unit
+  std::string_view text;                            // INSERT of text (UTF-8); empty otherwise
   std::optional<std::string_view> embed_json;       // INSERT of an embed
   std::optional<std::string_view> attributes_json;  // formatting, when any
 };

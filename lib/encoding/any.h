@@ -91,6 +91,8 @@ class Any {
         return object_ == other.object_;
       case Kind::kBinary:
         return false;
+      case Kind::kNumber:
+        return number_ == other.number_;  // NaN !== NaN, 0 === -0
       default:
         return *this == other;
     }

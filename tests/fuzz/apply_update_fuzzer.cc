@@ -57,7 +57,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     ApplyTo(fresh.get(), data, size, false);
   }
   {
-    fuzz::Doc rich(2);
+    // A client id the seeds do not use: structs that reuse a document's own
+    // ids are conflicting garbage with no single right round trip.
+    fuzz::Doc rich(0x5eed5eed);
     fuzz::AddContent(rich.get());
     ApplyTo(rich.get(), data, size, true);
   }

@@ -5,7 +5,8 @@
 //
 // Output (deterministic for a given yjs version; client ids are fixed):
 //   apply_update/*.bin   one v1 update per file, plus truncated and bit-flipped copies
-//   merge_updates/*.bin  several updates in merge_updates_fuzzer's framing
+//   merge_updates/*.bin  several updates in merge_updates_fuzzer's framing, and
+//                        byte streams for its log mode
 //   text_ops/*.bin       op streams for text_ops_fuzzer (pseudo-random, seeded)
 // Existing files with other names (crashers added by hand) are left alone.
 import { createRequire } from 'node:module'
@@ -313,6 +314,15 @@ write(out.merge, 'xml_subdoc.bin', frame([updates.subdoc, updates.xml.slice(0, 0
     flipped[bit >> 3] ^= 1 << (bit & 7)
     write(out.merge, `flip_${k}.bin`, flipped)
   }
+}
+
+// Log mode (byte 0 >= 0x80): the fuzzer generates its own updates from the bytes.
+for (let k = 0; k < 8; k++) {
+  const rr = rng(500 + k)
+  const bytes = new Uint8Array(24 + Math.floor(rr() * 200))
+  bytes[0] = 0x80 | k
+  for (let i = 1; i < bytes.length; i++) bytes[i] = Math.floor(rr() * 256)
+  write(out.merge, `log_${k}.bin`, bytes)
 }
 
 // ---- text_ops: op streams ---------------------------------------------------
