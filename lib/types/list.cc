@@ -174,6 +174,16 @@ Any ItemValue(const Item& item, uint64_t offset) {
 
 namespace {
 
+// Nested types are read recursively; a hostile document may nest them
+// arbitrarily deep, so reading stops (null / nothing) below this depth.
+constexpr int kMaxReadDepth = 256;
+thread_local int read_depth = 0;
+struct DepthGuard {
+  DepthGuard() { read_depth++; }
+  ~DepthGuard() { read_depth--; }
+  bool too_deep() const { return read_depth > kMaxReadDepth; }
+};
+
 void AppendXml(const Branch& b, std::string& out);
 
 void AppendXmlChildren(const Branch& b, std::string& out) {
@@ -188,6 +198,8 @@ void AppendXmlChildren(const Branch& b, std::string& out) {
 }
 
 void AppendXml(const Branch& b, std::string& out) {
+  DepthGuard depth;
+  if (depth.too_deep()) return;
   if (b.ref == TypeRef::kXmlElement) {
     out += "<" + b.node_name;
     for (auto& [key, item] : b.map) {
@@ -206,6 +218,8 @@ void AppendXml(const Branch& b, std::string& out) {
 }  // namespace
 
 Any ToAny(const Branch& type) {
+  DepthGuard depth;
+  if (depth.too_deep()) return Any::Null();
   TypeRef ref = type.ref;
   if (ref == TypeRef::kUnknown) {
     // A root nobody has asked for yet: guess from the content.
