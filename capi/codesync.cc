@@ -1,6 +1,7 @@
 // The C ABI: every entry point catches everything, turns absl::Status into
 // an error code in one place (ToCode) and records the message per thread.
 #include "codesync.h"
+#include "capi/internal.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -19,90 +20,16 @@ using codesync::Branch;
 using codesync::Doc;
 using codesync::TypeRef;
 
-struct codesync_doc {
-  Doc doc;
-  explicit codesync_doc(const codesync::DocOptions& o) : doc(o) {}
-};
+namespace codesync::capi {
+std::string& LastError() {
+  thread_local std::string message;
+  return message;
+}
+}  // namespace codesync::capi
 
-struct codesync_subscription {
-  Doc* doc;
-  Branch* branch;  // null for document-level observers
-  uint64_t id;
-};
+using namespace codesync::capi;  // NOLINT: the shim is all glue
 
 namespace {
-
-thread_local std::string g_last_error;
-
-int SetError(int code, std::string_view message) {
-  g_last_error.assign(message);
-  return code;
-}
-
-int ToCode(const absl::Status& s) {
-  if (s.ok()) return CODESYNC_OK;
-  int code;
-  switch (s.code()) {
-    case absl::StatusCode::kInvalidArgument:
-      code = CODESYNC_ERR_INVALID_ARGUMENT;
-      break;
-    case absl::StatusCode::kDataLoss:
-      code = CODESYNC_ERR_MALFORMED;
-      break;
-    case absl::StatusCode::kOutOfRange:
-      code = CODESYNC_ERR_OUT_OF_RANGE;
-      break;
-    case absl::StatusCode::kFailedPrecondition:
-      code = CODESYNC_ERR_TYPE_MISMATCH;
-      break;
-    case absl::StatusCode::kResourceExhausted:
-      code = CODESYNC_ERR_NO_MEMORY;
-      break;
-    case absl::StatusCode::kUnavailable:
-      code = CODESYNC_ERR_BUSY;
-      break;
-    default:
-      code = CODESYNC_ERR_INTERNAL;
-  }
-  return SetError(code, std::string(s.message()));
-}
-
-// Runs body, converting exceptions into error codes: nothing crosses the boundary.
-template <typename Fn>
-int Guard(Fn body) {
-  try {
-    return body();
-  } catch (const std::bad_alloc&) {
-    return SetError(CODESYNC_ERR_NO_MEMORY, "out of memory");
-  } catch (const std::exception& e) {
-    return SetError(CODESYNC_ERR_INTERNAL, e.what());
-  } catch (...) {
-    return SetError(CODESYNC_ERR_INTERNAL, "unknown internal error");
-  }
-}
-
-template <typename T, typename Fn>
-T* GuardPtr(Fn body) {
-  T* out = nullptr;
-  Guard([&]() -> int {
-    out = body();
-    return 0;
-  });
-  return out;
-}
-
-int Fill(codesync_buffer* out, const void* data, size_t len) {
-  if (!out) return SetError(CODESYNC_ERR_INVALID_ARGUMENT, "output buffer is NULL");
-  auto* p = static_cast<uint8_t*>(std::malloc(len + 1));
-  if (!p) return SetError(CODESYNC_ERR_NO_MEMORY, "out of memory");
-  if (len) std::memcpy(p, data, len);
-  p[len] = 0;
-  out->data = p;
-  out->len = len;
-  return CODESYNC_OK;
-}
-int Fill(codesync_buffer* out, const std::string& s) { return Fill(out, s.data(), s.size()); }
-int Fill(codesync_buffer* out, const std::vector<uint8_t>& v) { return Fill(out, v.data(), v.size()); }
 
 Branch* B(codesync_text* t) { return reinterpret_cast<Branch*>(t); }
 Branch* B(codesync_map* m) { return reinterpret_cast<Branch*>(m); }
@@ -172,7 +99,7 @@ void codesync_buffer_free(codesync_buffer* buf) {
 
 const char* codesync_version(void) { return "0.1.0"; }
 unsigned codesync_version_number(void) { return CODESYNC_VERSION_NUMBER; }
-const char* codesync_last_error(void) { return g_last_error.c_str(); }
+const char* codesync_last_error(void) { return LastError().c_str(); }
 
 const char* codesync_strerror(int code) {
   switch (code) {
