@@ -25,6 +25,10 @@ std::string& LastError() {
   thread_local std::string message;
   return message;
 }
+int& LastErrorCode() {
+  thread_local int code = CODESYNC_OK;
+  return code;
+}
 }  // namespace codesync::capi
 
 using namespace codesync::capi;  // NOLINT: the shim is all glue
@@ -100,6 +104,7 @@ void codesync_buffer_free(codesync_buffer* buf) {
 const char* codesync_version(void) { return "0.1.0"; }
 unsigned codesync_version_number(void) { return CODESYNC_VERSION_NUMBER; }
 const char* codesync_last_error(void) { return LastError().c_str(); }
+int codesync_last_error_code(void) { return LastErrorCode(); }
 
 const char* codesync_strerror(int code) {
   switch (code) {

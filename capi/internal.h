@@ -29,9 +29,11 @@ namespace codesync::capi {
 
 // The calling thread's last error message (defined in codesync.cc).
 std::string& LastError();
+int& LastErrorCode();
 
 inline int SetError(int code, std::string_view message) {
   LastError().assign(message);
+  LastErrorCode() = code;
   return code;
 }
 

@@ -76,6 +76,9 @@ CODESYNC_EXPORT void codesync_buffer_free(codesync_buffer *buf); /* frees data, 
 CODESYNC_EXPORT const char *codesync_version(void);              /* "0.1.0" */
 CODESYNC_EXPORT unsigned codesync_version_number(void);          /* CODESYNC_VERSION_NUMBER of the library */
 CODESYNC_EXPORT const char *codesync_last_error(void);           /* "" when none yet */
+/* The code of the calling thread's last failure (CODESYNC_OK when none yet);
+ * useful after calls that return NULL. */
+CODESYNC_EXPORT int codesync_last_error_code(void);
 CODESYNC_EXPORT const char *codesync_strerror(int code);         /* "malformed input", ... */
 
 /* ---- Documents ---------------------------------------------------------- */
