@@ -507,42 +507,70 @@ DeleteSet ApplyDeleteSet(Doc& doc, Transaction& t, const DeleteSet& ds) {
 
 }  // namespace
 
-absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optional<std::string> origin) {
-  auto decoded = DecodeUpdate(data, len, doc.interner());
-  if (!decoded.ok()) return decoded.status();
-  Transaction& t = doc.Begin(std::move(origin), /*local=*/false);
+namespace {
 
-  absl::flat_hash_map<uint64_t, RefQueue> queues;
-  for (auto& [client, refs] : decoded->clients) {
-    auto& q = queues[client].refs;
-    q.insert(q.end(), refs.begin(), refs.end());
-    refs.clear();  // ownership moves to the queues
-  }
-  for (auto& [client, refs] : doc.pending_structs) {
-    auto& q = queues[client].refs;
-    q.insert(q.end(), refs.begin(), refs.end());
-  }
-  doc.pending_structs.clear();
-  doc.pending_missing.clear();
-  for (auto& [client, q] : queues) {
-    std::stable_sort(q.refs.begin(), q.refs.end(),
-                     [](const StructRef& a, const StructRef& b) { return a.item->id.clock < b.item->id.clock; });
-  }
+bool ByClock(const StructRef& a, const StructRef& b) { return a.item->id.clock < b.item->id.clock; }
+
+// Integrates one batch of structs; what cannot be integrated joins the pending
+// structs.  Returns true when pending structs wait for something that has now
+// arrived, so they should be retried (as Yjs does, after the batch itself).
+bool IntegrateBatch(Doc& doc, Transaction& t, absl::flat_hash_map<uint64_t, RefQueue>& queues) {
+  for (auto& [client, q] : queues) std::stable_sort(q.refs.begin(), q.refs.end(), ByClock);
   absl::flat_hash_map<uint64_t, std::vector<StructRef>> rest;
-  IntegrateStructs(doc, t, queues, rest, doc.pending_missing);
-  for (auto& [client, refs] : rest) {
-    std::stable_sort(refs.begin(), refs.end(),
-                     [](const StructRef& a, const StructRef& b) { return a.item->id.clock < b.item->id.clock; });
-    doc.pending_structs[client] = std::move(refs);
+  StateVector missing;
+  IntegrateStructs(doc, t, queues, rest, missing);
+  bool retry = false;
+  for (auto& [client, clock] : doc.pending_missing) {
+    if (clock < doc.store().State(client)) retry = true;
   }
+  for (auto& [client, refs] : rest) {
+    auto& pending = doc.pending_structs[client];
+    pending.insert(pending.end(), refs.begin(), refs.end());
+    std::stable_sort(pending.begin(), pending.end(), ByClock);
+  }
+  for (auto& [client, clock] : missing) {
+    auto it = doc.pending_missing.find(client);
+    if (it == doc.pending_missing.end() || it->second > clock) doc.pending_missing[client] = clock;
+  }
+  return retry;
+}
 
-  DeleteSet rest_ds = ApplyDeleteSet(doc, t, decoded->ds);
+void ApplyPendingDeletes(Doc& doc, Transaction& t, DeleteSet rest_ds) {
   if (!doc.pending_ds.empty()) {
     DeleteSet old = std::move(doc.pending_ds);
     doc.pending_ds = DeleteSet();
     rest_ds.MergeFrom(ApplyDeleteSet(doc, t, old));
   }
   doc.pending_ds = std::move(rest_ds);
+}
+
+}  // namespace
+
+absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optional<std::string> origin) {
+  auto decoded = DecodeUpdate(data, len, doc.interner());
+  if (!decoded.ok()) return decoded.status();
+  Transaction& t = doc.Begin(std::move(origin), /*local=*/false);
+
+  // The update's own structs first, then (if they unblocked anything) the
+  // pending ones: content that arrives now wins over older pending copies.
+  absl::flat_hash_map<uint64_t, RefQueue> queues;
+  for (auto& [client, refs] : decoded->clients) {
+    auto& q = queues[client].refs;
+    q.insert(q.end(), refs.begin(), refs.end());
+    refs.clear();  // ownership moves to the queues
+  }
+  bool retry = IntegrateBatch(doc, t, queues);
+  ApplyPendingDeletes(doc, t, ApplyDeleteSet(doc, t, decoded->ds));
+  while (retry) {
+    StateVector before = doc.store().GetStateVector();
+    absl::flat_hash_map<uint64_t, RefQueue> again;
+    for (auto& [client, refs] : doc.pending_structs) again[client].refs = std::move(refs);
+    doc.pending_structs.clear();
+    doc.pending_missing.clear();
+    retry = IntegrateBatch(doc, t, again);
+    ApplyPendingDeletes(doc, t, DeleteSet());
+    if (doc.store().GetStateVector() == before) break;  // nothing moved: wait for more updates
+  }
   doc.Commit();
   return absl::OkStatus();
 }
