@@ -565,7 +565,11 @@ int codesync_doc_to_json(codesync_doc* doc, codesync_buffer* out) {
   return Guard([&]() -> int {
     if (!doc) return NullArg("doc");
     Any::Object o;
-    for (auto& [name, b] : doc->doc.roots()) o.emplace_back(name, codesync::types::ToAny(*b));
+    for (auto& [name, b] : doc->doc.roots()) {
+      // A root only named by a remote update, still empty, is not shown (Yjs's toJSON omits it too).
+      if (b->ref == TypeRef::kUnknown && !b->start && b->map.empty()) continue;
+      o.emplace_back(name, codesync::types::ToAny(*b));
+    }
     return Fill(out, Any::MakeObject(std::move(o)).ToJson());
   });
 }

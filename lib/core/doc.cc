@@ -286,6 +286,10 @@ void Doc::Integrate(Transaction& t, Item* item, uint64_t offset) {
     item->type->doc = this;
   } else if (item->kind == ContentKind::kFormat) {
     parent->has_formatting = true;
+  } else if (item->kind == ContentKind::kDeleted) {
+    // Content that arrives already deleted counts as deleted by this transaction (as in Yjs).
+    item->deleted = true;
+    t.delete_set.Add(item->id.client, item->id.clock, item->length);
   }
   t.changed.insert(parent);
   if ((parent->item && parent->item->deleted) || (sub && item->right)) DeleteItem(t, item);

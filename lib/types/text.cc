@@ -202,7 +202,9 @@ absl::Status InsertContent(Doc& doc, Branch* text, uint64_t index, Item* content
     doc.FreeItem(content);
     return absl::InvalidArgumentError("attributes must be a JSON object");
   }
-  return Transact(doc, text, [&](Transaction& t) {
+  bool consumed = false;
+  absl::Status status = Transact(doc, text, [&](Transaction& t) {
+    consumed = true;
     Pos p = PositionAt(doc, t, text, *cut);
     Attrs attrs = attributes ? attributes->as_object() : p.attrs;
     for (auto& [key, val] : p.attrs) {
@@ -214,6 +216,8 @@ absl::Status InsertContent(Doc& doc, Branch* text, uint64_t index, Item* content
     InsertNegatedAttributes(doc, t, text, p, negated);
     return absl::OkStatus();
   });
+  if (!consumed) doc.FreeItem(content);  // refused before the edit began (busy, deleted type)
+  return status;
 }
 
 // Deletes format items made redundant by a deletion (Yjs cleanupFormattingGap).

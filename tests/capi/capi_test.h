@@ -524,7 +524,7 @@ static inline int json_value_(const char **pp, const char *end, strbuf *out, int
       }
     }
     if (ok) {
-      qsort(members, n, sizeof *members, json_member_cmp_);
+      if (n > 1) qsort(members, n, sizeof *members, json_member_cmp_);
       strbuf_append(out, "{", 1);
       for (i = 0; i < n; i++) {
         if (i) strbuf_append(out, ",", 1);
