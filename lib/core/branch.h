@@ -38,7 +38,11 @@ struct Branch {
   bool has_formatting = false;            // a format item was ever integrated here
   std::vector<std::pair<uint64_t, DeltaObserver>> delta_observers;
 
-  bool is_root() const { return item == nullptr; }
+  // Set when the type's item was garbage collected: `item` is then null (the
+  // struct may be merged away and freed) and the type reads as deleted.
+  bool collected = false;
+
+  bool is_root() const { return item == nullptr && !collected; }
   // Deleted types read as empty and refuse edits.
   bool is_deleted() const;
   uint64_t Length(Unit u) const { return tree ? tree->sum[u] : 0; }

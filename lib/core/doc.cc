@@ -8,7 +8,7 @@
 
 namespace codesync {
 
-bool Branch::is_deleted() const { return item != nullptr && item->deleted; }
+bool Branch::is_deleted() const { return collected || (item != nullptr && item->deleted); }
 
 Doc::Doc(const DocOptions& options) : client_id_(options.client_id), gc_(options.gc), unit_(options.unit) {
   if (client_id_ == 0) {
@@ -352,6 +352,10 @@ void Doc::GcItem(Item* first, bool parent_gcd) {
       b->start = nullptr;
       seq::Clear(b->tree);
       b->map.clear();
+      // Handles to the type outlive its struct, which may now merge away.
+      b->item = nullptr;
+      b->collected = true;
+      item->type = nullptr;
     }
     item->str.clear();
     item->str.shrink_to_fit();
@@ -361,7 +365,6 @@ void Doc::GcItem(Item* first, bool parent_gcd) {
       item->kind = ContentKind::kGC;
       item->parent = nullptr;
       item->parent_sub = nullptr;
-      item->type = nullptr;
     } else {
       item->kind = ContentKind::kDeleted;
     }

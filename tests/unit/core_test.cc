@@ -1376,6 +1376,68 @@ TEST_CASE("Pending delete set: partly known ranges apply what they can") {
   CHECK_FALSE(dst->has_pending());
 }
 
+TEST_CASE("A pending delete set travels in EncodeStateAsUpdate") {
+  std::vector<std::unique_ptr<Doc>> docs;
+  Doc* src = NewDoc(docs, 1);
+  Recorder rec(*src);
+  Insert(*src, 0, "hello");
+  Delete(*src, 1, 3);
+  Doc* mid = NewDoc(docs, 2);
+  REQUIRE(Apply(*mid, rec.updates[1]).ok());
+  REQUIRE(mid->has_pending());
+  // No structs, the delete set (1: 1..4) that mid could not apply yet.
+  CHECK(ToHex(Full(*mid)) == "00" "01" "01" "01" "0103");
+  Doc* dst = NewDoc(docs, 3);
+  REQUIRE(Apply(*dst, Full(*mid)).ok());
+  REQUIRE(Apply(*dst, rec.updates[0]).ok());
+  CHECK(Str(*dst) == "ho");
+  CHECK_FALSE(dst->has_pending());
+}
+
+TEST_CASE("An insert whose origin was deleted and collected meanwhile") {
+  // a deletes "b" (collected to Deleted content, still linked); b concurrently
+  // types "X" right after "b".  The Deleted item keeps its place: "aXc".
+  std::vector<std::unique_ptr<Doc>> docs;
+  Doc* a = NewDoc(docs, 1);
+  Insert(*a, 0, "abc");
+  Doc* b = NewDoc(docs, 2);
+  REQUIRE(Apply(*b, Full(*a)).ok());
+  Delete(*a, 1, 1);
+  Insert(*b, 2, "X");
+  REQUIRE(Apply(*a, Full(*b)).ok());
+  REQUIRE(Apply(*b, Full(*a)).ok());
+  CHECK(Str(*a) == "aXc");
+  CHECK(Str(*b) == "aXc");
+  CHECK(Full(*a) == Full(*b));
+}
+
+TEST_CASE("An insert into a nested map deleted concurrently becomes GC") {
+  std::vector<std::unique_ptr<Doc>> docs;
+  Doc* a = NewDoc(docs, 1);
+  Branch* ma = *a->Root("m", TypeRef::kMap);
+  REQUIRE(types::MapSetType(*a, ma, "inner", TypeRef::kMap).ok());
+  Doc* b = NewDoc(docs, 2);
+  REQUIRE(Apply(*b, Full(*a)).ok());
+  Branch* mb = *b->Root("m", TypeRef::kMap);
+  const Item* inner_b = types::MapGet(*mb, "inner");
+  REQUIRE(inner_b != nullptr);
+  REQUIRE(inner_b->kind == ContentKind::kType);
+  REQUIRE(types::MapSet(*b, inner_b->type, "x", Any::Number(1)).ok());
+  REQUIRE(types::MapDelete(*a, ma, "inner").ok());
+  REQUIRE(Apply(*a, Full(*b)).ok());
+  REQUIRE(Apply(*b, Full(*a)).ok());
+  CHECK(types::ToAny(*ma).ToJson() == "{}");
+  CHECK(types::ToAny(*mb).ToJson() == "{}");
+  // Client 2's only struct, x, lost its parent on both sides.
+  for (Doc* d : {a, b}) {
+    auto& structs = d->store().clients[2];
+    REQUIRE(structs.size() == 1);
+    CHECK(structs[0]->kind == ContentKind::kGC);
+  }
+  CHECK(SortedSv(a->store().GetStateVector()) == SortedSv(b->store().GetStateVector()));
+  CHECK(Full(*a) == Full(*b));
+}
+
 TEST_CASE("Local typing merges into one struct; deleting the middle leaves three") {
   std::vector<std::unique_ptr<Doc>> docs;
   Doc* doc = NewDoc(docs, 1);
