@@ -217,6 +217,189 @@ CODESYNC_EXPORT codesync_array *codesync_array_get_array(codesync_array *array, 
 /* Every root type as JSON: {"name": value, ...}; texts as strings. */
 CODESYNC_EXPORT int codesync_doc_to_json(codesync_doc *doc, codesync_buffer *out);
 
+/* ---- Awareness ----------------------------------------------------------- */
+/*
+ * Presence states (cursor, user name, ...) per client, wire-compatible with
+ * y-protocols/awareness. States are JSON values; JSON `null` means "no state".
+ * Each client has a clock: a record wins when its clock is newer, or equal and
+ * `null` (removal). Remote states expire after the timeout (30 s) unless
+ * renewed; the local state is renewed by codesync_awareness_tick once half the
+ * timeout has passed. There are no timers: every call that needs the time takes
+ * `now_ms` (any monotonic millisecond clock, the same one on every call).
+ * An awareness is used from one thread at a time, like a document.
+ */
+typedef struct codesync_awareness codesync_awareness;
+typedef struct codesync_awareness_subscription codesync_awareness_subscription;
+
+/* timeout_ms <= 0 means the y-protocols default, 30000. */
+CODESYNC_EXPORT codesync_awareness *codesync_awareness_new(uint64_t client_id, int64_t timeout_ms);
+/* Accepts NULL; does nothing for the awareness borrowed from a room. */
+CODESYNC_EXPORT void codesync_awareness_free(codesync_awareness *aw);
+CODESYNC_EXPORT uint64_t codesync_awareness_client_id(const codesync_awareness *aw);
+
+/* Sets (or with json NULL or "null", removes) the local state; bumps the local clock. */
+CODESYNC_EXPORT int codesync_awareness_set_local_state(codesync_awareness *aw, const char *json, size_t len,
+                                                       int64_t now_ms);
+/* The local state as JSON; "null" when there is none. */
+CODESYNC_EXPORT int codesync_awareness_local_state(codesync_awareness *aw, codesync_buffer *out);
+/* A client's state as JSON; CODESYNC_ERR_OUT_OF_RANGE when it has none. */
+CODESYNC_EXPORT int codesync_awareness_state(codesync_awareness *aw, uint64_t client_id, codesync_buffer *out);
+/* A client's last known clock (kept after its state is removed); CODESYNC_ERR_OUT_OF_RANGE if never seen. */
+CODESYNC_EXPORT int codesync_awareness_clock(codesync_awareness *aw, uint64_t client_id, uint64_t *clock_out);
+/* Number of clients that have a state. */
+CODESYNC_EXPORT size_t codesync_awareness_count(const codesync_awareness *aw);
+/* Writes up to `capacity` client ids (ascending) and the total count to *count_out. */
+CODESYNC_EXPORT int codesync_awareness_clients(codesync_awareness *aw, uint64_t *clients, size_t capacity,
+                                               size_t *count_out);
+/* Every state: {"<client id>": state, ...}, ascending by client id. */
+CODESYNC_EXPORT int codesync_awareness_states_json(codesync_awareness *aw, codesync_buffer *out);
+
+/* Applies an encoded awareness update (the payload of an awareness message).
+ * Malformed input (CODESYNC_ERR_MALFORMED) changes nothing. */
+CODESYNC_EXPORT int codesync_awareness_apply_update(codesync_awareness *aw, const uint8_t *update, size_t len,
+                                                    int64_t now_ms, const char *origin);
+/* Encodes the given clients (NULL clients = every client with a state). A
+ * client without state is written as `null` with its clock, which removes it
+ * at the receiver; clients never seen are skipped. */
+CODESYNC_EXPORT int codesync_awareness_encode_update(codesync_awareness *aw, const uint64_t *clients, size_t count,
+                                                     codesync_buffer *out);
+/* Marks clients as gone (e.g. when the connection that owned them closed). */
+CODESYNC_EXPORT int codesync_awareness_remove_states(codesync_awareness *aw, const uint64_t *clients, size_t count,
+                                                     int64_t now_ms, const char *origin);
+/* Renews the local state if due and removes expired remote states (origin "timeout"). */
+CODESYNC_EXPORT int codesync_awareness_tick(codesync_awareness *aw, int64_t now_ms);
+
+/* What one call changed; each list ascending, pointers valid during the callback. */
+typedef struct codesync_awareness_change {
+  const uint64_t *added;   /* had no state, has one now */
+  size_t added_count;
+  const uint64_t *updated; /* state changed */
+  size_t updated_count;
+  const uint64_t *renewed; /* same state, newer clock (keep-alive) */
+  size_t renewed_count;
+  const uint64_t *removed; /* had a state, has none now */
+  size_t removed_count;
+} codesync_awareness_change;
+
+/* Called after every call that changed something, including renewals. Origin:
+ * "local" for the local state, "timeout" for expiry, else the caller's (NULL =
+ * none). Changing the same awareness from inside returns CODESYNC_ERR_BUSY.
+ * Free the subscription with codesync_awareness_unobserve before the awareness. */
+typedef void (*codesync_awareness_fn)(const codesync_awareness_change *change, const char *origin, void *user_data);
+CODESYNC_EXPORT codesync_awareness_subscription *codesync_awareness_observe(codesync_awareness *aw,
+                                                                           codesync_awareness_fn fn,
+                                                                           void *user_data);
+CODESYNC_EXPORT void codesync_awareness_unobserve(codesync_awareness_subscription *sub);
+
+/* ---- Sync messages (y-protocols inside the y-websocket envelope) --------- */
+/*
+ * One frame is one message: [0 sync][0 step1 | 1 step2 | 2 update][payload],
+ * [1 awareness][payload], [2 auth][0 permission denied][reason], [3 query
+ * awareness]. These are pure functions; a codesync_room does the server side.
+ */
+typedef enum {
+  CODESYNC_MESSAGE_SYNC_STEP1 = 0,        /* payload: state vector */
+  CODESYNC_MESSAGE_SYNC_STEP2 = 1,        /* payload: update */
+  CODESYNC_MESSAGE_SYNC_UPDATE = 2,       /* payload: update */
+  CODESYNC_MESSAGE_AWARENESS = 3,         /* payload: awareness update */
+  CODESYNC_MESSAGE_PERMISSION_DENIED = 4, /* payload: reason, UTF-8 */
+  CODESYNC_MESSAGE_QUERY_AWARENESS = 5    /* no payload */
+} codesync_message_kind;
+
+/* Checks the envelope; *payload_out points into `frame` (NULL/0 when none).
+ * Unknown types, truncation or trailing bytes: CODESYNC_ERR_MALFORMED. */
+CODESYNC_EXPORT int codesync_sync_decode(const uint8_t *frame, size_t len, codesync_message_kind *kind_out,
+                                         const uint8_t **payload_out, size_t *payload_len_out);
+CODESYNC_EXPORT int codesync_sync_encode_step1(codesync_doc *doc, codesync_buffer *out);
+/* What a peer with that state vector lacks (NULL = everything). */
+CODESYNC_EXPORT int codesync_sync_encode_step2(codesync_doc *doc, const uint8_t *state_vector, size_t sv_len,
+                                               codesync_buffer *out);
+CODESYNC_EXPORT int codesync_sync_encode_update(const uint8_t *update, size_t len, codesync_buffer *out);
+/* NULL clients = every client with a state. */
+CODESYNC_EXPORT int codesync_sync_encode_awareness(codesync_awareness *aw, const uint64_t *clients, size_t count,
+                                                   codesync_buffer *out);
+/* reason: NUL-terminated UTF-8. */
+CODESYNC_EXPORT int codesync_sync_encode_permission_denied(const char *reason, codesync_buffer *out);
+CODESYNC_EXPORT int codesync_sync_encode_query_awareness(codesync_buffer *out);
+
+/* The client side of one received frame, as y-websocket's provider does it:
+ * SyncStep1 is answered with SyncStep2; SyncStep2 and Update are applied under
+ * `origin`; awareness is applied to `aw` (NULL = ignored); a query is answered
+ * with every state of `aw`; permission denied is only reported. *reply_out
+ * always receives a buffer to free; len 0 means nothing to send. A malformed
+ * frame changes nothing. `kind_out` may be NULL. */
+CODESYNC_EXPORT int codesync_sync_receive(codesync_doc *doc, codesync_awareness *aw, const uint8_t *frame,
+                                          size_t len, int64_t now_ms, const char *origin,
+                                          codesync_message_kind *kind_out, codesync_buffer *reply_out);
+
+/* ---- Rooms: the server side of y-websocket, without I/O ------------------ */
+/*
+ * A room owns a document and an awareness. The embedder owns the sockets: it
+ * attaches each connection under an id of its choice, passes every received
+ * frame to codesync_room_receive, and sends what codesync_room_next_message
+ * hands out. Nothing is ever sent by the room itself and no callback is made
+ * for output.
+ *
+ *  - attach queues SyncStep1 for the new connection and, when any awareness
+ *    state exists, an awareness message with all of them (as y-websocket);
+ *  - SyncStep1 is answered with SyncStep2; SyncStep2 and Update are applied
+ *    (origin "conn:<id>") and the change is queued as an Update for every
+ *    other connection (for the sender too when the document held pending
+ *    structs, which the change may include);
+ *  - read-only connections: Update is dropped and answered with permission
+ *    denied ("read-only"); SyncStep2 is dropped, answered the same way only if
+ *    it carries structs the room lacks; awareness is allowed;
+ *  - awareness updates are applied and the change is queued for every other
+ *    connection; the states a connection last set are removed when it
+ *    detaches, and the removal is queued for the others;
+ *  - query awareness is answered with every state; auth messages are ignored;
+ *  - edits made through codesync_room_doc and changes made through
+ *    codesync_room_awareness are queued for every connection.
+ * A malformed frame returns CODESYNC_ERR_MALFORMED for that call only: the
+ * document and awareness are untouched and nothing is queued; the embedder
+ * decides whether to close that connection.
+ *
+ * Ordering guarantee: codesync_room_next_message returns frames in the order
+ * they were queued, so every connection gets its frames in protocol order.
+ * Frames still queued for a connection are discarded when it detaches.
+ * A room is used from one thread at a time. Attach, detach, receive and tick
+ * called from inside an observer of the room's document or awareness return
+ * CODESYNC_ERR_BUSY; next_message may be called anywhere.
+ */
+typedef struct codesync_room codesync_room;
+
+typedef struct codesync_room_options {
+  codesync_doc_options doc;     /* the room's document; filled by the init function */
+  int64_t awareness_timeout_ms; /* default 30000 */
+  /* may grow; always fill with codesync_room_options_init first */
+} codesync_room_options;
+
+CODESYNC_EXPORT void codesync_room_options_init(codesync_room_options *opts);
+CODESYNC_EXPORT codesync_room *codesync_room_new(const codesync_room_options *opts); /* NULL opts = defaults */
+/* Accepts NULL. Free subscriptions on the room's document and awareness first. */
+CODESYNC_EXPORT void codesync_room_free(codesync_room *room);
+/* Borrowed, valid until the room is freed: read it, load persisted state into it
+ * before attaching anyone, observe its updates to persist them, edit it. */
+CODESYNC_EXPORT codesync_doc *codesync_room_doc(codesync_room *room);
+/* Borrowed likewise; its client id is the document's. Starts with no local state. */
+CODESYNC_EXPORT codesync_awareness *codesync_room_awareness(codesync_room *room);
+
+/* CODESYNC_ERR_INVALID_ARGUMENT when conn_id is already attached. */
+CODESYNC_EXPORT int codesync_room_attach(codesync_room *room, uint64_t conn_id, int read_only, int64_t now_ms);
+/* CODESYNC_ERR_INVALID_ARGUMENT for an unknown conn_id (also for the calls below). */
+CODESYNC_EXPORT int codesync_room_detach(codesync_room *room, uint64_t conn_id, int64_t now_ms);
+CODESYNC_EXPORT int codesync_room_set_read_only(codesync_room *room, uint64_t conn_id, int read_only);
+CODESYNC_EXPORT int codesync_room_receive(codesync_room *room, uint64_t conn_id, const uint8_t *frame, size_t len,
+                                          int64_t now_ms);
+/* Expires awareness states (call every few seconds). */
+CODESYNC_EXPORT int codesync_room_tick(codesync_room *room, int64_t now_ms);
+/* Pops the oldest queued frame: 1 with *conn_id_out and *frame_out filled (free
+ * the buffer), 0 when the queue is empty, or a negative error code. */
+CODESYNC_EXPORT int codesync_room_next_message(codesync_room *room, uint64_t *conn_id_out,
+                                               codesync_buffer *frame_out);
+CODESYNC_EXPORT size_t codesync_room_pending_messages(const codesync_room *room);
+CODESYNC_EXPORT size_t codesync_room_connection_count(const codesync_room *room);
+
 #ifdef __cplusplus
 }
 #endif

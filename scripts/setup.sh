@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs everything the build and the tests need on Debian 12, then runs
-# `npm ci` wherever the repository has a package-lock.json.
+# Installs everything the build and the tests need on Debian 12, makes the
+# Python binding's venv (bindings/python/.venv), then runs `npm ci` wherever
+# the repository has a package-lock.json (in bindings/node that also builds
+# the addon with node-gyp).
 #
 # Idempotent and quiet: a second run checks, finds nothing to do and prints
 # nothing. It prints what it installs, and the tool's own output only when
@@ -61,6 +63,25 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   quiet "${SUDO[@]}" apt-get update
   quiet "${SUDO[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+# ---- Python (bindings/python) ------------------------------------------------
+
+# The Python binding's build and test tools, pinned in requirements-dev.txt,
+# live in a venv beside it (never in the system's site-packages). A stamp
+# records the requirements and interpreter it was made from.
+venv="$ROOT/bindings/python/.venv"
+reqs="$ROOT/bindings/python/requirements-dev.txt"
+if [[ -f "$reqs" ]]; then
+  want="$(sha256sum "$reqs" | cut -d' ' -f1) $(python3 -c 'import sys; print(sys.version.split()[0])')"
+  stamp="$venv/.codesync-stamp"
+  if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]] || ! "$venv/bin/python" -c '' 2>/dev/null; then
+    say "pip install -r ${reqs#"$ROOT"/} (into ${venv#"$ROOT"/})"
+    rm -rf "$venv"
+    quiet python3 -m venv "$venv"
+    quiet "$venv/bin/python" -m pip install --disable-pip-version-check --no-input -r "$reqs"
+    printf '%s' "$want" >"$stamp"
+  fi
 fi
 
 # ---- npm ---------------------------------------------------------------------

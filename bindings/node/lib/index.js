@@ -1,0 +1,573 @@
+'use strict';
+// codesync for Node: documents wire-compatible with Yjs 13.6, with an API in
+// the spirit of yjs (Doc, getText, insert/delete, encodeStateAsUpdate,
+// applyUpdate, encodeStateVector, 'update' events, text observers).
+//
+// Text indices and lengths are UTF-16 code units, as in yjs and JS strings.
+// A document and everything obtained from it are used from one thread.
+const native = require('./native.js');
+
+// Origins that are not strings travel through the C library as tokens and
+// are handed back to listeners as the original values.
+const ORIGIN_PREFIX = '\u001bcodesync-origin:';
+
+function jsonOf(value, what) {
+  if (value instanceof Uint8Array || ArrayBuffer.isView(value)) {
+    throw new TypeError(`${what}: binary values are not supported yet`);
+  }
+  const json = JSON.stringify(value);
+  if (json === undefined) throw new TypeError(`${what}: not a JSON value`);
+  return json;
+}
+
+function isShared(value) {
+  return value instanceof YText || value instanceof YArray || value instanceof YMap;
+}
+
+class Doc {
+  /**
+   * @param {{clientID?: number, gc?: boolean}} [opts] clientID 0 or absent
+   *   picks a random 32-bit id, as yjs does.
+   */
+  constructor({ clientID = 0, gc = true } = {}) {
+    this._n = new native.NativeDoc(clientID, gc, native.OFFSET_UTF16);
+    this._types = new Map(); // handle key -> wrapper
+    this._listeners = new Map(); // event name -> listener array
+    this._originTokens = new Map(); // origin value -> { token, count }
+    this._originValues = new Map(); // token -> origin value
+    this._nextOrigin = 1;
+    this.destroyed = false;
+    this._n._onUpdate = (update, origin) => {
+      const o = this._originOf(origin);
+      const tr = { origin: o, doc: this };
+      for (const fn of [...(this._listeners.get('update') || [])]) fn(update, o, this, tr);
+    };
+    this._n._onDelta = (key, delta, origin) => {
+      const text = this._types.get(key);
+      if (text) text._emit(delta, this._originOf(origin));
+    };
+  }
+
+  get clientID() {
+    return this._n.clientId;
+  }
+
+  /** True while some applied updates wait for missing dependencies. */
+  get hasPending() {
+    return this._n.hasPending();
+  }
+
+  getText(name = '') {
+    return this._wrap(this._n.text(name));
+  }
+
+  getArray(name = '') {
+    return this._wrap(this._n.array(name));
+  }
+
+  getMap(name = '') {
+    return this._wrap(this._n.map(name));
+  }
+
+  /**
+   * Runs fn inside one transaction (one 'update' event). Transactions nest;
+   * listeners run when the outermost ends. Returns fn's result.
+   */
+  transact(fn, origin = null) {
+    const token = this._holdOrigin(origin);
+    try {
+      this._n.begin(token);
+      let result;
+      try {
+        result = fn({ doc: this, origin });
+      } finally {
+        this._n.commit();
+      }
+      return result;
+    } finally {
+      this._releaseOrigin(token);
+    }
+  }
+
+  /** Events: 'update' (update, origin, doc, transaction) and 'destroy' (doc). */
+  on(name, fn) {
+    if (name !== 'update' && name !== 'destroy') throw new TypeError(`unsupported event: ${name}`);
+    let list = this._listeners.get(name);
+    if (!list) this._listeners.set(name, (list = []));
+    list.push(fn);
+    if (name === 'update' && list.length === 1) this._n.observeUpdates();
+  }
+
+  once(name, fn) {
+    const wrapper = (...args) => {
+      this.off(name, wrapper);
+      fn(...args);
+    };
+    this.on(name, wrapper);
+  }
+
+  off(name, fn) {
+    const list = this._listeners.get(name);
+    if (!list) return;
+    const i = list.indexOf(fn);
+    if (i >= 0) list.splice(i, 1);
+    if (name === 'update' && list.length === 0 && !this.destroyed) this._n.unobserveUpdates();
+  }
+
+  /** Frees the document now; any later use throws. */
+  destroy() {
+    if (this.destroyed) return;
+    for (const fn of [...(this._listeners.get('destroy') || [])]) fn(this);
+    this.destroyed = true;
+    this._n.destroy();
+    this._types.clear();
+  }
+
+  /** Every root type as JSON values (texts as strings). */
+  toJSON() {
+    return JSON.parse(this._n.toJSON());
+  }
+
+  _wrap(h) {
+    let w = this._types.get(h.key);
+    if (w === undefined) {
+      w = h instanceof native.NativeText ? new YText() : h instanceof native.NativeArray ? new YArray() : new YMap();
+      w._bind(this, h);
+    }
+    return w;
+  }
+
+  _value(raw) {
+    return typeof raw === 'string' ? JSON.parse(raw) : this._wrap(raw);
+  }
+
+  _holdOrigin(origin) {
+    if (origin === null || origin === undefined) return null;
+    if (typeof origin === 'string') return origin;
+    let entry = this._originTokens.get(origin);
+    if (!entry) {
+      entry = { token: `${ORIGIN_PREFIX}${this._nextOrigin++}`, count: 0 };
+      this._originTokens.set(origin, entry);
+      this._originValues.set(entry.token, origin);
+    }
+    entry.count++;
+    return entry.token;
+  }
+
+  _releaseOrigin(token) {
+    if (token === null || !this._originValues.has(token)) return;
+    const origin = this._originValues.get(token);
+    const entry = this._originTokens.get(origin);
+    if (--entry.count === 0) {
+      this._originTokens.delete(origin);
+      this._originValues.delete(token);
+    }
+  }
+
+  _originOf(origin) {
+    if (origin === null) return null;
+    return this._originValues.has(origin) ? this._originValues.get(origin) : origin;
+  }
+}
+
+// Shared types: created with `new` they are preliminary (content kept in JS)
+// until inserted into a Map or Array of a document; obtained from a document
+// they are integrated.
+class AbstractType {
+  constructor() {
+    this.doc = null;
+    this._h = null;
+  }
+
+  _bind(doc, h) {
+    this.doc = doc;
+    this._h = h;
+    doc._types.set(h.key, this);
+  }
+
+  _integrate(doc, h) {
+    if (this._h) throw new Error(`this ${this.constructor.name} already belongs to a document`);
+    const prelim = this._prelim;
+    this._prelim = null;
+    this._bind(doc, h);
+    doc.transact(() => this._fill(prelim));
+  }
+
+  _transact(fn) {
+    return this.doc.transact(fn);
+  }
+}
+
+class YText extends AbstractType {
+  constructor(string = '') {
+    super();
+    this._prelim = String(string);
+    this._observers = [];
+  }
+
+  _fill(prelim) {
+    if (prelim) this._h.insert(0, prelim);
+  }
+
+  /** Inserts text at index (UTF-16 units), with formatting attributes if given. */
+  insert(index, text, attributes) {
+    const h = this._h;
+    if (h === null) {
+      this._prelim = this._prelim.slice(0, index) + text + this._prelim.slice(index);
+    } else if (attributes == null) {
+      h.insert(index, text);
+    } else {
+      h.insert(index, text, jsonOf(attributes, 'attributes'));
+    }
+  }
+
+  /** Inserts an embed (any JSON value) occupying one position. */
+  insertEmbed(index, embed, attributes) {
+    const h = this._needH();
+    if (attributes == null) {
+      h.insertEmbed(index, jsonOf(embed, 'embed'));
+    } else {
+      this._transact(() => {
+        h.insertEmbed(index, jsonOf(embed, 'embed'));
+        h.format(index, 1, jsonOf(attributes, 'attributes'));
+      });
+    }
+  }
+
+  delete(index, length) {
+    const h = this._h;
+    if (h === null) {
+      this._prelim = this._prelim.slice(0, index) + this._prelim.slice(index + length);
+    } else {
+      h.delete(index, length);
+    }
+  }
+
+  /** Sets formatting on a range; an attribute set to null is removed. */
+  format(index, length, attributes) {
+    this._needH().format(index, length, jsonOf(attributes, 'attributes'));
+  }
+
+  /** Applies a Quill/yjs-style delta ({retain}, {insert, attributes}, {delete}). */
+  applyDelta(delta) {
+    const h = this._needH();
+    this._transact(() => {
+      let index = 0;
+      for (const op of delta) {
+        if (op.insert !== undefined) {
+          if (typeof op.insert === 'string') {
+            this.insert(index, op.insert, op.attributes);
+            index += op.insert.length;
+          } else {
+            this.insertEmbed(index, op.insert, op.attributes);
+            index += 1;
+          }
+        } else if (op.retain !== undefined) {
+          if (op.attributes) h.format(index, op.retain, jsonOf(op.attributes, 'attributes'));
+          index += op.retain;
+        } else if (op.delete !== undefined) {
+          h.delete(index, op.delete);
+        }
+      }
+    });
+  }
+
+  get length() {
+    const h = this._h;
+    return h === null ? this._prelim.length : h.length;
+  }
+
+  toString() {
+    const h = this._h;
+    return h === null ? this._prelim : h.toString();
+  }
+
+  toJSON() {
+    return this.toString();
+  }
+
+  /** The content as a delta: [{insert, attributes?}, ...]. */
+  toDelta() {
+    const h = this._h;
+    if (h === null) return this._prelim ? [{ insert: this._prelim }] : [];
+    return JSON.parse(h.toDelta());
+  }
+
+  /** fn(event, transaction) after each transaction that changed this text; event has delta, target, origin. */
+  observe(fn) {
+    const h = this._needH();
+    this._observers.push(fn);
+    if (this._observers.length === 1) this.doc._n.observeText(h);
+  }
+
+  unobserve(fn) {
+    const i = this._observers.indexOf(fn);
+    if (i < 0) return;
+    this._observers.splice(i, 1);
+    if (this._observers.length === 0 && this.doc && !this.doc.destroyed) this.doc._n.unobserveText(this._h);
+  }
+
+  _emit(delta, origin) {
+    const transaction = { origin, doc: this.doc };
+    const event = { target: this, currentTarget: this, delta, origin, transaction };
+    for (const fn of [...this._observers]) fn(event, transaction);
+  }
+
+  _needH() {
+    if (this._h === null) throw new Error('this Text is not in a document yet: insert it into a Map or Array first');
+    return this._h;
+  }
+}
+
+class YArray extends AbstractType {
+  constructor() {
+    super();
+    this._prelim = [];
+  }
+
+  static from(items) {
+    const a = new YArray();
+    a.push(items);
+    return a;
+  }
+
+  _fill(prelim) {
+    if (prelim.length) this._insertValues(0, prelim);
+  }
+
+  // Runs of plain values go in one call; nested types one by one.
+  _insertValues(index, values) {
+    const h = this._h;
+    if (!values.some(isShared)) {
+      h.insertJson(index, jsonOf(values, 'value'));
+      return;
+    }
+    this._transact(() => {
+      let run = [];
+      const flush = () => {
+        if (run.length) {
+          h.insertJson(index, jsonOf(run, 'value'));
+          index += run.length;
+          run = [];
+        }
+      };
+      for (const v of values) {
+        if (isShared(v)) {
+          flush();
+          const nested = v instanceof YText ? h.insertText(index) : v instanceof YArray ? h.insertArray(index) : h.insertMap(index);
+          v._integrate(this.doc, nested);
+          index += 1;
+        } else {
+          run.push(v);
+        }
+      }
+      flush();
+    });
+  }
+
+  /** Inserts the items of `content` (an array) before index. */
+  insert(index, content) {
+    if (!Array.isArray(content)) throw new TypeError('content must be an array');
+    if (this._h === null) {
+      this._prelim.splice(index, 0, ...content);
+    } else if (content.length) {
+      this._insertValues(index, content);
+    }
+  }
+
+  push(content) {
+    this.insert(this.length, content);
+  }
+
+  unshift(content) {
+    this.insert(0, content);
+  }
+
+  delete(index, length = 1) {
+    if (this._h === null) this._prelim.splice(index, length);
+    else this._h.delete(index, length);
+  }
+
+  /** The element at index, or undefined past the end. */
+  get(index) {
+    const h = this._h;
+    if (h === null) return this._prelim[index];
+    if (!(index >= 0 && index < h.length)) return undefined;
+    return this.doc._value(h.get(index));
+  }
+
+  get length() {
+    const h = this._h;
+    return h === null ? this._prelim.length : h.length;
+  }
+
+  /** The elements, with nested types as Text/Array/Map objects. */
+  toArray() {
+    const h = this._h;
+    if (h === null) return this._prelim.slice();
+    const out = new Array(h.length);
+    for (let i = 0; i < out.length; i++) out[i] = this.doc._value(h.get(i));
+    return out;
+  }
+
+  slice(start = 0, end = this.length) {
+    return this.toArray().slice(start, end);
+  }
+
+  map(fn) {
+    return this.toArray().map((v, i) => fn(v, i, this));
+  }
+
+  forEach(fn) {
+    this.toArray().forEach((v, i) => fn(v, i, this));
+  }
+
+  [Symbol.iterator]() {
+    return this.toArray()[Symbol.iterator]();
+  }
+
+  /** Plain JSON values, nested types converted too. */
+  toJSON() {
+    const h = this._h;
+    if (h === null) return this._prelim.map((v) => (isShared(v) ? v.toJSON() : v));
+    return JSON.parse(h.toJSON());
+  }
+}
+
+class YMap extends AbstractType {
+  constructor(entries) {
+    super();
+    this._prelim = new Map(entries);
+  }
+
+  _fill(prelim) {
+    for (const [key, value] of prelim) this.set(key, value);
+  }
+
+  /** Sets key to a JSON value or a new nested Text/Array/Map; returns value. */
+  set(key, value) {
+    const h = this._h;
+    if (h === null) {
+      this._prelim.set(key, value);
+    } else if (isShared(value)) {
+      this._transact(() => {
+        const nested = value instanceof YText ? h.setText(key) : value instanceof YArray ? h.setArray(key) : h.setMap(key);
+        value._integrate(this.doc, nested);
+      });
+    } else {
+      h.setJson(key, jsonOf(value, 'value'));
+    }
+    return value;
+  }
+
+  /** The value under key, or undefined. */
+  get(key) {
+    const h = this._h;
+    if (h === null) return this._prelim.get(key);
+    const raw = h.get(key);
+    return raw === undefined ? undefined : this.doc._value(raw);
+  }
+
+  has(key) {
+    const h = this._h;
+    if (h === null) return this._prelim.has(key);
+    return h.get(key) !== undefined;
+  }
+
+  delete(key) {
+    const h = this._h;
+    if (h === null) this._prelim.delete(key);
+    else if (h.get(key) !== undefined) h.delete(key);
+  }
+
+  clear() {
+    if (this._h === null) {
+      this._prelim.clear();
+      return;
+    }
+    const keys = [...this.keys()];
+    if (keys.length) this._transact(() => keys.forEach((k) => this._h.delete(k)));
+  }
+
+  get size() {
+    const h = this._h;
+    return h === null ? this._prelim.size : h.size;
+  }
+
+  keys() {
+    const h = this._h;
+    if (h === null) return this._prelim.keys();
+    return Object.keys(JSON.parse(h.toJSON()))[Symbol.iterator]();
+  }
+
+  values() {
+    return [...this.keys()].map((k) => this.get(k))[Symbol.iterator]();
+  }
+
+  entries() {
+    return [...this.keys()].map((k) => [k, this.get(k)])[Symbol.iterator]();
+  }
+
+  forEach(fn) {
+    for (const [k, v] of this.entries()) fn(v, k, this);
+  }
+
+  [Symbol.iterator]() {
+    return this.entries();
+  }
+
+  /** Plain JSON values, nested types converted too. */
+  toJSON() {
+    const h = this._h;
+    if (h === null) {
+      const out = {};
+      for (const [k, v] of this._prelim) out[k] = isShared(v) ? v.toJSON() : v;
+      return out;
+    }
+    return JSON.parse(h.toJSON());
+  }
+}
+
+/** The whole state as one update, or what a peer with the given state vector lacks. */
+function encodeStateAsUpdate(doc, encodedTargetStateVector) {
+  return doc._n.encodeUpdate(encodedTargetStateVector);
+}
+
+/** Applies an update as one transaction with the given origin. */
+function applyUpdate(doc, update, transactionOrigin = null) {
+  const token = doc._holdOrigin(transactionOrigin);
+  try {
+    doc._n.applyUpdate(update, token);
+  } finally {
+    doc._releaseOrigin(token);
+  }
+}
+
+function encodeStateVector(doc) {
+  return doc._n.stateVector();
+}
+
+/** Merges updates into one, without a document. */
+function mergeUpdates(updates) {
+  return native.mergeUpdates(updates);
+}
+
+/** The state vector a document would have after applying only this update. */
+function encodeStateVectorFromUpdate(update) {
+  return native.updateStateVector(update);
+}
+
+exports.Doc = Doc;
+exports.Text = YText;
+exports.Array = YArray;
+exports.Map = YMap;
+exports.YText = YText;
+exports.YArray = YArray;
+exports.YMap = YMap;
+exports.AbstractType = AbstractType;
+exports.encodeStateAsUpdate = encodeStateAsUpdate;
+exports.applyUpdate = applyUpdate;
+exports.encodeStateVector = encodeStateVector;
+exports.mergeUpdates = mergeUpdates;
+exports.encodeStateVectorFromUpdate = encodeStateVectorFromUpdate;
+exports.version = native.version;

@@ -1,0 +1,822 @@
+// codesync.node: the N-API addon under the codesync npm package.
+//
+// A thin layer over the C API (include/codesync.h): handles, bytes and JSON
+// strings in and out. The yjs-like classes (Doc, Text, Array, Map, events,
+// origins of any type) are in lib/index.js.
+//
+// Lifetime: NativeDoc owns the codesync_doc through a DocState shared with
+// every handle (NativeText/NativeMap/NativeArray). The document is freed by
+// destroy() or when NativeDoc is collected; handles check the state first, so
+// a handle that outlives its document throws instead of dangling. No native
+// object holds a strong reference to a JS value, so JS cycles (observers that
+// capture their document) stay collectable.
+//
+// Observers: one C subscription per document (updates) and per observed text
+// (deltas). They call the JS functions stored as `_onUpdate` / `_onDelta` on
+// the NativeDoc object. An exception thrown there cannot cross the C library:
+// it is kept, the transaction completes, and the first one is rethrown from
+// the call that ran the observers.
+#include <napi.h>
+
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "codesync.h"
+
+namespace {
+
+// ---- Errors -------------------------------------------------------------------
+
+const char* CodeName(int code) {
+  switch (code) {
+    case CODESYNC_ERR_INVALID_ARGUMENT:
+      return "CODESYNC_ERR_INVALID_ARGUMENT";
+    case CODESYNC_ERR_MALFORMED:
+      return "CODESYNC_ERR_MALFORMED";
+    case CODESYNC_ERR_OUT_OF_RANGE:
+      return "CODESYNC_ERR_OUT_OF_RANGE";
+    case CODESYNC_ERR_TYPE_MISMATCH:
+      return "CODESYNC_ERR_TYPE_MISMATCH";
+    case CODESYNC_ERR_NO_MEMORY:
+      return "CODESYNC_ERR_NO_MEMORY";
+    case CODESYNC_ERR_BUSY:
+      return "CODESYNC_ERR_BUSY";
+    default:
+      return "CODESYNC_ERR_INTERNAL";
+  }
+}
+
+// RangeError for indices, TypeError for type mismatches, Error otherwise;
+// `code` is the C name of the code and `errno` its value.
+[[noreturn]] void ThrowCode(Napi::Env env, int code, const char* message) {
+  Napi::Error e = code == CODESYNC_ERR_OUT_OF_RANGE    ? Napi::RangeError::New(env, message)
+                  : code == CODESYNC_ERR_TYPE_MISMATCH ? Napi::TypeError::New(env, message)
+                                                       : Napi::Error::New(env, message);
+  e.Set("code", Napi::String::New(env, CodeName(code)));
+  e.Set("errno", Napi::Number::New(env, code));
+  throw e;
+}
+
+[[noreturn]] void Throw(Napi::Env env, int code) {
+  const char* message = codesync_last_error();
+  if (message == nullptr || *message == '\0') message = codesync_strerror(code);
+  ThrowCode(env, code, message);
+}
+
+// ---- Arguments ----------------------------------------------------------------
+
+std::string Str(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (!info[i].IsString()) throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a string");
+  return info[i].As<Napi::String>().Utf8Value();
+}
+
+// A name or key for the C API, which takes NUL-terminated strings.
+std::string Key(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  std::string s = Str(info, i, what);
+  if (s.find('\0') != std::string::npos) {
+    ThrowCode(info.Env(), CODESYNC_ERR_INVALID_ARGUMENT, "names and keys must not contain NUL");
+  }
+  return s;
+}
+
+size_t Index(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a number");
+  double d = info[i].As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d != static_cast<double>(static_cast<int64_t>(d))) {
+    ThrowCode(info.Env(), CODESYNC_ERR_OUT_OF_RANGE, (std::string(what) + " must be a non-negative integer").c_str());
+  }
+  return static_cast<size_t>(d);
+}
+
+// Bytes from a Uint8Array (or any TypedArray / ArrayBuffer view).
+struct Bytes {
+  const uint8_t* data = nullptr;
+  size_t size = 0;
+};
+
+Bytes BytesArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  Napi::Value v = info[i];
+  if (v.IsTypedArray()) {
+    Napi::TypedArray t = v.As<Napi::TypedArray>();
+    auto* base = static_cast<const uint8_t*>(t.ArrayBuffer().Data());
+    return {base + t.ByteOffset(), t.ByteLength()};
+  }
+  if (v.IsArrayBuffer()) {
+    Napi::ArrayBuffer ab = v.As<Napi::ArrayBuffer>();
+    return {static_cast<const uint8_t*>(ab.Data()), ab.ByteLength()};
+  }
+  throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a Uint8Array");
+}
+
+// Origins are strings or null/undefined at this level.
+std::optional<std::string> OriginArg(const Napi::CallbackInfo& info, size_t i) {
+  if (info.Length() <= i || info[i].IsNull() || info[i].IsUndefined()) return std::nullopt;
+  std::string s = Str(info, i, "origin");
+  if (s.find('\0') != std::string::npos) {
+    ThrowCode(info.Env(), CODESYNC_ERR_INVALID_ARGUMENT, "origin must not contain NUL");
+  }
+  return s;
+}
+
+const char* OriginPtr(const std::optional<std::string>& o) { return o ? o->c_str() : nullptr; }
+
+Napi::Value OriginValue(Napi::Env env, const char* origin) {
+  return origin != nullptr ? Napi::Value(Napi::String::New(env, origin)) : env.Null();
+}
+
+Napi::Uint8Array NewBytes(Napi::Env env, const uint8_t* data, size_t len) {
+  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, len);
+  if (len > 0) std::memcpy(ab.Data(), data, len);
+  return Napi::Uint8Array::New(env, len, ab, 0);
+}
+
+// A library buffer, freed on scope exit.
+class Buffer {
+ public:
+  Buffer() = default;
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+  ~Buffer() { codesync_buffer_free(&buf_); }
+  codesync_buffer* out() { return &buf_; }
+  Napi::Uint8Array ToBytes(Napi::Env env) const { return NewBytes(env, buf_.data, buf_.len); }
+  Napi::String ToString(Napi::Env env) const {
+    return Napi::String::New(env, reinterpret_cast<const char*>(buf_.data), buf_.len);
+  }
+
+ private:
+  codesync_buffer buf_ = {nullptr, 0};
+};
+
+// ---- Documents ------------------------------------------------------------------
+
+class NativeDoc;
+
+struct DocState;
+
+// One C subscription. Slots live until the document is freed: the library may
+// still call one unsubscribed during the same dispatch (it is then skipped).
+struct Slot {
+  DocState* state;
+  uintptr_t text_key;  // 0 for the update observer
+  codesync_subscription* sub = nullptr;
+  bool dead = false;
+};
+
+struct DocState {
+  codesync_doc* doc = nullptr;
+  NativeDoc* wrap = nullptr;  // cleared when the NativeDoc goes away
+  Slot* update_slot = nullptr;
+  std::unordered_map<uintptr_t, Slot*> text_slots;  // live delta observers by text
+  std::vector<std::unique_ptr<Slot>> slots;
+  std::optional<Napi::Error> pending;  // the first observer exception of the current call
+
+  void Free() {
+    for (auto& s : slots) {
+      if (!s->dead) codesync_unobserve(s->sub);
+      s->dead = true;
+    }
+    slots.clear();
+    text_slots.clear();
+    update_slot = nullptr;
+    codesync_doc_free(doc);
+    doc = nullptr;
+  }
+};
+
+codesync_doc* Live(Napi::Env env, DocState* state) {
+  if (state == nullptr || state->doc == nullptr) {
+    ThrowCode(env, CODESYNC_ERR_INVALID_ARGUMENT, "the document was destroyed");
+  }
+  return state->doc;
+}
+
+// After every call that may have run observers: rethrow the first observer
+// exception, else map the status.
+void Check(Napi::Env env, DocState* state, int rc) {
+  if (state->pending) {
+    Napi::Error e = std::move(*state->pending);
+    state->pending.reset();
+    throw e;
+  }
+  if (rc != CODESYNC_OK) Throw(env, rc);
+}
+
+Napi::Object NewHandle(Napi::Env env, const std::shared_ptr<DocState>& state, codesync_text* h);
+Napi::Object NewHandle(Napi::Env env, const std::shared_ptr<DocState>& state, codesync_map* h);
+Napi::Object NewHandle(Napi::Env env, const std::shared_ptr<DocState>& state, codesync_array* h);
+
+template <typename P>
+Napi::Object HandleOrThrow(Napi::Env env, const std::shared_ptr<DocState>& state, P* p) {
+  int code = p == nullptr ? codesync_last_error_code() : CODESYNC_OK;
+  Check(env, state.get(), code);
+  return NewHandle(env, state, p);
+}
+
+class NativeDoc : public Napi::ObjectWrap<NativeDoc> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeDoc",
+                       {
+                           InstanceAccessor<&NativeDoc::ClientId>("clientId"),
+                           InstanceMethod<&NativeDoc::Text>("text"),
+                           InstanceMethod<&NativeDoc::Map>("map"),
+                           InstanceMethod<&NativeDoc::Array>("array"),
+                           InstanceMethod<&NativeDoc::ApplyUpdate>("applyUpdate"),
+                           InstanceMethod<&NativeDoc::EncodeUpdate>("encodeUpdate"),
+                           InstanceMethod<&NativeDoc::StateVector>("stateVector"),
+                           InstanceMethod<&NativeDoc::HasPending>("hasPending"),
+                           InstanceMethod<&NativeDoc::Begin>("begin"),
+                           InstanceMethod<&NativeDoc::Commit>("commit"),
+                           InstanceMethod<&NativeDoc::ObserveUpdates>("observeUpdates"),
+                           InstanceMethod<&NativeDoc::UnobserveUpdates>("unobserveUpdates"),
+                           InstanceMethod<&NativeDoc::ObserveText>("observeText"),
+                           InstanceMethod<&NativeDoc::UnobserveText>("unobserveText"),
+                           InstanceMethod<&NativeDoc::ToJson>("toJSON"),
+                           InstanceMethod<&NativeDoc::Destroy>("destroy"),
+                       });
+  }
+
+  // new NativeDoc(clientId: number, gc: boolean, offsetKind: number)
+  explicit NativeDoc(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeDoc>(info) {
+    codesync_doc_options opts;
+    codesync_doc_options_init(&opts);
+    if (info.Length() > 0 && info[0].IsNumber()) opts.client_id = static_cast<uint64_t>(Index(info, 0, "clientId"));
+    if (info.Length() > 1 && info[1].IsBoolean()) opts.gc = info[1].As<Napi::Boolean>().Value() ? 1 : 0;
+    if (info.Length() > 2 && info[2].IsNumber()) {
+      opts.offset_kind = static_cast<codesync_offset_kind>(info[2].As<Napi::Number>().Int32Value());
+    }
+    state_ = std::make_shared<DocState>();
+    state_->doc = codesync_doc_new(&opts);
+    if (state_->doc == nullptr) Throw(info.Env(), codesync_last_error_code());
+    state_->wrap = this;
+  }
+
+  ~NativeDoc() override {
+    state_->wrap = nullptr;
+    state_->Free();
+  }
+
+  DocState* state() { return state_.get(); }
+
+ private:
+  codesync_doc* doc(Napi::Env env) { return Live(env, state_.get()); }
+
+  Napi::Value ClientId(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(codesync_doc_client_id(doc(info.Env()))));
+  }
+
+  Napi::Value Text(const Napi::CallbackInfo& info) {
+    std::string name = Key(info, 0, "name");
+    return HandleOrThrow(info.Env(), state_, codesync_doc_text(doc(info.Env()), name.c_str()));
+  }
+  Napi::Value Map(const Napi::CallbackInfo& info) {
+    std::string name = Key(info, 0, "name");
+    return HandleOrThrow(info.Env(), state_, codesync_doc_map(doc(info.Env()), name.c_str()));
+  }
+  Napi::Value Array(const Napi::CallbackInfo& info) {
+    std::string name = Key(info, 0, "name");
+    return HandleOrThrow(info.Env(), state_, codesync_doc_array(doc(info.Env()), name.c_str()));
+  }
+
+  // applyUpdate(update: Uint8Array, origin?: string)
+  void ApplyUpdate(const Napi::CallbackInfo& info) {
+    Bytes u = BytesArg(info, 0, "update");
+    auto origin = OriginArg(info, 1);
+    Check(info.Env(), state_.get(),
+          codesync_doc_apply_update_with_origin(doc(info.Env()), u.data, u.size, OriginPtr(origin)));
+  }
+
+  // encodeUpdate(stateVector?: Uint8Array)
+  Napi::Value EncodeUpdate(const Napi::CallbackInfo& info) {
+    Buffer out;
+    int rc;
+    if (info.Length() == 0 || info[0].IsUndefined() || info[0].IsNull()) {
+      rc = codesync_doc_encode_update(doc(info.Env()), nullptr, 0, out.out());
+    } else {
+      Bytes sv = BytesArg(info, 0, "stateVector");
+      rc = codesync_doc_encode_update(doc(info.Env()), sv.data, sv.size, out.out());
+    }
+    if (rc != CODESYNC_OK) Throw(info.Env(), rc);
+    return out.ToBytes(info.Env());
+  }
+
+  Napi::Value StateVector(const Napi::CallbackInfo& info) {
+    Buffer out;
+    int rc = codesync_doc_state_vector(doc(info.Env()), out.out());
+    if (rc != CODESYNC_OK) Throw(info.Env(), rc);
+    return out.ToBytes(info.Env());
+  }
+
+  Napi::Value HasPending(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), codesync_doc_has_pending(doc(info.Env())) != 0);
+  }
+
+  void Begin(const Napi::CallbackInfo& info) {
+    auto origin = OriginArg(info, 0);
+    Check(info.Env(), state_.get(), codesync_doc_begin(doc(info.Env()), OriginPtr(origin)));
+  }
+
+  void Commit(const Napi::CallbackInfo& info) {
+    Check(info.Env(), state_.get(), codesync_doc_commit(doc(info.Env())));
+  }
+
+  static void OnUpdate(const uint8_t* update, size_t len, const char* origin, void* user_data);
+  static void OnDelta(const codesync_delta_op* ops, size_t count, const char* origin, void* user_data);
+
+  Slot* NewSlot(Napi::Env env, uintptr_t text_key) {
+    state_->slots.push_back(std::make_unique<Slot>(Slot{state_.get(), text_key}));
+    return state_->slots.back().get();
+  }
+
+  static void Kill(Slot* slot) {
+    if (slot == nullptr || slot->dead) return;
+    slot->dead = true;
+    codesync_unobserve(slot->sub);
+    slot->sub = nullptr;
+  }
+
+  // observeUpdates(): from now on `this._onUpdate(update, origin)` runs after
+  // each transaction that changed the document.
+  void ObserveUpdates(const Napi::CallbackInfo& info) {
+    codesync_doc* d = doc(info.Env());
+    if (state_->update_slot != nullptr) return;
+    Slot* slot = NewSlot(info.Env(), 0);
+    slot->sub = codesync_doc_observe_updates(d, OnUpdate, slot);
+    if (slot->sub == nullptr) {
+      slot->dead = true;
+      Throw(info.Env(), codesync_last_error_code());
+    }
+    state_->update_slot = slot;
+  }
+
+  void UnobserveUpdates(const Napi::CallbackInfo& info) {
+    Kill(state_->update_slot);
+    state_->update_slot = nullptr;
+  }
+
+  // observeText(text: NativeText): `this._onDelta(text.key, delta, origin)`
+  // runs after each transaction that changed that text.
+  void ObserveText(const Napi::CallbackInfo& info);
+  void UnobserveText(const Napi::CallbackInfo& info);
+
+  Napi::Value ToJson(const Napi::CallbackInfo& info) {
+    Buffer out;
+    int rc = codesync_doc_to_json(doc(info.Env()), out.out());
+    if (rc != CODESYNC_OK) Throw(info.Env(), rc);
+    return out.ToString(info.Env());
+  }
+
+  void Destroy(const Napi::CallbackInfo& info) { state_->Free(); }
+
+  std::shared_ptr<DocState> state_;
+};
+
+// Calls this._<name>(...args) on the document's JS object from inside the C
+// library; nothing may propagate.
+void Dispatch(Slot* slot, const char* name, const std::function<std::vector<napi_value>(Napi::Env)>& args) {
+  if (slot->dead) return;
+  DocState* state = slot->state;
+  if (state->wrap == nullptr) return;
+  Napi::Env env = state->wrap->Env();
+  Napi::HandleScope scope(env);
+  try {
+    Napi::Object self = state->wrap->Value();
+    if (self.IsEmpty()) return;
+    Napi::Value fn = self.Get(name);
+    if (!fn.IsFunction()) return;
+    fn.As<Napi::Function>().Call(self, args(env));
+  } catch (const Napi::Error& e) {
+    if (!state->pending) state->pending.emplace(e);
+  } catch (const std::exception& e) {
+    if (!state->pending) state->pending.emplace(Napi::Error::New(env, e.what()));
+  }
+}
+
+void NativeDoc::OnUpdate(const uint8_t* update, size_t len, const char* origin, void* user_data) {
+  Dispatch(static_cast<Slot*>(user_data), "_onUpdate", [&](Napi::Env env) {
+    return std::vector<napi_value>{NewBytes(env, update, len), OriginValue(env, origin)};
+  });
+}
+
+Napi::Value DeltaArray(Napi::Env env, const codesync_delta_op* ops, size_t count) {
+  Napi::Object json = env.Global().Get("JSON").As<Napi::Object>();
+  Napi::Function parse = json.Get("parse").As<Napi::Function>();
+  Napi::Array delta = Napi::Array::New(env, count);
+  for (size_t i = 0; i < count; ++i) {
+    const codesync_delta_op& op = ops[i];
+    Napi::Object d = Napi::Object::New(env);
+    switch (op.kind) {
+      case CODESYNC_DELTA_INSERT:
+        if (op.embed_json != nullptr) {
+          d.Set("insert", parse.Call(json, {Napi::String::New(env, op.embed_json)}));
+        } else {
+          d.Set("insert", Napi::String::New(env, op.text != nullptr ? op.text : "", op.text_len));
+        }
+        break;
+      case CODESYNC_DELTA_RETAIN:
+        d.Set("retain", Napi::Number::New(env, static_cast<double>(op.length)));
+        break;
+      case CODESYNC_DELTA_DELETE:
+        d.Set("delete", Napi::Number::New(env, static_cast<double>(op.length)));
+        break;
+    }
+    if (op.attributes_json != nullptr) {
+      d.Set("attributes", parse.Call(json, {Napi::String::New(env, op.attributes_json)}));
+    }
+    delta.Set(static_cast<uint32_t>(i), d);
+  }
+  return delta;
+}
+
+void NativeDoc::OnDelta(const codesync_delta_op* ops, size_t count, const char* origin, void* user_data) {
+  Slot* slot = static_cast<Slot*>(user_data);
+  Dispatch(slot, "_onDelta", [&](Napi::Env env) {
+    return std::vector<napi_value>{Napi::Number::New(env, static_cast<double>(slot->text_key)),
+                                   DeltaArray(env, ops, count), OriginValue(env, origin)};
+  });
+}
+
+// ---- Shared type handles ------------------------------------------------------------
+
+// Constructors of the handle classes, per environment.
+struct AddonData {
+  Napi::FunctionReference text;
+  Napi::FunctionReference map;
+  Napi::FunctionReference array;
+};
+
+template <typename Derived, typename H>
+class HandleBase : public Napi::ObjectWrap<Derived> {
+ public:
+  explicit HandleBase(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Derived>(info) {}
+
+  void Init(std::shared_ptr<DocState> state, H* h) {
+    state_ = std::move(state);
+    h_ = h;
+  }
+
+  H* handle() const { return h_; }
+  DocState* state() const { return state_.get(); }
+
+ protected:
+  // The C handle, once the document is known to be alive.
+  H* h(Napi::Env env) {
+    if (h_ == nullptr) ThrowCode(env, CODESYNC_ERR_INVALID_ARGUMENT, "not a handle of a document");
+    Live(env, state_.get());
+    return h_;
+  }
+
+  // The handle's identity (its address), for caching wrappers in JS.
+  Napi::Value KeyValue(Napi::Env env) const {
+    return Napi::Number::New(env, static_cast<double>(reinterpret_cast<uintptr_t>(h_)));
+  }
+
+  void Check(Napi::Env env, int rc) { ::Check(env, state_.get(), rc); }
+
+  template <typename P>
+  Napi::Object Handle(Napi::Env env, P* p) {
+    return HandleOrThrow(env, state_, p);
+  }
+
+  std::shared_ptr<DocState> state_;
+  H* h_ = nullptr;
+};
+
+// The value of a map entry or array element: a handle for nested types, else
+// its JSON text.
+template <typename Container, typename K>
+Napi::Value GetValue(Napi::Env env, const std::shared_ptr<DocState>& state, Container* c, K key,
+                     codesync_map* (*get_map)(Container*, K), codesync_array* (*get_array)(Container*, K),
+                     codesync_text* (*get_text)(Container*, K), int (*get_json)(Container*, K, codesync_buffer*)) {
+  if (codesync_map* m = get_map(c, key)) return NewHandle(env, state, m);
+  int code = codesync_last_error_code();
+  if (code != CODESYNC_ERR_TYPE_MISMATCH) Throw(env, code);
+  if (codesync_array* a = get_array(c, key)) return NewHandle(env, state, a);
+  if (codesync_text* t = get_text(c, key)) return NewHandle(env, state, t);
+  Buffer out;
+  int rc = get_json(c, key, out.out());
+  if (rc != CODESYNC_OK) Throw(env, rc);
+  return out.ToString(env);
+}
+
+class NativeText : public HandleBase<NativeText, codesync_text> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeText",
+                       {
+                           InstanceAccessor<&NativeText::GetKey>("key"),
+                           InstanceMethod<&NativeText::Insert>("insert"),
+                           InstanceMethod<&NativeText::InsertEmbed>("insertEmbed"),
+                           InstanceMethod<&NativeText::Delete>("delete"),
+                           InstanceMethod<&NativeText::Format>("format"),
+                           InstanceAccessor<&NativeText::Length>("length"),
+                           InstanceMethod<&NativeText::ToString>("toString"),
+                           InstanceMethod<&NativeText::ToDelta>("toDelta"),
+                       });
+  }
+  using HandleBase::HandleBase;
+
+ private:
+  Napi::Value GetKey(const Napi::CallbackInfo& info) { return KeyValue(info.Env()); }
+
+  // insert(index, text, attributesJson?)
+  void Insert(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    size_t index = Index(info, 0, "index");
+    std::string s = Str(info, 1, "text");
+    codesync_text* t = h(env);
+    if (info.Length() > 2 && info[2].IsString()) {
+      std::string attrs = info[2].As<Napi::String>().Utf8Value();
+      Check(env, codesync_text_insert_with_attributes(t, index, s.data(), s.size(), attrs.data(), attrs.size()));
+    } else {
+      Check(env, codesync_text_insert(t, index, s.data(), s.size()));
+    }
+  }
+
+  // insertEmbed(index, json)
+  void InsertEmbed(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    size_t index = Index(info, 0, "index");
+    std::string json = Str(info, 1, "embed");
+    Check(env, codesync_text_insert_embed(h(env), index, json.data(), json.size()));
+  }
+
+  void Delete(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    size_t index = Index(info, 0, "index");
+    size_t length = Index(info, 1, "length");
+    Check(env, codesync_text_delete(h(env), index, length));
+  }
+
+  // format(index, length, attributesJson)
+  void Format(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    size_t index = Index(info, 0, "index");
+    size_t length = Index(info, 1, "length");
+    std::string attrs = Str(info, 2, "attributes");
+    Check(env, codesync_text_format(h(env), index, length, attrs.data(), attrs.size()));
+  }
+
+  Napi::Value Length(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(codesync_text_length(h(info.Env()))));
+  }
+
+  Napi::Value ToString(const Napi::CallbackInfo& info) {
+    Buffer out;
+    int rc = codesync_text_string(h(info.Env()), out.out());
+    if (rc != CODESYNC_OK) Throw(info.Env(), rc);
+    return out.ToString(info.Env());
+  }
+
+  Napi::Value ToDelta(const Napi::CallbackInfo& info) {
+    Buffer out;
+    int rc = codesync_text_to_delta(h(info.Env()), out.out());
+    if (rc != CODESYNC_OK) Throw(info.Env(), rc);
+    return out.ToString(info.Env());
+  }
+};
+
+class NativeMap : public HandleBase<NativeMap, codesync_map> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeMap",
+                       {
+                           InstanceAccessor<&NativeMap::GetKey>("key"),
+                           InstanceMethod<&NativeMap::SetJson>("setJson"),
+                           InstanceMethod<&NativeMap::SetText>("setText"),
+                           InstanceMethod<&NativeMap::SetMap>("setMap"),
+                           InstanceMethod<&NativeMap::SetArray>("setArray"),
+                           InstanceMethod<&NativeMap::Delete>("delete"),
+                           InstanceMethod<&NativeMap::Get>("get"),
+                           InstanceAccessor<&NativeMap::Size>("size"),
+                           InstanceMethod<&NativeMap::ToJson>("toJSON"),
+                       });
+  }
+  using HandleBase::HandleBase;
+
+ private:
+  Napi::Value GetKey(const Napi::CallbackInfo& info) { return KeyValue(info.Env()); }
+
+  void SetJson(const Napi::CallbackInfo& info) {
+    std::string key = ::Key(info, 0, "key");
+    std::string json = Str(info, 1, "json");
+    Check(info.Env(), codesync_map_set_json(h(info.Env()), key.c_str(), json.data(), json.size()));
+  }
+  Napi::Value SetText(const Napi::CallbackInfo& info) {
+    std::string key = ::Key(info, 0, "key");
+    return Handle(info.Env(), codesync_map_set_text(h(info.Env()), key.c_str()));
+  }
+  Napi::Value SetMap(const Napi::CallbackInfo& info) {
+    std::string key = ::Key(info, 0, "key");
+    return Handle(info.Env(), codesync_map_set_map(h(info.Env()), key.c_str()));
+  }
+  Napi::Value SetArray(const Napi::CallbackInfo& info) {
+    std::string key = ::Key(info, 0, "key");
+    return Handle(info.Env(), codesync_map_set_array(h(info.Env()), key.c_str()));
+  }
+  void Delete(const Napi::CallbackInfo& info) {
+    std::string key = ::Key(info, 0, "key");
+    Check(info.Env(), codesync_map_delete(h(info.Env()), key.c_str()));
+  }
+  // get(key): a handle, a JSON string, or undefined when absent.
+  Napi::Value Get(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::string key = ::Key(info, 0, "key");
+    codesync_map* m = h(env);
+    try {
+      return GetValue<codesync_map, const char*>(env, state_, m, key.c_str(), codesync_map_get_map,
+                                                 codesync_map_get_array, codesync_map_get_text,
+                                                 codesync_map_get_json);
+    } catch (const Napi::Error&) {
+      if (codesync_last_error_code() == CODESYNC_ERR_OUT_OF_RANGE) return env.Undefined();
+      throw;
+    }
+  }
+  Napi::Value Size(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(codesync_map_size(h(info.Env()))));
+  }
+  Napi::Value ToJson(const Napi::CallbackInfo& info) {
+    Buffer out;
+    int rc = codesync_map_to_json(h(info.Env()), out.out());
+    if (rc != CODESYNC_OK) Throw(info.Env(), rc);
+    return out.ToString(info.Env());
+  }
+};
+
+class NativeArray : public HandleBase<NativeArray, codesync_array> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeArray",
+                       {
+                           InstanceAccessor<&NativeArray::GetKey>("key"),
+                           InstanceMethod<&NativeArray::InsertJson>("insertJson"),
+                           InstanceMethod<&NativeArray::InsertText>("insertText"),
+                           InstanceMethod<&NativeArray::InsertMap>("insertMap"),
+                           InstanceMethod<&NativeArray::InsertArray>("insertArray"),
+                           InstanceMethod<&NativeArray::Delete>("delete"),
+                           InstanceMethod<&NativeArray::Get>("get"),
+                           InstanceAccessor<&NativeArray::Length>("length"),
+                           InstanceMethod<&NativeArray::ToJson>("toJSON"),
+                       });
+  }
+  using HandleBase::HandleBase;
+
+ private:
+  Napi::Value GetKey(const Napi::CallbackInfo& info) { return KeyValue(info.Env()); }
+
+  // insertJson(index, jsonArray)
+  void InsertJson(const Napi::CallbackInfo& info) {
+    size_t index = Index(info, 0, "index");
+    std::string json = Str(info, 1, "json");
+    Check(info.Env(), codesync_array_insert_json(h(info.Env()), index, json.data(), json.size()));
+  }
+  Napi::Value InsertText(const Napi::CallbackInfo& info) {
+    size_t index = Index(info, 0, "index");
+    return Handle(info.Env(), codesync_array_insert_text(h(info.Env()), index));
+  }
+  Napi::Value InsertMap(const Napi::CallbackInfo& info) {
+    size_t index = Index(info, 0, "index");
+    return Handle(info.Env(), codesync_array_insert_map(h(info.Env()), index));
+  }
+  Napi::Value InsertArray(const Napi::CallbackInfo& info) {
+    size_t index = Index(info, 0, "index");
+    return Handle(info.Env(), codesync_array_insert_array(h(info.Env()), index));
+  }
+  void Delete(const Napi::CallbackInfo& info) {
+    size_t index = Index(info, 0, "index");
+    size_t length = Index(info, 1, "length");
+    Check(info.Env(), codesync_array_delete(h(info.Env()), index, length));
+  }
+  Napi::Value Get(const Napi::CallbackInfo& info) {
+    size_t index = Index(info, 0, "index");
+    return GetValue<codesync_array, size_t>(info.Env(), state_, h(info.Env()), index, codesync_array_get_map,
+                                            codesync_array_get_array, codesync_array_get_text,
+                                            codesync_array_get_json);
+  }
+  Napi::Value Length(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(codesync_array_length(h(info.Env()))));
+  }
+  Napi::Value ToJson(const Napi::CallbackInfo& info) {
+    Buffer out;
+    int rc = codesync_array_to_json(h(info.Env()), out.out());
+    if (rc != CODESYNC_OK) Throw(info.Env(), rc);
+    return out.ToString(info.Env());
+  }
+};
+
+template <typename W, typename H>
+Napi::Object MakeHandle(Napi::Env env, Napi::FunctionReference& ctor, const std::shared_ptr<DocState>& state, H* h) {
+  Napi::Object obj = ctor.New({});
+  W::Unwrap(obj)->Init(state, h);
+  return obj;
+}
+
+Napi::Object NewHandle(Napi::Env env, const std::shared_ptr<DocState>& state, codesync_text* h) {
+  return MakeHandle<NativeText>(env, env.GetInstanceData<AddonData>()->text, state, h);
+}
+Napi::Object NewHandle(Napi::Env env, const std::shared_ptr<DocState>& state, codesync_map* h) {
+  return MakeHandle<NativeMap>(env, env.GetInstanceData<AddonData>()->map, state, h);
+}
+Napi::Object NewHandle(Napi::Env env, const std::shared_ptr<DocState>& state, codesync_array* h) {
+  return MakeHandle<NativeArray>(env, env.GetInstanceData<AddonData>()->array, state, h);
+}
+
+NativeText* TextArg(const Napi::CallbackInfo& info, size_t i, DocState* state) {
+  NativeText* t = nullptr;
+  if (info[i].IsObject()) {
+    Napi::Object o = info[i].As<Napi::Object>();
+    Napi::FunctionReference& ctor = info.Env().GetInstanceData<AddonData>()->text;
+    if (o.InstanceOf(ctor.Value())) t = NativeText::Unwrap(o);
+  }
+  if (t == nullptr || t->handle() == nullptr || t->state() != state) {
+    throw Napi::TypeError::New(info.Env(), "expected a text of this document");
+  }
+  return t;
+}
+
+void NativeDoc::ObserveText(const Napi::CallbackInfo& info) {
+  Live(info.Env(), state_.get());
+  NativeText* t = TextArg(info, 0, state_.get());
+  uintptr_t key = reinterpret_cast<uintptr_t>(t->handle());
+  if (state_->text_slots.count(key) != 0) return;
+  Slot* slot = NewSlot(info.Env(), key);
+  slot->sub = codesync_text_observe(t->handle(), OnDelta, slot);
+  if (slot->sub == nullptr) {
+    slot->dead = true;
+    Throw(info.Env(), codesync_last_error_code());
+  }
+  state_->text_slots[key] = slot;
+}
+
+void NativeDoc::UnobserveText(const Napi::CallbackInfo& info) {
+  Live(info.Env(), state_.get());
+  NativeText* t = TextArg(info, 0, state_.get());
+  auto it = state_->text_slots.find(reinterpret_cast<uintptr_t>(t->handle()));
+  if (it == state_->text_slots.end()) return;
+  Kill(it->second);
+  state_->text_slots.erase(it);
+}
+
+// ---- Module functions -----------------------------------------------------------------
+
+Napi::Value MergeUpdates(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsArray()) throw Napi::TypeError::New(env, "updates must be an array of Uint8Array");
+  Napi::Array arr = info[0].As<Napi::Array>();
+  std::vector<const uint8_t*> ptrs;
+  std::vector<size_t> lens;
+  std::vector<Napi::Value> keep;  // the views stay reachable on the stack scope anyway
+  for (uint32_t i = 0; i < arr.Length(); ++i) {
+    Napi::Value v = arr.Get(i);
+    if (!v.IsTypedArray()) throw Napi::TypeError::New(env, "updates must be an array of Uint8Array");
+    Napi::TypedArray t = v.As<Napi::TypedArray>();
+    ptrs.push_back(static_cast<const uint8_t*>(t.ArrayBuffer().Data()) + t.ByteOffset());
+    lens.push_back(t.ByteLength());
+    keep.push_back(v);
+  }
+  Buffer out;
+  int rc = codesync_merge_updates(ptrs.data(), lens.data(), ptrs.size(), out.out());
+  if (rc != CODESYNC_OK) Throw(env, rc);
+  return out.ToBytes(env);
+}
+
+Napi::Value UpdateStateVector(const Napi::CallbackInfo& info) {
+  Bytes u = BytesArg(info, 0, "update");
+  Buffer out;
+  int rc = codesync_update_state_vector(u.data, u.size, out.out());
+  if (rc != CODESYNC_OK) Throw(info.Env(), rc);
+  return out.ToBytes(info.Env());
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
+  Napi::Function text = NativeText::Define(env);
+  Napi::Function map = NativeMap::Define(env);
+  Napi::Function array = NativeArray::Define(env);
+  data->text = Napi::Persistent(text);
+  data->map = Napi::Persistent(map);
+  data->array = Napi::Persistent(array);
+  env.SetInstanceData(data);
+
+  exports.Set("NativeDoc", NativeDoc::Define(env));
+  exports.Set("NativeText", text);
+  exports.Set("NativeMap", map);
+  exports.Set("NativeArray", array);
+  exports.Set("mergeUpdates", Napi::Function::New(env, MergeUpdates));
+  exports.Set("updateStateVector", Napi::Function::New(env, UpdateStateVector));
+  exports.Set("version", Napi::String::New(env, codesync_version()));
+  exports.Set("OFFSET_UTF16", Napi::Number::New(env, CODESYNC_OFFSET_UTF16));
+  exports.Set("OFFSET_UTF8", Napi::Number::New(env, CODESYNC_OFFSET_UTF8));
+  exports.Set("OFFSET_CODEPOINT", Napi::Number::New(env, CODESYNC_OFFSET_CODEPOINT));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(codesync, Init)

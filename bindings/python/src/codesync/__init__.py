@@ -1,0 +1,731 @@
+"""codesync: collaborative documents wire-compatible with Yjs 13.6.
+
+A Pythonic layer over the codesync C library (through the ``_codesync``
+extension). Documents hold named shared types -- :class:`Text`, :class:`Array`
+and :class:`Map` -- and exchange updates (Yjs update format v1) with any Yjs
+peer: yjs, pycrdt, y-websocket servers, or other codesync documents.
+
+Text indices and lengths count Unicode code points, as Python's ``str`` does.
+
+Threading: a document and everything obtained from it are used from one
+thread at a time. Observers run synchronously at the end of the transaction
+that triggered them; editing the same document from inside one raises
+:class:`BusyError`.
+"""
+
+from __future__ import annotations
+
+import json
+import weakref
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping, MutableSequence
+from typing import Any, Callable, Optional
+
+from . import _codesync as _c
+from ._codesync import (
+    BusyError,
+    Error,
+    InternalError,
+    InvalidArgumentError,
+    MalformedError,
+    NoMemoryError,
+    OutOfRangeError,
+    TypeMismatchError,
+)
+
+__all__ = [
+    "Doc",
+    "Text",
+    "Array",
+    "Map",
+    "Transaction",
+    "TransactionEvent",
+    "TextEvent",
+    "Subscription",
+    "merge_updates",
+    "state_vector_from_update",
+    "Error",
+    "InvalidArgumentError",
+    "MalformedError",
+    "OutOfRangeError",
+    "TypeMismatchError",
+    "NoMemoryError",
+    "BusyError",
+    "InternalError",
+]
+
+__version__: str = _c.version()
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+_loads = json.loads
+
+
+def merge_updates(*updates: bytes) -> bytes:
+    """Merges several updates into one, without a document."""
+    return _c.merge_updates(updates)
+
+
+def state_vector_from_update(update: bytes) -> bytes:
+    """The state vector a document would have after applying only ``update``."""
+    return _c.update_state_vector(update)
+
+
+# ---- Events and subscriptions ---------------------------------------------------
+
+
+class TransactionEvent:
+    """Passed to :meth:`Doc.observe` callbacks: the update one transaction made."""
+
+    __slots__ = ("update", "origin")
+
+    def __init__(self, update: bytes, origin: Any) -> None:
+        self.update = update
+        self.origin = origin
+
+    def __repr__(self) -> str:
+        return f"TransactionEvent(update=<{len(self.update)} bytes>, origin={self.origin!r})"
+
+
+class TextEvent:
+    """Passed to :meth:`Text.observe` callbacks.
+
+    ``delta`` is a Yjs-style delta: a list of ``{"retain": n}``,
+    ``{"delete": n}`` and ``{"insert": str_or_embed}`` dicts, each possibly
+    with ``"attributes"``; lengths in code points.
+    """
+
+    __slots__ = ("target", "delta", "origin")
+
+    def __init__(self, target: "Text", delta: list, origin: Any) -> None:
+        self.target = target
+        self.delta = delta
+        self.origin = origin
+
+    def __repr__(self) -> str:
+        return f"TextEvent(delta={self.delta!r}, origin={self.origin!r})"
+
+
+class Subscription:
+    """A registered observer; stop it with :meth:`unsubscribe` (or ``unobserve``)."""
+
+    __slots__ = ("_native", "_id")
+
+    def __init__(self, native: Any, sub_id: int) -> None:
+        self._native = native
+        self._id = sub_id
+
+    def unsubscribe(self) -> None:
+        """Stops the callback. Calling it again does nothing."""
+        if self._id:
+            self._native.unobserve(self._id)
+            self._id = 0
+
+    @property
+    def active(self) -> bool:
+        return bool(self._id)
+
+
+# ---- Documents ---------------------------------------------------------------------
+
+
+class Doc:
+    """A document: named root types and the updates that change them.
+
+    ``client_id`` 0 or None picks a random 32-bit id, as Yjs does. ``gc``
+    collects deleted content (as Yjs does by default).
+    """
+
+    __slots__ = ("_d", "_wrappers", "_origins", "__weakref__")
+
+    def __init__(self, *, client_id: Optional[int] = None, gc: bool = True) -> None:
+        self._d = _c._Doc(client_id or 0, gc, _c.OFFSET_CODEPOINT)
+        self._wrappers: "weakref.WeakValueDictionary[int, _Shared]" = weakref.WeakValueDictionary()
+        # Origins that are not str travel through the C library as tokens.
+        self._origins: dict[str, list] = {}
+
+    @property
+    def client_id(self) -> int:
+        return self._d.client_id
+
+    # Root types.
+
+    def get_text(self, name: str) -> "Text":
+        """The root text ``name``, created on first use."""
+        return self._wrap(self._d.text(name))
+
+    def get_array(self, name: str) -> "Array":
+        """The root array ``name``, created on first use."""
+        return self._wrap(self._d.array(name))
+
+    def get_map(self, name: str) -> "Map":
+        """The root map ``name``, created on first use."""
+        return self._wrap(self._d.map(name))
+
+    def get(self, name: str, *, type: type) -> Any:  # noqa: A002 - as pycrdt
+        """The root type ``name`` of the given class (Text, Array or Map)."""
+        if type is Text:
+            return self.get_text(name)
+        if type is Array:
+            return self.get_array(name)
+        if type is Map:
+            return self.get_map(name)
+        raise TypeError("type must be Text, Array or Map")
+
+    # Updates.
+
+    def get_update(self, state_vector: Optional[bytes] = None) -> bytes:
+        """The whole state as one update, or what a peer with ``state_vector`` lacks."""
+        return self._d.encode_update(state_vector)
+
+    def apply_update(self, update: bytes, origin: Any = None) -> None:
+        """Applies an update (one transaction with ``origin``).
+
+        Parts whose dependencies are missing wait until those arrive. A
+        malformed update raises :class:`MalformedError` and changes nothing.
+        """
+        token = self._hold_origin(origin)
+        try:
+            self._d.apply_update(update, token)
+        finally:
+            self._release_origin(token)
+
+    def get_state_vector(self) -> bytes:
+        """The encoded state vector (what this document has seen of each client)."""
+        return self._d.state_vector()
+
+    @property
+    def has_pending(self) -> bool:
+        """True while some applied updates wait for missing dependencies."""
+        return self._d.has_pending()
+
+    # Transactions and observers.
+
+    def transaction(self, origin: Any = None) -> "Transaction":
+        """A context manager grouping edits into one transaction (one update).
+
+        Transactions nest; observers run when the outermost one ends. There is
+        no rollback: edits made before an exception stay.
+        """
+        return Transaction(self, origin)
+
+    def observe(self, callback: Callable[[TransactionEvent], Any]) -> Subscription:
+        """Calls ``callback(TransactionEvent)`` after each transaction that changed the document."""
+        origin_of = self._origin_of
+
+        def on_update(update: bytes, origin: Optional[str]) -> None:
+            callback(TransactionEvent(update, origin_of(origin)))
+
+        return Subscription(self._d, self._d.observe_updates(on_update))
+
+    def unobserve(self, subscription: Subscription) -> None:
+        subscription.unsubscribe()
+
+    def to_py(self) -> dict:
+        """Every root type as plain Python values (texts as str)."""
+        return _loads(self._d.to_json())
+
+    def __repr__(self) -> str:
+        return f"Doc(client_id={self.client_id})"
+
+    # Internals.
+
+    def _wrap(self, handle: Any) -> Any:
+        w = self._wrappers.get(handle.key)
+        if w is None:
+            cls = _CLASS_OF_HANDLE[type(handle)]
+            w = cls.__new__(cls)
+            w._bind(self, handle)
+        return w
+
+    def _value(self, raw: Any) -> Any:
+        return _loads(raw) if isinstance(raw, str) else self._wrap(raw)
+
+    def _hold_origin(self, origin: Any) -> Optional[str]:
+        if origin is None or isinstance(origin, str):
+            return origin
+        token = f"\x1bcodesync-origin:{id(origin):x}"
+        entry = self._origins.get(token)
+        if entry is None:
+            self._origins[token] = [origin, 1]
+        else:
+            entry[1] += 1
+        return token
+
+    def _release_origin(self, token: Optional[str]) -> None:
+        entry = self._origins.get(token) if token is not None else None
+        if entry is not None:
+            entry[1] -= 1
+            if entry[1] == 0:
+                del self._origins[token]
+
+    def _origin_of(self, origin: Optional[str]) -> Any:
+        if origin is None:
+            return None
+        entry = self._origins.get(origin)
+        return origin if entry is None else entry[0]
+
+
+class Transaction:
+    """See :meth:`Doc.transaction`."""
+
+    __slots__ = ("_doc", "origin", "_token")
+
+    def __init__(self, doc: Doc, origin: Any = None) -> None:
+        self._doc = doc
+        self.origin = origin
+        self._token: Optional[str] = None
+
+    def __enter__(self) -> "Transaction":
+        self._token = self._doc._hold_origin(self.origin)
+        try:
+            self._doc._d.begin(self._token)
+        except BaseException:
+            self._doc._release_origin(self._token)
+            raise
+        return self
+
+    def __exit__(self, *exc_info: Any) -> bool:
+        try:
+            self._doc._d.commit()
+        finally:
+            self._doc._release_origin(self._token)
+        return False
+
+
+# ---- Shared types ----------------------------------------------------------------
+
+
+class _Shared:
+    """Base of Text, Array and Map.
+
+    Created directly (``Text("hi")``), one is *preliminary*: it holds its
+    initial content and becomes a shared type when assigned into a Map or
+    Array of a document. Obtained from a document, it is *integrated*.
+    """
+
+    __slots__ = ("_doc", "_h", "_prelim", "__weakref__")
+
+    def _bind(self, doc: Doc, handle: Any) -> None:
+        self._doc = doc
+        self._h = handle
+        self._prelim = None
+        doc._wrappers[handle.key] = self
+
+    def _integrate(self, doc: Doc, handle: Any) -> None:
+        if self._h is not None:
+            raise InvalidArgumentError(f"this {type(self).__name__} already belongs to a document")
+        prelim = self._prelim
+        self._bind(doc, handle)
+        self._fill(prelim)
+
+    def _fill(self, prelim: Any) -> None:
+        raise NotImplementedError
+
+    def _handle(self) -> Any:
+        h = self._h
+        if h is None:
+            raise InvalidArgumentError(
+                f"this {type(self).__name__} is not in a document yet: assign it into a Map or Array first"
+            )
+        return h
+
+    @property
+    def doc(self) -> Optional[Doc]:
+        """The document, or None while preliminary."""
+        return self._doc
+
+    @property
+    def integrated(self) -> bool:
+        return self._h is not None
+
+    def __eq__(self, other: object) -> bool:
+        if self._h is None or not isinstance(other, _Shared) or other._h is None:
+            return self is other
+        return self._doc is other._doc and self._h.key == other._h.key
+
+    def __hash__(self) -> int:
+        return hash(self._h.key) if self._h is not None else id(self)
+
+
+def _slice_range(key: slice, length: int) -> range:
+    return range(*key.indices(length))
+
+
+def _index(index: int, length: int) -> int:
+    """A list index (negative counts from the end) checked against ``length``."""
+    if index < 0:
+        index += length
+    if not 0 <= index < length:
+        raise OutOfRangeError("index out of range")
+    return index
+
+
+class Text(_Shared):
+    """Shared text. Indices and lengths in code points; ``str(text)`` reads it."""
+
+    __slots__ = ()
+
+    def __init__(self, init: str = "") -> None:
+        if not isinstance(init, str):
+            raise TypeError("Text() takes a str")
+        self._doc = None
+        self._h = None
+        self._prelim = init
+
+    def _fill(self, prelim: str) -> None:
+        if prelim:
+            self._h.insert(0, prelim)
+
+    # Edits.
+
+    def insert(self, index: int, value: str, attributes: Optional[dict] = None) -> None:
+        """Inserts ``value`` at ``index``, with formatting ``attributes`` if given."""
+        h = self._h
+        if h is None:
+            h = self._handle()
+        if attributes is None:
+            h.insert(index, value)
+        else:
+            h.insert_with_attributes(index, value, _dumps(attributes))
+
+    def insert_embed(self, index: int, value: Any, attributes: Optional[dict] = None) -> None:
+        """Inserts an embed (any JSON value) occupying one position."""
+        h = self._handle()
+        if attributes is None:
+            h.insert_embed(index, _dumps(value))
+        else:
+            with self._doc.transaction():
+                h.insert_embed(index, _dumps(value))
+                h.format(index, 1, _dumps(attributes))
+
+    def delete(self, index: int, length: int = 1) -> None:
+        """Deletes ``length`` code points from ``index``."""
+        h = self._h
+        if h is None:
+            h = self._handle()
+        h.delete(index, length)
+
+    def format(self, index: int, length: int, attributes: dict) -> None:
+        """Sets formatting on a range; an attribute set to None is removed."""
+        self._handle().format(index, length, _dumps(attributes))
+
+    def __iadd__(self, value: str) -> "Text":
+        h = self._handle()
+        h.insert(len(h), value)
+        return self
+
+    def __delitem__(self, key: "int | slice") -> None:
+        h = self._handle()
+        if isinstance(key, slice):
+            r = _slice_range(key, len(h))
+            if r.step != 1:
+                raise ValueError("only contiguous slices can be deleted from a Text")
+            if len(r):
+                h.delete(r.start, len(r))
+        else:
+            h.delete(_index(key, len(h)), 1)
+
+    def __setitem__(self, key: "int | slice", value: str) -> None:
+        h = self._handle()
+        if not isinstance(value, str):
+            raise TypeError("a Text holds str")
+        if isinstance(key, slice):
+            r = _slice_range(key, len(h))
+            if r.step != 1:
+                raise ValueError("only contiguous slices can be assigned in a Text")
+            start, count = r.start, len(r)
+        else:
+            start, count = _index(key, len(h)), 1
+        with self._doc.transaction():
+            if count:
+                h.delete(start, count)
+            if value:
+                h.insert(start, value)
+
+    # Reads.
+
+    def __str__(self) -> str:
+        h = self._h
+        return str(h) if h is not None else self._prelim
+
+    def __len__(self) -> int:
+        h = self._h
+        return len(h) if h is not None else len(self._prelim)
+
+    def __getitem__(self, key: "int | slice") -> str:
+        return str(self)[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(str(self))
+
+    def __contains__(self, value: str) -> bool:
+        return value in str(self)
+
+    def to_py(self) -> str:
+        return str(self)
+
+    def to_delta(self) -> list:
+        """The content as a Yjs-style delta: ``[{"insert": ..., "attributes": {...}}, ...]``."""
+        return _loads(self._handle().to_delta())
+
+    def __repr__(self) -> str:
+        return f"Text({str(self)!r})"
+
+    # Observers.
+
+    def observe(self, callback: Callable[[TextEvent], Any]) -> Subscription:
+        """Calls ``callback(TextEvent)`` after each transaction that changed this text."""
+        h = self._handle()
+        origin_of = self._doc._origin_of
+        target = self
+
+        def on_delta(delta: list, origin: Optional[str]) -> None:
+            callback(TextEvent(target, delta, origin_of(origin)))
+
+        return Subscription(self._doc._d, h.observe(on_delta))
+
+    def unobserve(self, subscription: Subscription) -> None:
+        subscription.unsubscribe()
+
+
+def _is_shared(value: Any) -> bool:
+    return isinstance(value, _Shared)
+
+
+def _check_insertable(values: Iterable[Any]) -> None:
+    """Raises what inserting ``values`` would raise, before anything is deleted."""
+    for v in values:
+        if _is_shared(v):
+            if v._h is not None:
+                raise InvalidArgumentError(f"this {type(v).__name__} already belongs to a document")
+        else:
+            _dumps(v)
+
+
+class Array(_Shared, MutableSequence):
+    """Shared array of JSON values and nested Text/Array/Map; behaves like a list."""
+
+    __slots__ = ()
+
+    def __init__(self, init: Iterable[Any] = ()) -> None:
+        self._doc = None
+        self._h = None
+        self._prelim = list(init)
+
+    def _fill(self, prelim: list) -> None:
+        if prelim:
+            self._insert_values(0, prelim)
+
+    def _insert_values(self, index: int, values: list) -> None:
+        """Inserts at ``index``: runs of plain values in one call, nested types one by one."""
+        h = self._handle()
+        if not any(_is_shared(v) for v in values):
+            h.insert_json(index, _dumps(values))
+            return
+        with self._doc.transaction():
+            run: list = []
+            for v in values:
+                if _is_shared(v):
+                    if run:
+                        h.insert_json(index, _dumps(run))
+                        index += len(run)
+                        run = []
+                    make = h.insert_text if isinstance(v, Text) else h.insert_array if isinstance(v, Array) else h.insert_map
+                    v._integrate(self._doc, make(index))
+                    index += 1
+                else:
+                    run.append(v)
+            if run:
+                h.insert_json(index, _dumps(run))
+
+    def _items(self) -> list:
+        h = self._h
+        if h is None:
+            return self._prelim
+        return [self._doc._value(h.get(i)) for i in range(len(h))]
+
+    # list protocol
+
+    def __len__(self) -> int:
+        h = self._h
+        return len(h) if h is not None else len(self._prelim)
+
+    def __getitem__(self, key: "int | slice") -> Any:
+        h = self._h
+        if h is None:
+            return self._prelim[key]
+        if isinstance(key, slice):
+            return [self._doc._value(h.get(i)) for i in _slice_range(key, len(h))]
+        return self._doc._value(h.get(_index(key, len(h))))
+
+    def __setitem__(self, key: "int | slice", value: Any) -> None:
+        h = self._handle()
+        n = len(h)
+        if isinstance(key, slice):
+            r = _slice_range(key, n)
+            values = list(value)
+            _check_insertable(values)
+            with self._doc.transaction():
+                if r.step == 1:
+                    if len(r):
+                        h.delete(r.start, len(r))
+                    if values:
+                        self._insert_values(r.start, values)
+                else:
+                    if len(values) != len(r):
+                        raise ValueError(
+                            f"attempt to assign sequence of size {len(values)} to extended slice of size {len(r)}"
+                        )
+                    for i, v in zip(r, values):
+                        h.delete(i, 1)
+                        self._insert_values(i, [v])
+        else:
+            i = _index(key, n)
+            _check_insertable([value])
+            with self._doc.transaction():
+                h.delete(i, 1)
+                self._insert_values(i, [value])
+
+    def __delitem__(self, key: "int | slice") -> None:
+        h = self._handle()
+        n = len(h)
+        if isinstance(key, slice):
+            r = _slice_range(key, n)
+            if not len(r):
+                return
+            if r.step == 1:
+                h.delete(r.start, len(r))
+                return
+            with self._doc.transaction():
+                for i in sorted(r, reverse=True):
+                    h.delete(i, 1)
+        else:
+            h.delete(_index(key, n), 1)
+
+    def insert(self, index: int, value: Any) -> None:
+        """Inserts before ``index`` (clamped like ``list.insert``)."""
+        n = len(self._handle())
+        if index < 0:
+            index = max(0, index + n)
+        self._insert_values(min(index, n), [value])
+
+    def append(self, value: Any) -> None:
+        self._insert_values(len(self._handle()), [value])
+
+    def extend(self, values: Iterable[Any]) -> None:
+        values = list(values)
+        if values:
+            self._insert_values(len(self._handle()), values)
+
+    def __iadd__(self, values: Iterable[Any]) -> "Array":
+        self.extend(values)
+        return self
+
+    def clear(self) -> None:
+        h = self._handle()
+        if len(h):
+            h.delete(0, len(h))
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._items())
+
+    def to_py(self) -> list:
+        """The content as plain Python values (nested types converted too)."""
+        h = self._h
+        if h is None:
+            return [v.to_py() if _is_shared(v) else v for v in self._prelim]
+        return _loads(h.to_json())
+
+    def __repr__(self) -> str:
+        return f"Array({self.to_py()!r})"
+
+
+class Map(_Shared, MutableMapping):
+    """Shared map from str to JSON values and nested Text/Array/Map; behaves like a dict."""
+
+    __slots__ = ()
+
+    def __init__(self, init: "Mapping[str, Any] | Iterable[tuple[str, Any]]" = ()) -> None:
+        self._doc = None
+        self._h = None
+        self._prelim = dict(init)
+
+    def _fill(self, prelim: dict) -> None:
+        if prelim:
+            for key, value in prelim.items():
+                self[key] = value
+
+    def __getitem__(self, key: str) -> Any:
+        h = self._h
+        if h is None:
+            return self._prelim[key]
+        if not isinstance(key, str):
+            raise KeyError(key)
+        try:
+            raw = h.get(key)
+        except OutOfRangeError:
+            raise KeyError(key) from None
+        return self._doc._value(raw)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        h = self._handle()
+        if not isinstance(key, str):
+            raise TypeError("Map keys must be str")
+        if _is_shared(value):
+            make = h.set_text if isinstance(value, Text) else h.set_array if isinstance(value, Array) else h.set_map
+            with self._doc.transaction():
+                value._integrate(self._doc, make(key))
+        else:
+            h.set_json(key, _dumps(value))
+
+    def __delitem__(self, key: str) -> None:
+        h = self._handle()
+        if key not in self:
+            raise KeyError(key)
+        h.delete(key)
+
+    def __contains__(self, key: object) -> bool:
+        h = self._h
+        if h is None:
+            return key in self._prelim
+        if not isinstance(key, str):
+            return False
+        try:
+            h.get(key)
+        except OutOfRangeError:
+            return False
+        return True
+
+    def __iter__(self) -> Iterator[str]:
+        h = self._h
+        if h is None:
+            return iter(list(self._prelim))
+        return iter(list(_loads(h.to_json())))
+
+    def __len__(self) -> int:
+        h = self._h
+        return len(h) if h is not None else len(self._prelim)
+
+    def clear(self) -> None:
+        h = self._handle()
+        keys = list(self)
+        if keys:
+            with self._doc.transaction():
+                for key in keys:
+                    h.delete(key)
+
+    def to_py(self) -> dict:
+        """The content as plain Python values (nested types converted too)."""
+        h = self._h
+        if h is None:
+            return {k: v.to_py() if _is_shared(v) else v for k, v in self._prelim.items()}
+        return _loads(h.to_json())
+
+    def __repr__(self) -> str:
+        return f"Map({self.to_py()!r})"
+
+
+_CLASS_OF_HANDLE = {_c._Text: Text, _c._Array: Array, _c._Map: Map}

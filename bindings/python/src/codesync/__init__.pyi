@@ -1,0 +1,166 @@
+"""Type stubs for codesync: collaborative documents wire-compatible with Yjs 13.6.
+
+Text indices and lengths count Unicode code points, as Python's str does.
+"""
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, MutableSequence
+from typing import Any, Optional, TypeVar, Union, overload
+
+__version__: str
+
+# JSON values as stored in maps and arrays; nested shared types are allowed too.
+_JsonValue = Union[None, bool, int, float, str, list[Any], dict[str, Any]]
+_Value = Union[_JsonValue, "Text", "Array", "Map"]
+
+class Error(Exception):
+    """A codesync call failed; ``code`` is the C API's error code (None on the base class)."""
+
+    code: Optional[int]
+
+class InvalidArgumentError(Error, ValueError): ...
+class MalformedError(Error, ValueError): ...
+class OutOfRangeError(Error, IndexError): ...
+class TypeMismatchError(Error, TypeError): ...
+class NoMemoryError(Error, MemoryError): ...
+class BusyError(Error, RuntimeError): ...
+class InternalError(Error, RuntimeError): ...
+
+def merge_updates(*updates: bytes) -> bytes:
+    """Merges several updates into one, without a document."""
+
+def state_vector_from_update(update: bytes) -> bytes:
+    """The state vector a document would have after applying only ``update``."""
+
+class TransactionEvent:
+    """The update one transaction made, and its origin."""
+
+    update: bytes
+    origin: Any
+    def __init__(self, update: bytes, origin: Any) -> None: ...
+
+class TextEvent:
+    """A text change as a Yjs-style delta (``retain``/``insert``/``delete`` dicts, code points)."""
+
+    target: Text
+    delta: list[dict[str, Any]]
+    origin: Any
+    def __init__(self, target: Text, delta: list[dict[str, Any]], origin: Any) -> None: ...
+
+class Subscription:
+    def __init__(self, native: Any, sub_id: int) -> None: ...
+    @property
+    def active(self) -> bool: ...
+    def unsubscribe(self) -> None:
+        """Stops the callback. Calling it again does nothing."""
+
+class Transaction:
+    origin: Any
+    def __init__(self, doc: Doc, origin: Any = None) -> None: ...
+    def __enter__(self) -> Transaction: ...
+    def __exit__(self, *exc_info: Any) -> bool: ...
+
+_T = TypeVar("_T", "Text", "Array", "Map")
+
+class Doc:
+    """A document: named root types and the updates that change them."""
+
+    def __init__(self, *, client_id: Optional[int] = None, gc: bool = True) -> None:
+        """``client_id`` 0 or None picks a random 32-bit id; ``gc`` collects deleted content."""
+    @property
+    def client_id(self) -> int: ...
+    @property
+    def has_pending(self) -> bool:
+        """True while some applied updates wait for missing dependencies."""
+    def get_text(self, name: str) -> Text:
+        """The root text ``name``, created on first use."""
+    def get_array(self, name: str) -> Array:
+        """The root array ``name``, created on first use."""
+    def get_map(self, name: str) -> Map:
+        """The root map ``name``, created on first use."""
+    def get(self, name: str, *, type: type[_T]) -> _T:
+        """The root type ``name`` of the given class (Text, Array or Map)."""
+    def get_update(self, state_vector: Optional[bytes] = None) -> bytes:
+        """The whole state as one update, or what a peer with ``state_vector`` lacks."""
+    def apply_update(self, update: bytes, origin: Any = None) -> None:
+        """Applies an update as one transaction; raises MalformedError (changing nothing) on bad input."""
+    def get_state_vector(self) -> bytes:
+        """The encoded state vector."""
+    def transaction(self, origin: Any = None) -> Transaction:
+        """A context manager grouping edits into one transaction (one update)."""
+    def observe(self, callback: Callable[[TransactionEvent], Any]) -> Subscription:
+        """Calls ``callback`` after each transaction that changed the document."""
+    def unobserve(self, subscription: Subscription) -> None: ...
+    def to_py(self) -> dict[str, Any]:
+        """Every root type as plain Python values (texts as str)."""
+
+class _Shared:
+    @property
+    def doc(self) -> Optional[Doc]:
+        """The document, or None while preliminary."""
+    @property
+    def integrated(self) -> bool: ...
+    def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+
+class Text(_Shared):
+    """Shared text; ``Text("...")`` is preliminary until assigned into a Map or Array."""
+
+    def __init__(self, init: str = "") -> None: ...
+    def insert(self, index: int, value: str, attributes: Optional[dict[str, Any]] = None) -> None:
+        """Inserts ``value`` at ``index``, with formatting ``attributes`` if given."""
+    def insert_embed(self, index: int, value: _JsonValue, attributes: Optional[dict[str, Any]] = None) -> None:
+        """Inserts an embed (any JSON value) occupying one position."""
+    def delete(self, index: int, length: int = 1) -> None:
+        """Deletes ``length`` code points from ``index``."""
+    def format(self, index: int, length: int, attributes: dict[str, Any]) -> None:
+        """Sets formatting on a range; an attribute set to None is removed."""
+    def __iadd__(self, value: str) -> Text: ...
+    def __delitem__(self, key: Union[int, slice]) -> None: ...
+    def __setitem__(self, key: Union[int, slice], value: str) -> None: ...
+    def __getitem__(self, key: Union[int, slice]) -> str: ...
+    def __iter__(self) -> Iterator[str]: ...
+    def __contains__(self, value: str) -> bool: ...
+    def __len__(self) -> int: ...
+    def to_py(self) -> str: ...
+    def to_delta(self) -> list[dict[str, Any]]:
+        """The content as a Yjs-style delta."""
+    def observe(self, callback: Callable[[TextEvent], Any]) -> Subscription:
+        """Calls ``callback`` after each transaction that changed this text."""
+    def unobserve(self, subscription: Subscription) -> None: ...
+
+class Array(_Shared, MutableSequence[Any]):
+    """Shared array of JSON values and nested types; behaves like a list."""
+
+    def __init__(self, init: Iterable[_Value] = ()) -> None: ...
+    @overload
+    def __getitem__(self, key: int) -> Any: ...
+    @overload
+    def __getitem__(self, key: slice) -> list[Any]: ...
+    @overload
+    def __setitem__(self, key: int, value: _Value) -> None: ...
+    @overload
+    def __setitem__(self, key: slice, value: Iterable[_Value]) -> None: ...
+    def __delitem__(self, key: Union[int, slice]) -> None: ...
+    def __len__(self) -> int: ...
+    def insert(self, index: int, value: _Value) -> None: ...
+    def append(self, value: _Value) -> None: ...
+    def extend(self, values: Iterable[_Value]) -> None: ...
+    def __iadd__(self, values: Iterable[_Value]) -> Array: ...
+    def clear(self) -> None: ...
+    def __iter__(self) -> Iterator[Any]: ...
+    def to_py(self) -> list[Any]:
+        """The content as plain Python values (nested types converted too)."""
+
+class Map(_Shared, MutableMapping[str, Any]):
+    """Shared map from str to JSON values and nested types; behaves like a dict."""
+
+    def __init__(self, init: Union[Mapping[str, _Value], Iterable[tuple[str, _Value]]] = ()) -> None: ...
+    def __getitem__(self, key: str) -> Any: ...
+    def __setitem__(self, key: str, value: _Value) -> None: ...
+    def __delitem__(self, key: str) -> None: ...
+    def __contains__(self, key: object) -> bool: ...
+    def __iter__(self) -> Iterator[str]: ...
+    def __len__(self) -> int: ...
+    def clear(self) -> None: ...
+    def to_py(self) -> dict[str, Any]:
+        """The content as plain Python values (nested types converted too)."""

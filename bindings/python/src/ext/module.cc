@@ -1,0 +1,616 @@
+// codesync._codesync: the low-level extension under the Python package.
+//
+// A thin layer over the C API (include/codesync.h): handles, bytes and JSON
+// strings in and out. The Pythonic classes (Doc, Text, Array, Map, prelim
+// values, origins as arbitrary objects) live in codesync/__init__.py.
+//
+// Ownership: _Doc owns the codesync_doc and every subscription on it (with the
+// Python callable). _Text/_Map/_Array hold a borrowed C pointer and a strong
+// reference to their _Doc, so the document outlives them. Both kinds take part
+// in Python's cycle collector, since observer callbacks usually refer back to
+// the objects that own them.
+//
+// Observer exceptions cannot cross the C library: a callback's exception is
+// kept, the transaction completes, and the first one is re-raised from the
+// call that ran the observers (as codesync.hpp does).
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/string.h>
+
+#include "codesync.h"
+
+namespace nb = nanobind;
+
+namespace {
+
+// ---- Errors -------------------------------------------------------------------
+
+// Exception classes by -code (1..7); index 0 is the base codesync.Error.
+PyObject* g_errors[8] = {};
+
+PyObject* ErrorClassFor(int code) {
+  if (code < 0 && code >= CODESYNC_ERR_INTERNAL) return g_errors[-code];
+  return g_errors[0];
+}
+
+[[noreturn]] void Raise(int code) {
+  const char* message = codesync_last_error();
+  if (message == nullptr || *message == '\0') message = codesync_strerror(code);
+  PyErr_SetString(ErrorClassFor(code), message);
+  throw nb::python_error();
+}
+
+[[noreturn]] void RaiseWith(int code, const char* message) {
+  PyErr_SetString(ErrorClassFor(code), message);
+  throw nb::python_error();
+}
+
+// A library buffer turned into a Python str/bytes, then freed.
+class Buffer {
+ public:
+  Buffer() = default;
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+  ~Buffer() { codesync_buffer_free(&buf_); }
+  codesync_buffer* out() { return &buf_; }
+  nb::bytes Bytes() const { return nb::bytes(buf_.data, buf_.len); }
+  nb::str Str() const { return nb::str(reinterpret_cast<const char*>(buf_.data), buf_.len); }
+
+ private:
+  codesync_buffer buf_ = {nullptr, 0};
+};
+
+// Read-only view of any bytes-like object (bytes, bytearray, memoryview).
+class BytesArg {
+ public:
+  explicit BytesArg(nb::handle h) {
+    if (PyObject_GetBuffer(h.ptr(), &view_, PyBUF_SIMPLE) != 0) throw nb::python_error();
+  }
+  BytesArg(const BytesArg&) = delete;
+  BytesArg& operator=(const BytesArg&) = delete;
+  ~BytesArg() { PyBuffer_Release(&view_); }
+  const uint8_t* data() const { return static_cast<const uint8_t*>(view_.buf); }
+  size_t size() const { return static_cast<size_t>(view_.len); }
+
+ private:
+  Py_buffer view_;
+};
+
+// UTF-8 of a str without copying (CPython caches it in the object).
+std::string_view Utf8(nb::handle s) {
+  if (!PyUnicode_Check(s.ptr())) throw nb::type_error("expected a str");
+  Py_ssize_t len = 0;
+  const char* p = PyUnicode_AsUTF8AndSize(s.ptr(), &len);
+  if (p == nullptr) throw nb::python_error();
+  return std::string_view(p, static_cast<size_t>(len));
+}
+
+// Origins are str or None at this level; NULL for None.
+struct OriginArg {
+  explicit OriginArg(nb::handle h) {
+    if (!h.is_none()) {
+      if (!PyUnicode_Check(h.ptr())) throw nb::type_error("origin must be a str or None");
+      value = Utf8(h);
+      if (value->find('\0') != std::string::npos) throw nb::value_error("origin must not contain NUL");
+    }
+  }
+  const char* get() const { return value ? value->c_str() : nullptr; }
+  std::optional<std::string> value;
+};
+
+nb::object OriginObject(const char* origin) {
+  return origin != nullptr ? nb::object(nb::str(origin)) : nb::none();
+}
+
+// A name or key for the C API, which takes NUL-terminated strings.
+const char* CStr(const std::string& s) {
+  if (s.find('\0') != std::string::npos) RaiseWith(CODESYNC_ERR_INVALID_ARGUMENT, "names and keys must not contain NUL");
+  return s.c_str();
+}
+
+size_t Index(int64_t index) {
+  if (index < 0) RaiseWith(CODESYNC_ERR_OUT_OF_RANGE, "index must not be negative");
+  return static_cast<size_t>(index);
+}
+
+nb::object JsonLoads(const char* json, size_t len) {
+  static PyObject* loads = nullptr;  // kept for the life of the process
+  if (loads == nullptr) loads = nb::object(nb::module_::import_("json").attr("loads")).release().ptr();
+  return nb::borrow(loads)(nb::str(json, len));
+}
+
+// ---- Documents ------------------------------------------------------------------
+
+class PyDoc;
+
+// One observer registration. A Slot outlives its unsubscription while a
+// dispatch is running: the library may still call it from the copy of the
+// observer list it is iterating (it is then skipped).
+struct Slot {
+  PyDoc* doc;
+  nb::object fn;
+  codesync_subscription* sub = nullptr;
+  bool dead = false;
+};
+
+class PyDoc {
+ public:
+  PyDoc(uint64_t client_id, bool gc, int offset_kind) {
+    codesync_doc_options opts;
+    codesync_doc_options_init(&opts);
+    opts.client_id = client_id;
+    opts.gc = gc ? 1 : 0;
+    opts.offset_kind = static_cast<codesync_offset_kind>(offset_kind);
+    doc_ = codesync_doc_new(&opts);
+    if (doc_ == nullptr) Raise(codesync_last_error_code());
+  }
+  PyDoc(const PyDoc&) = delete;
+  PyDoc& operator=(const PyDoc&) = delete;
+  ~PyDoc() {
+    ClearSlots();  // subscriptions go before the document
+    codesync_doc_free(doc_);
+  }
+
+  codesync_doc* get() { return doc_; }
+
+  // After every call that may have run observers: re-raise the first
+  // observer exception, else map the status.
+  void Check(int rc) {
+    if (pending_) {
+      nb::python_error e = std::move(*pending_);
+      pending_.reset();
+      throw e;
+    }
+    if (rc != CODESYNC_OK) Raise(rc);
+  }
+
+  void Keep(nb::python_error&& e) {
+    if (!pending_) pending_.emplace(std::move(e));
+  }
+
+  // Registers `fn`; `subscribe` makes the C subscription for the new slot.
+  template <typename Subscribe>
+  uint64_t Observe(nb::object fn, Subscribe&& subscribe) {
+    Sweep();
+    auto slot = std::make_unique<Slot>(Slot{this, std::move(fn)});
+    slot->sub = subscribe(slot.get());
+    if (slot->sub == nullptr) Raise(codesync_last_error_code());
+    uint64_t id = next_id_++;
+    slots_.emplace(id, std::move(slot));
+    return id;
+  }
+
+  void Unobserve(uint64_t id) {
+    auto it = slots_.find(id);
+    if (it == slots_.end()) return;
+    Kill(it->second.get());
+    Sweep();
+  }
+
+  void ClearSlots() {
+    for (auto& [id, s] : slots_) Kill(s.get());
+    Sweep();
+  }
+
+  int Traverse(visitproc visit, void* arg) {
+    for (auto& [id, s] : slots_) Py_VISIT(s->fn.ptr());
+    return 0;
+  }
+
+  // Observer callbacks run between Enter and Leave.
+  void Enter() { ++dispatching_; }
+  void Leave() { --dispatching_; }
+
+ private:
+  static void Kill(Slot* slot) {
+    if (slot->dead) return;
+    slot->dead = true;
+    codesync_unobserve(slot->sub);
+    slot->sub = nullptr;
+    slot->fn = nb::object();  // drop the callable now
+  }
+
+  // Frees dead slots, unless a dispatch may still reach them.
+  void Sweep() {
+    if (dispatching_ > 0) return;
+    for (auto it = slots_.begin(); it != slots_.end();) {
+      it = it->second->dead ? slots_.erase(it) : std::next(it);
+    }
+  }
+
+  codesync_doc* doc_ = nullptr;
+  std::unordered_map<uint64_t, std::unique_ptr<Slot>> slots_;
+  uint64_t next_id_ = 1;
+  int dispatching_ = 0;
+  std::optional<nb::python_error> pending_;
+};
+
+// Runs a Python callback from inside the C library: nothing may propagate.
+template <typename Fn>
+void Guarded(Slot* slot, Fn&& fn) noexcept {
+  if (slot->dead) return;
+  PyDoc* doc = slot->doc;
+  doc->Enter();
+  try {
+    fn();
+  } catch (nb::python_error& e) {
+    doc->Keep(std::move(e));
+  } catch (const std::exception& e) {
+    PyErr_SetString(PyExc_RuntimeError, e.what());
+    doc->Keep(nb::python_error());
+  }
+  doc->Leave();
+}
+
+void OnUpdate(const uint8_t* update, size_t len, const char* origin, void* user_data) {
+  Slot* slot = static_cast<Slot*>(user_data);
+  Guarded(slot, [&] { slot->fn(nb::bytes(update, len), OriginObject(origin)); });
+}
+
+int DocTraverse(PyObject* self, visitproc visit, void* arg) {
+  Py_VISIT(Py_TYPE(self));
+  if (!nb::inst_ready(self)) return 0;
+  return nb::inst_ptr<PyDoc>(self)->Traverse(visit, arg);
+}
+
+int DocClear(PyObject* self) {
+  if (nb::inst_ready(self)) nb::inst_ptr<PyDoc>(self)->ClearSlots();
+  return 0;
+}
+
+PyType_Slot g_doc_slots[] = {{Py_tp_traverse, reinterpret_cast<void*>(DocTraverse)},
+                             {Py_tp_clear, reinterpret_cast<void*>(DocClear)},
+                             {0, nullptr}};
+
+// ---- Shared type handles --------------------------------------------------------
+
+// A borrowed C handle plus a strong reference to the _Doc that owns it.
+template <typename H>
+struct Handle {
+  Handle(nb::object owner, H* h) : owner(std::move(owner)), h(h) {}
+  PyDoc* doc() const { return nb::inst_ptr<PyDoc>(owner); }
+  uintptr_t key() const { return reinterpret_cast<uintptr_t>(h); }
+  nb::object owner;
+  H* h;
+};
+
+using PyText = Handle<codesync_text>;
+using PyMap = Handle<codesync_map>;
+using PyArray = Handle<codesync_array>;
+
+template <typename T>
+int HandleTraverse(PyObject* self, visitproc visit, void* arg) {
+  Py_VISIT(Py_TYPE(self));
+  if (!nb::inst_ready(self)) return 0;
+  Py_VISIT(nb::inst_ptr<T>(self)->owner.ptr());
+  return 0;
+}
+
+template <typename T>
+int HandleClear(PyObject* self) {
+  // The owner is kept: a handle without its document would dangle. Clearing
+  // the document's callbacks is enough to break any cycle.
+  return 0;
+}
+
+template <typename T>
+PyType_Slot* HandleSlots() {
+  static PyType_Slot slots[] = {{Py_tp_traverse, reinterpret_cast<void*>(HandleTraverse<T>)},
+                                {Py_tp_clear, reinterpret_cast<void*>(HandleClear<T>)},
+                                {0, nullptr}};
+  return slots;
+}
+
+// For calls that return a handle: re-raises an observer's exception first
+// (creating a nested type is an edit), then raises unless `p` is non-NULL.
+template <typename P>
+P* Need(PyDoc* d, P* p) {
+  int code = p == nullptr ? codesync_last_error_code() : CODESYNC_OK;
+  d->Check(code);
+  return p;
+}
+
+nb::object Wrap(const nb::object& owner, codesync_text* t) { return nb::cast(PyText(owner, t)); }
+nb::object Wrap(const nb::object& owner, codesync_map* m) { return nb::cast(PyMap(owner, m)); }
+nb::object Wrap(const nb::object& owner, codesync_array* a) { return nb::cast(PyArray(owner, a)); }
+
+// The value of a map entry or array element: a handle for nested types, else
+// its JSON text. `typed` tries the three typed getters in turn.
+template <typename Container, typename Key>
+nb::object GetValue(const Handle<Container>& c, Key key,
+                    codesync_map* (*get_map)(Container*, Key), codesync_array* (*get_array)(Container*, Key),
+                    codesync_text* (*get_text)(Container*, Key),
+                    int (*get_json)(Container*, Key, codesync_buffer*)) {
+  if (codesync_map* m = get_map(c.h, key)) return Wrap(c.owner, m);
+  int code = codesync_last_error_code();
+  if (code != CODESYNC_ERR_TYPE_MISMATCH) Raise(code);
+  if (codesync_array* a = get_array(c.h, key)) return Wrap(c.owner, a);
+  if (codesync_text* t = get_text(c.h, key)) return Wrap(c.owner, t);
+  Buffer out;
+  int rc = get_json(c.h, key, out.out());
+  if (rc != CODESYNC_OK) Raise(rc);
+  return out.Str();
+}
+
+// ---- Text observers ---------------------------------------------------------------
+
+nb::object DeltaList(const codesync_delta_op* ops, size_t count) {
+  nb::list delta;
+  for (size_t i = 0; i < count; ++i) {
+    const codesync_delta_op& op = ops[i];
+    nb::dict d;
+    switch (op.kind) {
+      case CODESYNC_DELTA_INSERT:
+        if (op.embed_json != nullptr) {
+          d["insert"] = JsonLoads(op.embed_json, std::strlen(op.embed_json));
+        } else {
+          d["insert"] = nb::str(op.text != nullptr ? op.text : "", op.text_len);
+        }
+        break;
+      case CODESYNC_DELTA_RETAIN:
+        d["retain"] = op.length;
+        break;
+      case CODESYNC_DELTA_DELETE:
+        d["delete"] = op.length;
+        break;
+    }
+    if (op.attributes_json != nullptr) d["attributes"] = JsonLoads(op.attributes_json, std::strlen(op.attributes_json));
+    delta.append(d);
+  }
+  return delta;
+}
+
+void OnDelta(const codesync_delta_op* ops, size_t count, const char* origin, void* user_data) {
+  Slot* slot = static_cast<Slot*>(user_data);
+  Guarded(slot, [&] { slot->fn(DeltaList(ops, count), OriginObject(origin)); });
+}
+
+}  // namespace
+
+NB_MODULE(_codesync, m) {
+  m.doc() = "Low-level bindings over the codesync C API; use the codesync package instead.";
+
+  // Errors: codesync.Error and one subclass per code, each also deriving from
+  // the builtin exception a Python caller would expect.
+  {
+    PyObject* base = PyErr_NewExceptionWithDoc("codesync.Error", "A codesync call failed.", PyExc_Exception, nullptr);
+    if (base == nullptr) throw nb::python_error();
+    g_errors[0] = base;
+    nb::setattr(base, "code", nb::none());
+    m.attr("Error") = nb::handle(base);
+    struct Spec {
+      int code;
+      const char* name;
+      PyObject* builtin;
+      const char* doc;
+    };
+    const Spec specs[] = {
+        {CODESYNC_ERR_INVALID_ARGUMENT, "InvalidArgumentError", PyExc_ValueError, "An argument is invalid."},
+        {CODESYNC_ERR_MALFORMED, "MalformedError", PyExc_ValueError, "Malformed input (update, JSON, UTF-8)."},
+        {CODESYNC_ERR_OUT_OF_RANGE, "OutOfRangeError", PyExc_IndexError, "An index or key is out of range."},
+        {CODESYNC_ERR_TYPE_MISMATCH, "TypeMismatchError", PyExc_TypeError, "A value is of another type."},
+        {CODESYNC_ERR_NO_MEMORY, "NoMemoryError", PyExc_MemoryError, "The library ran out of memory."},
+        {CODESYNC_ERR_BUSY, "BusyError", PyExc_RuntimeError,
+         "The document is busy (edited from inside its own observer)."},
+        {CODESYNC_ERR_INTERNAL, "InternalError", PyExc_RuntimeError, "An internal error in the library."},
+    };
+    for (const Spec& s : specs) {
+      std::string qualified = std::string("codesync.") + s.name;
+      nb::object bases = nb::make_tuple(nb::handle(base), nb::handle(s.builtin));
+      PyObject* cls = PyErr_NewExceptionWithDoc(qualified.c_str(), s.doc, bases.ptr(), nullptr);
+      if (cls == nullptr) throw nb::python_error();
+      g_errors[-s.code] = cls;
+      nb::setattr(cls, "code", nb::int_(s.code));
+      m.attr(s.name) = nb::handle(cls);
+    }
+  }
+
+  m.def("version", [] { return std::string(codesync_version()); });
+  m.attr("OFFSET_UTF16") = static_cast<int>(CODESYNC_OFFSET_UTF16);
+  m.attr("OFFSET_UTF8") = static_cast<int>(CODESYNC_OFFSET_UTF8);
+  m.attr("OFFSET_CODEPOINT") = static_cast<int>(CODESYNC_OFFSET_CODEPOINT);
+
+  m.def("merge_updates", [](nb::sequence updates) {
+    std::vector<std::unique_ptr<BytesArg>> views;
+    std::vector<const uint8_t*> ptrs;
+    std::vector<size_t> lens;
+    for (nb::handle u : updates) {
+      views.push_back(std::make_unique<BytesArg>(u));
+      ptrs.push_back(views.back()->data());
+      lens.push_back(views.back()->size());
+    }
+    Buffer out;
+    int rc = codesync_merge_updates(ptrs.data(), lens.data(), ptrs.size(), out.out());
+    if (rc != CODESYNC_OK) Raise(rc);
+    return out.Bytes();
+  });
+  m.def("update_state_vector", [](nb::handle update) {
+    BytesArg u(update);
+    Buffer out;
+    int rc = codesync_update_state_vector(u.data(), u.size(), out.out());
+    if (rc != CODESYNC_OK) Raise(rc);
+    return out.Bytes();
+  });
+
+  nb::class_<PyDoc>(m, "_Doc", nb::type_slots(g_doc_slots))
+      .def(nb::init<uint64_t, bool, int>(), nb::arg("client_id"), nb::arg("gc"), nb::arg("offset_kind"))
+      .def_prop_ro("client_id", [](PyDoc& d) { return codesync_doc_client_id(d.get()); })
+      .def("text",
+           [](nb::handle self, const std::string& name) {
+             PyDoc* d = nb::inst_ptr<PyDoc>(self);
+             return Wrap(nb::borrow(self), Need(d, codesync_doc_text(d->get(), CStr(name))));
+           })
+      .def("map",
+           [](nb::handle self, const std::string& name) {
+             PyDoc* d = nb::inst_ptr<PyDoc>(self);
+             return Wrap(nb::borrow(self), Need(d, codesync_doc_map(d->get(), CStr(name))));
+           })
+      .def("array",
+           [](nb::handle self, const std::string& name) {
+             PyDoc* d = nb::inst_ptr<PyDoc>(self);
+             return Wrap(nb::borrow(self), Need(d, codesync_doc_array(d->get(), CStr(name))));
+           })
+      .def("apply_update",
+           [](PyDoc& d, nb::handle update, nb::handle origin) {
+             BytesArg u(update);
+             OriginArg o(origin);
+             d.Check(codesync_doc_apply_update_with_origin(d.get(), u.data(), u.size(), o.get()));
+           },
+           nb::arg("update"), nb::arg("origin").none())
+      .def("encode_update",
+           [](PyDoc& d, nb::handle state_vector) {
+             Buffer out;
+             int rc;
+             if (state_vector.is_none()) {
+               rc = codesync_doc_encode_update(d.get(), nullptr, 0, out.out());
+             } else {
+               BytesArg sv(state_vector);
+               rc = codesync_doc_encode_update(d.get(), sv.data(), sv.size(), out.out());
+             }
+             if (rc != CODESYNC_OK) Raise(rc);
+             return out.Bytes();
+           },
+           nb::arg("state_vector").none())
+      .def("state_vector",
+           [](PyDoc& d) {
+             Buffer out;
+             int rc = codesync_doc_state_vector(d.get(), out.out());
+             if (rc != CODESYNC_OK) Raise(rc);
+             return out.Bytes();
+           })
+      .def("has_pending", [](PyDoc& d) { return codesync_doc_has_pending(d.get()) != 0; })
+      .def("begin",
+           [](PyDoc& d, nb::handle origin) {
+             OriginArg o(origin);
+             d.Check(codesync_doc_begin(d.get(), o.get()));
+           },
+           nb::arg("origin").none())
+      .def("commit", [](PyDoc& d) { d.Check(codesync_doc_commit(d.get())); })
+      .def("observe_updates",
+           [](PyDoc& d, nb::object fn) {
+             return d.Observe(std::move(fn),
+                              [&](Slot* slot) { return codesync_doc_observe_updates(d.get(), OnUpdate, slot); });
+           })
+      .def("unobserve", &PyDoc::Unobserve)
+      .def("to_json", [](PyDoc& d) {
+        Buffer out;
+        int rc = codesync_doc_to_json(d.get(), out.out());
+        if (rc != CODESYNC_OK) Raise(rc);
+        return out.Str();
+      });
+
+  nb::class_<PyText>(m, "_Text", nb::type_slots(HandleSlots<PyText>()))
+      .def_prop_ro("key", &PyText::key)
+      .def("insert",
+           [](PyText& t, int64_t index, nb::handle s) {
+             std::string_view v = Utf8(s);
+             t.doc()->Check(codesync_text_insert(t.h, Index(index), v.data(), v.size()));
+           })
+      .def("insert_with_attributes",
+           [](PyText& t, int64_t index, nb::handle s, nb::handle attrs_json) {
+             std::string_view v = Utf8(s), a = Utf8(attrs_json);
+             t.doc()->Check(
+                 codesync_text_insert_with_attributes(t.h, Index(index), v.data(), v.size(), a.data(), a.size()));
+           })
+      .def("insert_embed",
+           [](PyText& t, int64_t index, nb::handle json) {
+             std::string_view v = Utf8(json);
+             t.doc()->Check(codesync_text_insert_embed(t.h, Index(index), v.data(), v.size()));
+           })
+      .def("delete",
+           [](PyText& t, int64_t index, int64_t length) {
+             t.doc()->Check(codesync_text_delete(t.h, Index(index), Index(length)));
+           })
+      .def("format",
+           [](PyText& t, int64_t index, int64_t length, nb::handle attrs_json) {
+             std::string_view a = Utf8(attrs_json);
+             t.doc()->Check(codesync_text_format(t.h, Index(index), Index(length), a.data(), a.size()));
+           })
+      .def("__len__", [](PyText& t) { return codesync_text_length(t.h); })
+      .def("__str__",
+           [](PyText& t) {
+             Buffer out;
+             int rc = codesync_text_string(t.h, out.out());
+             if (rc != CODESYNC_OK) Raise(rc);
+             return out.Str();
+           })
+      .def("to_delta",
+           [](PyText& t) {
+             Buffer out;
+             int rc = codesync_text_to_delta(t.h, out.out());
+             if (rc != CODESYNC_OK) Raise(rc);
+             return out.Str();
+           })
+      .def("observe", [](PyText& t, nb::object fn) {
+        return t.doc()->Observe(std::move(fn), [&](Slot* slot) { return codesync_text_observe(t.h, OnDelta, slot); });
+      });
+
+  nb::class_<PyMap>(m, "_Map", nb::type_slots(HandleSlots<PyMap>()))
+      .def_prop_ro("key", &PyMap::key)
+      .def("set_json",
+           [](PyMap& mp, const std::string& key, nb::handle json) {
+             std::string_view v = Utf8(json);
+             mp.doc()->Check(codesync_map_set_json(mp.h, CStr(key), v.data(), v.size()));
+           })
+      .def("set_text", [](PyMap& mp, const std::string& key) {
+        return Wrap(mp.owner, Need(mp.doc(), codesync_map_set_text(mp.h, CStr(key))));
+      })
+      .def("set_map", [](PyMap& mp, const std::string& key) {
+        return Wrap(mp.owner, Need(mp.doc(), codesync_map_set_map(mp.h, CStr(key))));
+      })
+      .def("set_array", [](PyMap& mp, const std::string& key) {
+        return Wrap(mp.owner, Need(mp.doc(), codesync_map_set_array(mp.h, CStr(key))));
+      })
+      .def("delete", [](PyMap& mp, const std::string& key) { mp.doc()->Check(codesync_map_delete(mp.h, CStr(key))); })
+      .def("get",
+           [](PyMap& mp, const std::string& key) {
+             return GetValue<codesync_map, const char*>(mp, CStr(key), codesync_map_get_map, codesync_map_get_array,
+                                                        codesync_map_get_text, codesync_map_get_json);
+           })
+      .def("__len__", [](PyMap& mp) { return codesync_map_size(mp.h); })
+      .def("to_json", [](PyMap& mp) {
+        Buffer out;
+        int rc = codesync_map_to_json(mp.h, out.out());
+        if (rc != CODESYNC_OK) Raise(rc);
+        return out.Str();
+      });
+
+  nb::class_<PyArray>(m, "_Array", nb::type_slots(HandleSlots<PyArray>()))
+      .def_prop_ro("key", &PyArray::key)
+      .def("insert_json",
+           [](PyArray& a, int64_t index, nb::handle json) {
+             std::string_view v = Utf8(json);
+             a.doc()->Check(codesync_array_insert_json(a.h, Index(index), v.data(), v.size()));
+           })
+      .def("insert_text",
+           [](PyArray& a, int64_t index) { return Wrap(a.owner, Need(a.doc(), codesync_array_insert_text(a.h, Index(index)))); })
+      .def("insert_map",
+           [](PyArray& a, int64_t index) { return Wrap(a.owner, Need(a.doc(), codesync_array_insert_map(a.h, Index(index)))); })
+      .def("insert_array",
+           [](PyArray& a, int64_t index) { return Wrap(a.owner, Need(a.doc(), codesync_array_insert_array(a.h, Index(index)))); })
+      .def("delete",
+           [](PyArray& a, int64_t index, int64_t length) {
+             a.doc()->Check(codesync_array_delete(a.h, Index(index), Index(length)));
+           })
+      .def("get",
+           [](PyArray& a, int64_t index) {
+             return GetValue<codesync_array, size_t>(a, Index(index), codesync_array_get_map, codesync_array_get_array,
+                                                     codesync_array_get_text, codesync_array_get_json);
+           })
+      .def("__len__", [](PyArray& a) { return codesync_array_length(a.h); })
+      .def("to_json", [](PyArray& a) {
+        Buffer out;
+        int rc = codesync_array_to_json(a.h, out.out());
+        if (rc != CODESYNC_OK) Raise(rc);
+        return out.Str();
+      });
+}

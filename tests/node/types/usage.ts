@@ -1,0 +1,51 @@
+// Type-checked (not run) by types.test.mjs against bindings/node/index.d.ts.
+import * as Y from '../../../bindings/node';
+
+const doc = new Y.Doc({ clientID: 1, gc: true });
+const text: Y.Text = doc.getText('t');
+text.insert(0, 'hello', { bold: true });
+text.insertEmbed(0, { image: 'x.png' });
+text.delete(0, 1);
+text.format(0, 2, { bold: null });
+text.applyDelta([{ retain: 1 }, { insert: 'x' }, { delete: 1 }]);
+const s: string = text.toString();
+const n: number = text.length + s.length;
+text.observe((event: Y.TextEvent, tr: Y.Transaction) => {
+  const ops: Y.DeltaOp[] = event.delta;
+  void ops;
+  void tr.origin;
+});
+
+const map = doc.getMap('m');
+map.set('n', n);
+const nested = map.set('t', new Y.Text('nested'));
+nested.insert(0, '>');
+const arr: Y.Array<number> = doc.getArray('a');
+arr.push([1, 2, 3]);
+const first: number | undefined = arr.get(0);
+for (const v of arr) void (v + (first ?? 0));
+for (const [k, v] of map) void [k, v];
+map.set('list', Y.Array.from([1, new Y.Map([['k', 'v']])]));
+
+const result: string = doc.transact((tr) => {
+  void tr.doc;
+  return 'ok';
+}, { any: 'origin' });
+void result;
+doc.on('update', (update: Uint8Array, origin: unknown) => {
+  const other = new Y.Doc();
+  Y.applyUpdate(other, update, origin);
+});
+const sv: Uint8Array = Y.encodeStateVector(doc);
+const diff: Uint8Array = Y.encodeStateAsUpdate(doc, sv);
+const merged: Uint8Array = Y.mergeUpdates([diff, Y.encodeStateAsUpdate(doc)]);
+void Y.encodeStateVectorFromUpdate(merged);
+try {
+  text.insert(1000, 'x');
+} catch (e) {
+  const err = e as Y.CodesyncError;
+  void (err.code === 'CODESYNC_ERR_OUT_OF_RANGE' && err.errno === -3);
+}
+const v: string = Y.version;
+void v;
+doc.destroy();
