@@ -249,7 +249,7 @@ def render(args):
         f"{now} · {machine()} · {args.reps} repetitions, median · wall-clock times · "
         f"load average {args.load} · run took {args.seconds} s",
         "",
-        f"Command: `{args.command}`. In brackets: that peer's time divided by codesync's "
+        f"Library revision: {args.revision}. Command: `{args.command}`. In brackets: that peer's time divided by codesync's "
         "(12x = codesync is 12 times faster; below 1x codesync is slower). Workloads, peers and how "
         "memory is measured: bench/README.md.",
         "",
@@ -358,6 +358,7 @@ def main():
     ap.add_argument("--seconds", default="?")
     ap.add_argument("--load", default="?")
     ap.add_argument("--command", default="bench/run.sh")
+    ap.add_argument("--revision", default="unknown")
     render(ap.parse_args())
 
 

@@ -66,8 +66,12 @@ fi
 
 RUST_OK=0
 if want yrs || want diamond-types || want loro; then
-  say "building the Rust peers (cargo --release --locked; the first build takes minutes)"
-  if (cd "$BENCH/peers/rust" && nice -n 10 cargo build --release --locked --quiet) >"$WORK/cargo.log" 2>&1; then
+  say "building the Rust peers (cargo --release; the first build takes minutes)"
+  # Cargo.lock is not committed (it names the registry host); Cargo.toml pins
+  # the peers' exact versions. A lockfile left by an earlier build is honoured.
+  locked=()
+  [[ -f "$BENCH/peers/rust/Cargo.lock" ]] && locked=(--locked)
+  if (cd "$BENCH/peers/rust" && nice -n 10 cargo build --release "${locked[@]}" --quiet) >"$WORK/cargo.log" 2>&1; then
     RUST_OK=1
   else
     tail -30 "$WORK/cargo.log" >&2
@@ -170,6 +174,11 @@ run_all() { # peer
   done
 }
 
+# Which library was measured (read only; a modified tree says so).
+REVISION=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [[ -n "$(git -C "$ROOT" status --porcelain -- lib capi include 2>/dev/null)" ]]; then
+  REVISION="$REVISION + uncommitted changes in lib/capi/include"
+fi
 START=$(date +%s)
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 for peer in $PEERS; do run_all "$peer"; done
@@ -192,4 +201,4 @@ done
 cp "$RAW" "$OUT/latest.jsonl"
 python3 "$BENCH/report.py" render "$OUT/latest.jsonl" "$OUT" \
   --reps "$REPS" --seconds "$(($(date +%s) - START))" --load "$LOAD_BEFORE -> $LOAD_AFTER" \
-  --command "bench/run.sh${BENCH_TRACES:+ (BENCH_TRACES=$BENCH_TRACES)}"
+  --command "bench/run.sh${BENCH_TRACES:+ (BENCH_TRACES=$BENCH_TRACES)}" --revision "$REVISION"

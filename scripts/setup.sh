@@ -101,5 +101,5 @@ while IFS= read -r -d '' lock; do
   say "npm ci in ${dir#"$ROOT"/}"
   quiet env -C "$dir" npm ci --no-audit --no-fund --loglevel=error
   printf '%s' "$want" >"$stamp"
-done < <(find "$ROOT" \( -name node_modules -o -name .git -o -name 'build*' -path "$ROOT/build*" \) -prune \
+done < <(find "$ROOT" \( -name node_modules -o -name .git -o -path "$ROOT/bench" -o -name 'build*' -path "$ROOT/build*" \) -prune \
   -o -name package-lock.json -print0 | sort -z)
