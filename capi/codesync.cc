@@ -140,17 +140,7 @@ void codesync_doc_options_init(codesync_doc_options* opts) {
 codesync_doc* codesync_doc_new(const codesync_doc_options* opts) {
   return GuardPtr<codesync_doc>([&]() -> codesync_doc* {
     codesync::DocOptions o;
-    if (opts) {
-      if (opts->offset_kind < CODESYNC_OFFSET_UTF16 || opts->offset_kind > CODESYNC_OFFSET_CODEPOINT) {
-        SetError(CODESYNC_ERR_INVALID_ARGUMENT, "unknown offset_kind");
-        return nullptr;
-      }
-      o.client_id = opts->client_id;
-      o.gc = opts->gc != 0;
-      o.unit = opts->offset_kind == CODESYNC_OFFSET_UTF8       ? codesync::kUtf8
-               : opts->offset_kind == CODESYNC_OFFSET_CODEPOINT ? codesync::kCodepoints
-                                                                : codesync::kUtf16;
-    }
+    if (!ToDocOptions(opts, &o)) return nullptr;
     return new codesync_doc(o);
   });
 }

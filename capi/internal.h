@@ -102,6 +102,22 @@ inline int Fill(codesync_buffer* out, const void* data, size_t len) {
 inline int Fill(codesync_buffer* out, const std::string& s) { return Fill(out, s.data(), s.size()); }
 inline int Fill(codesync_buffer* out, const std::vector<uint8_t>& v) { return Fill(out, v.data(), v.size()); }
 
+// Checks and converts C document options (NULL = defaults); false with the error set.
+inline bool ToDocOptions(const codesync_doc_options* opts, DocOptions* out) {
+  *out = DocOptions();
+  if (!opts) return true;
+  if (opts->offset_kind < CODESYNC_OFFSET_UTF16 || opts->offset_kind > CODESYNC_OFFSET_CODEPOINT) {
+    SetError(CODESYNC_ERR_INVALID_ARGUMENT, "unknown offset_kind");
+    return false;
+  }
+  out->client_id = opts->client_id;
+  out->gc = opts->gc != 0;
+  out->unit = opts->offset_kind == CODESYNC_OFFSET_UTF8        ? kUtf8
+              : opts->offset_kind == CODESYNC_OFFSET_CODEPOINT ? kCodepoints
+                                                               : kUtf16;
+  return true;
+}
+
 }  // namespace codesync::capi
 
 #endif  // CODESYNC_CAPI_INTERNAL_H_

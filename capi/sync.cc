@@ -275,19 +275,8 @@ codesync_room* codesync_room_new(const codesync_room_options* opts) {
   return GuardPtr<codesync_room>([&]() -> codesync_room* {
     codesync::DocOptions d;
     codesync::sync::RoomOptions r;
-    if (opts) {
-      // Validated the way codesync_doc_new validates it.
-      if (opts->doc.offset_kind < CODESYNC_OFFSET_UTF16 || opts->doc.offset_kind > CODESYNC_OFFSET_CODEPOINT) {
-        SetError(CODESYNC_ERR_INVALID_ARGUMENT, "unknown offset_kind");
-        return nullptr;
-      }
-      d.client_id = opts->doc.client_id;
-      d.gc = opts->doc.gc != 0;
-      d.unit = opts->doc.offset_kind == CODESYNC_OFFSET_UTF8       ? codesync::kUtf8
-               : opts->doc.offset_kind == CODESYNC_OFFSET_CODEPOINT ? codesync::kCodepoints
-                                                                    : codesync::kUtf16;
-      if (opts->awareness_timeout_ms > 0) r.awareness_timeout_ms = opts->awareness_timeout_ms;
-    }
+    if (!ToDocOptions(opts ? &opts->doc : nullptr, &d)) return nullptr;
+    if (opts && opts->awareness_timeout_ms > 0) r.awareness_timeout_ms = opts->awareness_timeout_ms;
     return new codesync_room(d, r);
   });
 }

@@ -325,8 +325,7 @@ void Doc::DeleteItem(Transaction& t, Item* first) {
       if (!c->deleted) {
         work.push_back(c);
       } else {
-        auto it = t.before_state.find(c->id.client);
-        if (c->id.clock < (it == t.before_state.end() ? 0 : it->second)) t.merge_structs.push_back(c->id);
+        if (c->id.clock < t.BeforeClock(c->id.client)) t.merge_structs.push_back(c->id);
       }
     };
     for (Item* c = b->start; c; c = c->right) visit(c);
@@ -431,9 +430,7 @@ std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t
       if (!follow_up->delete_set.empty()) follow_ups.push_back(std::move(follow_up));
     }
     // Someone else wrote structs under our client id: pick a new one, as Yjs does.
-    auto it = t.before_state.find(client_id_);
-    uint64_t before = it == t.before_state.end() ? 0 : it->second;
-    if (store_.State(client_id_) != before) {
+    if (store_.State(client_id_) != t.BeforeClock(client_id_)) {
       std::random_device rd;
       client_id_ = rd();
     }
@@ -466,8 +463,7 @@ std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t
     }
   }
   for (uint64_t client : t.touched_clients) {
-    auto it = t.before_state.find(client);
-    uint64_t before = it == t.before_state.end() ? 0 : it->second;
+    uint64_t before = t.BeforeClock(client);
     auto& structs = store_.clients[client];
     if (structs.empty() || store_.State(client) == before) continue;
     int64_t first = std::max<int64_t>(static_cast<int64_t>(StructStore::FindIndex(structs, before)), 1);
@@ -485,8 +481,7 @@ std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t
 
   bool changed = !t.delete_set.empty();
   for (uint64_t client : t.touched_clients) {
-    auto it = t.before_state.find(client);
-    if ((it == t.before_state.end() ? 0 : it->second) != store_.State(client)) changed = true;
+    if (t.BeforeClock(client) != store_.State(client)) changed = true;
   }
   if (changed && !update_observers_.empty()) {
     Encoder enc;

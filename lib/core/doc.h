@@ -41,6 +41,11 @@ struct Transaction {
   absl::flat_hash_set<uint64_t> touched_clients;
 
   const char* origin_cstr() const { return origin ? origin->c_str() : nullptr; }
+  // The client's clock when the transaction began (0 for a client new to it).
+  uint64_t BeforeClock(uint64_t client) const {
+    auto it = before_state.find(client);
+    return it == before_state.end() ? 0 : it->second;
+  }
 };
 
 struct DocOptions {

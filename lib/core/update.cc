@@ -605,32 +605,20 @@ std::vector<uint8_t> EncodeStateAsUpdate(const Doc& doc, const StateVector* sv) 
   DeleteSetFromStore(doc.store()).Encode(enc);
   if (!doc.has_pending()) return enc.Take();
 
-  // Pending structs and deletions travel too, as Yjs does, merged into one update.
-  std::vector<std::pair<uint64_t, const std::vector<StructRef>*>> clients;
-  for (auto& [client, refs] : doc.pending_structs) clients.emplace_back(client, &refs);
-  std::sort(clients.begin(), clients.end(), [](auto& a, auto& b) { return a.first > b.first; });
-  std::vector<std::pair<uint64_t, std::vector<const StructRef*>>> wanted;
-  for (auto& [client, refs] : clients) {
-    auto it = target.find(client);
-    uint64_t have = it == target.end() ? 0 : it->second;
-    std::vector<const StructRef*> keep;
-    for (const StructRef& r : *refs) {
-      if (r.item->end_clock() > have) keep.push_back(&r);
-    }
-    if (!keep.empty()) wanted.emplace_back(client, std::move(keep));
-  }
-  // Blocks per struct keep gaps explicit; MergeUpdates normalizes them.
+  // Pending structs and deletions travel too, as Yjs does, merged into one
+  // update.  One block per struct keeps gaps explicit; MergeUpdates orders them.
   Encoder blocks;
   size_t block_count = 0;
-  for (auto& [client, refs] : wanted) {
+  for (auto& [client, refs] : doc.pending_structs) {
     auto it = target.find(client);
     uint64_t have = it == target.end() ? 0 : it->second;
-    for (const StructRef* r : refs) {
-      uint64_t offset = have > r->item->id.clock ? have - r->item->id.clock : 0;
+    for (const StructRef& r : refs) {
+      if (r.item->end_clock() <= have) continue;
+      uint64_t offset = have > r.item->id.clock ? have - r.item->id.clock : 0;
       blocks.WriteVarUint(1);
       blocks.WriteVarUint(client);
-      blocks.WriteVarUint(r->item->id.clock + offset);
-      WriteStruct(*r->item, offset, ParentOf(*r), blocks);
+      blocks.WriteVarUint(r.item->id.clock + offset);
+      WriteStruct(*r.item, offset, ParentOf(r), blocks);
       block_count++;
     }
   }

@@ -459,8 +459,7 @@ void CleanupFormatting(Transaction& cleanup, const Transaction& finished) {
     if (std::find(full.begin(), full.end(), b) == full.end()) full.push_back(b);
   };
   for (uint64_t client : finished.touched_clients) {
-    auto it = finished.before_state.find(client);
-    uint64_t before = it == finished.before_state.end() ? 0 : it->second;
+    uint64_t before = finished.BeforeClock(client);
     auto sit = store.clients.find(client);
     if (sit == store.clients.end() || sit->second.empty() || sit->second.back()->end_clock() <= before) continue;
     for (size_t i = StructStore::FindIndex(sit->second, before); i < sit->second.size(); i++) {
@@ -496,8 +495,7 @@ namespace {
 std::vector<DeltaOp> FormattedDelta(const Branch& text, const Transaction& t, std::vector<Item*>* redundant) {
   const Unit u = t.doc->unit();
   auto adds = [&](const Item* item) {
-    auto it = t.before_state.find(item->id.client);
-    return item->id.clock >= (it == t.before_state.end() ? 0 : it->second);
+    return item->id.clock >= t.BeforeClock(item->id.client);
   };
   auto deletes = [&](const Item* item) { return t.delete_set.Contains(item->id); };
   std::vector<DeltaOp> delta;
@@ -641,16 +639,12 @@ std::vector<DeltaOp> ComputeDelta(const Branch& text, const Transaction& t, std:
   const Doc& doc = *t.doc;
   const Unit u = doc.unit();
   const StructStore& store = doc.store();
-  auto before = [&](uint64_t client) {
-    auto it = t.before_state.find(client);
-    return it == t.before_state.end() ? uint64_t{0} : it->second;
-  };
   // Changed items of this text: inserted (and still there) or deleted (and older than the transaction).
   std::vector<const Item*> changed;
   for (uint64_t client : t.touched_clients) {
     auto it = store.clients.find(client);
     if (it == store.clients.end()) continue;
-    uint64_t b = before(client);
+    uint64_t b = t.BeforeClock(client);
     if (it->second.empty() || it->second.back()->end_clock() <= b) continue;
     for (size_t i = StructStore::FindIndex(it->second, b); i < it->second.size(); i++) {
       const Item* s = it->second[i];
@@ -660,7 +654,7 @@ std::vector<DeltaOp> ComputeDelta(const Branch& text, const Transaction& t, std:
   for (auto& [client, ranges] : t.delete_set.clients) {
     auto it = store.clients.find(client);
     if (it == store.clients.end()) continue;
-    uint64_t b = before(client);
+    uint64_t b = t.BeforeClock(client);
     for (const DeleteRange& r : ranges) {
       for (size_t i = StructStore::FindIndex(it->second, r.clock); i < it->second.size(); i++) {
         const Item* s = it->second[i];
