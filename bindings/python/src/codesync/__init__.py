@@ -7,6 +7,11 @@ peer: yjs, pycrdt, y-websocket servers, or other codesync documents.
 
 Text indices and lengths count Unicode code points, as Python's ``str`` does.
 
+Presence (cursors, user names) is an :class:`Awareness`, wire-compatible with
+y-protocols. The y-websocket sync protocol is bound as message functions
+(:func:`encode_sync_step1`, :func:`receive_message`, ...) for clients and as a
+:class:`Room` (the server side, without I/O) for servers.
+
 Threading: a document and everything obtained from it are used from one
 thread at a time. Observers run synchronously at the end of the transaction
 that triggered them; editing the same document from inside one raises
@@ -15,7 +20,9 @@ that triggered them; editing the same document from inside one raises
 
 from __future__ import annotations
 
+import enum
 import json
+import time
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping, MutableSequence
 from typing import Any, Callable, Optional
@@ -41,6 +48,18 @@ __all__ = [
     "TransactionEvent",
     "TextEvent",
     "Subscription",
+    "Awareness",
+    "AwarenessEvent",
+    "MessageKind",
+    "Room",
+    "decode_message",
+    "encode_sync_step1",
+    "encode_sync_step2",
+    "encode_sync_update",
+    "encode_awareness_message",
+    "encode_permission_denied",
+    "encode_query_awareness",
+    "receive_message",
     "merge_updates",
     "state_vector_from_update",
     "Error",
@@ -141,7 +160,16 @@ class Doc:
     __slots__ = ("_d", "_wrappers", "_origins", "__weakref__")
 
     def __init__(self, *, client_id: Optional[int] = None, gc: bool = True) -> None:
-        self._d = _c._Doc(client_id or 0, gc, _c.OFFSET_CODEPOINT)
+        self._init(_c._Doc(client_id or 0, gc, _c.OFFSET_CODEPOINT))
+
+    @classmethod
+    def _from_native(cls, native: Any) -> "Doc":
+        doc = cls.__new__(cls)
+        doc._init(native)
+        return doc
+
+    def _init(self, native: Any) -> None:
+        self._d = native
         self._wrappers: "weakref.WeakValueDictionary[int, _Shared]" = weakref.WeakValueDictionary()
         # Origins that are not str travel through the C library as tokens.
         self._origins: dict[str, list] = {}
@@ -729,3 +757,381 @@ class Map(_Shared, MutableMapping):
 
 
 _CLASS_OF_HANDLE = {_c._Text: Text, _c._Array: Array, _c._Map: Map}
+
+
+# ---- Awareness -------------------------------------------------------------------
+
+
+def _monotonic_ms() -> int:
+    return time.monotonic_ns() // 1_000_000
+
+
+class _OriginTable:
+    """Origins that are not str, passed through the C library as tokens.
+
+    Tokens are derived from ``id(origin)`` exactly as :class:`Doc` derives
+    them, so one token can be held in a document's and an awareness's table.
+    """
+
+    __slots__ = ("_held",)
+
+    def __init__(self) -> None:
+        self._held: dict[str, list] = {}
+
+    def hold(self, origin: Any) -> Optional[str]:
+        if origin is None or isinstance(origin, str):
+            return origin
+        token = f"\x1bcodesync-origin:{id(origin):x}"
+        entry = self._held.get(token)
+        if entry is None:
+            self._held[token] = [origin, 1]
+        else:
+            entry[1] += 1
+        return token
+
+    def release(self, token: Optional[str]) -> None:
+        entry = self._held.get(token) if token is not None else None
+        if entry is not None:
+            entry[1] -= 1
+            if entry[1] == 0:
+                del self._held[token]
+
+    def origin_of(self, origin: Optional[str]) -> Any:
+        if origin is None:
+            return None
+        entry = self._held.get(origin)
+        return origin if entry is None else entry[0]
+
+
+class AwarenessEvent:
+    """Passed to :meth:`Awareness.observe` callbacks: what one call changed.
+
+    Each list holds client ids, ascending. ``updated`` clients changed their
+    state; ``renewed`` ones sent the same state again (a keep-alive).
+    ``origin`` is ``"local"`` for the local state, ``"timeout"`` for expiry,
+    else what the caller passed.
+    """
+
+    __slots__ = ("added", "updated", "removed", "renewed", "origin")
+
+    def __init__(self, added: list, updated: list, removed: list, renewed: list, origin: Any) -> None:
+        self.added = added
+        self.updated = updated
+        self.removed = removed
+        self.renewed = renewed
+        self.origin = origin
+
+    @property
+    def changed(self) -> bool:
+        """True when a state was added, changed or removed (y-protocols' "change" event)."""
+        return bool(self.added or self.updated or self.removed)
+
+    def __repr__(self) -> str:
+        return (
+            f"AwarenessEvent(added={self.added}, updated={self.updated}, removed={self.removed}, "
+            f"renewed={self.renewed}, origin={self.origin!r})"
+        )
+
+
+class Awareness:
+    """Presence states (cursor, user name, ...) per client, as y-protocols' Awareness.
+
+    States are JSON values; ``None`` means "no state". The client id is the
+    document's. Like y-protocols (and pycrdt), a new awareness starts with the
+    local state ``{}``.
+
+    There are no timers: remote states expire, and the local state is
+    renewed, when :meth:`tick` is called (every few seconds). Times come from
+    ``clock``, a callable returning milliseconds of a monotonic clock (default
+    :func:`time.monotonic`); ``tick(now)`` can also be given the time.
+    ``outdated_timeout`` is in milliseconds, as in pycrdt.
+    """
+
+    __slots__ = ("_a", "_doc", "_clock", "_origins", "__weakref__")
+
+    def __init__(
+        self,
+        doc: Doc,
+        *,
+        outdated_timeout: int = 30000,
+        clock: Optional[Callable[[], int]] = None,
+    ) -> None:
+        if not isinstance(doc, Doc):
+            raise TypeError("Awareness() takes a Doc")
+        self._init(_c._Awareness(doc.client_id, outdated_timeout), doc, clock)
+        self.set_local_state({})
+
+    @classmethod
+    def _from_native(cls, native: Any, doc: Doc, clock: Optional[Callable[[], int]]) -> "Awareness":
+        aw = cls.__new__(cls)
+        aw._init(native, doc, clock)
+        return aw
+
+    def _init(self, native: Any, doc: Doc, clock: Optional[Callable[[], int]]) -> None:
+        self._a = native
+        self._doc = doc
+        self._clock = clock or _monotonic_ms
+        self._origins = _OriginTable()
+
+    @property
+    def client_id(self) -> int:
+        return self._a.client_id
+
+    @property
+    def doc(self) -> Doc:
+        return self._doc
+
+    # Local state.
+
+    def get_local_state(self) -> Any:
+        """The local state, or None when there is none."""
+        return _loads(self._a.local_state())
+
+    def set_local_state(self, state: Any) -> None:
+        """Sets the local state (any JSON value); None removes it."""
+        self._a.set_local_state(None if state is None else _dumps(state), self._clock())
+
+    def set_local_state_field(self, field: str, value: Any) -> None:
+        """Sets one field of the local state (a dict); does nothing when there is no local state."""
+        state = self.get_local_state()
+        if state is None:
+            return
+        if not isinstance(state, dict):
+            raise TypeMismatchError("the local state is not a dict")
+        state[field] = value
+        self.set_local_state(state)
+
+    # Every client.
+
+    @property
+    def states(self) -> dict[int, Any]:
+        """Every client's state by client id (a new dict; clients without state are absent)."""
+        return {int(k): v for k, v in _loads(self._a.states_json()).items()}
+
+    def get_state(self, client_id: int) -> Any:
+        """One client's state, or None."""
+        raw = self._a.state(client_id)
+        return None if raw is None else _loads(raw)
+
+    def get_clock(self, client_id: int) -> Optional[int]:
+        """A client's last known clock (kept after its state is removed), or None if never seen."""
+        return self._a.clock(client_id)
+
+    def encode_update(self, client_ids: Optional[Iterable[int]] = None) -> bytes:
+        """An awareness update with these clients (default: every client with a state).
+
+        A client without state is encoded as a removal; clients never seen are skipped.
+        """
+        return self._a.encode_update(None if client_ids is None else list(client_ids))
+
+    def apply_update(self, update: bytes, origin: Any = None) -> None:
+        """Applies an awareness update; a malformed one raises MalformedError and changes nothing."""
+        token = self._origins.hold(origin)
+        try:
+            self._a.apply_update(update, self._clock(), token)
+        finally:
+            self._origins.release(token)
+
+    def remove_states(self, client_ids: Iterable[int], origin: Any = None) -> None:
+        """Marks clients as gone (e.g. when the connection that owned them closed)."""
+        token = self._origins.hold(origin)
+        try:
+            self._a.remove_states(list(client_ids), self._clock(), token)
+        finally:
+            self._origins.release(token)
+
+    # pycrdt's names for the three above.
+    def encode_awareness_update(self, client_ids: Optional[Iterable[int]] = None) -> bytes:
+        return self.encode_update(client_ids)
+
+    def apply_awareness_update(self, update: bytes, origin: Any = None) -> None:
+        self.apply_update(update, origin)
+
+    def remove_awareness_states(self, client_ids: Iterable[int], origin: Any = None) -> None:
+        self.remove_states(client_ids, origin)
+
+    def tick(self, now: Optional[int] = None) -> None:
+        """Renews the local state if due and removes expired remote states (origin "timeout")."""
+        self._a.tick(self._clock() if now is None else now)
+
+    # Observers.
+
+    def observe(self, callback: Callable[[AwarenessEvent], Any]) -> Subscription:
+        """Calls ``callback(AwarenessEvent)`` after every call that changed something, renewals included."""
+        origin_of = self._origins.origin_of
+
+        def on_change(added: list, updated: list, renewed: list, removed: list, origin: Optional[str]) -> None:
+            callback(AwarenessEvent(added, updated, removed, renewed, origin_of(origin)))
+
+        return Subscription(self._a, self._a.observe(on_change))
+
+    def unobserve(self, subscription: Subscription) -> None:
+        subscription.unsubscribe()
+
+    def __repr__(self) -> str:
+        return f"Awareness(client_id={self.client_id}, states={self.states!r})"
+
+
+# ---- Sync protocol -----------------------------------------------------------------
+
+
+class MessageKind(enum.IntEnum):
+    """What a y-websocket frame carries (see :func:`decode_message`)."""
+
+    SYNC_STEP1 = _c.MESSAGE_SYNC_STEP1  # payload: a state vector
+    SYNC_STEP2 = _c.MESSAGE_SYNC_STEP2  # payload: an update
+    SYNC_UPDATE = _c.MESSAGE_SYNC_UPDATE  # payload: an update
+    AWARENESS = _c.MESSAGE_AWARENESS  # payload: an awareness update
+    PERMISSION_DENIED = _c.MESSAGE_PERMISSION_DENIED  # payload: the reason, UTF-8
+    QUERY_AWARENESS = _c.MESSAGE_QUERY_AWARENESS  # no payload
+
+
+def decode_message(frame: bytes) -> tuple[MessageKind, bytes]:
+    """Splits one frame into its kind and payload; MalformedError when it is not a valid message."""
+    kind, payload = _c.sync_decode(frame)
+    return MessageKind(kind), payload
+
+
+def encode_sync_step1(doc: Doc) -> bytes:
+    """SyncStep1: the document's state vector, asking the peer for what it lacks."""
+    return _c.sync_encode_step1(doc._d)
+
+
+def encode_sync_step2(doc: Doc, state_vector: Optional[bytes] = None) -> bytes:
+    """SyncStep2: what a peer with ``state_vector`` lacks (everything when None)."""
+    return _c.sync_encode_step2(doc._d, state_vector)
+
+
+def encode_sync_update(update: bytes) -> bytes:
+    """An Update message carrying ``update`` (e.g. from :meth:`Doc.observe`)."""
+    return _c.sync_encode_update(update)
+
+
+def encode_awareness_message(awareness: Awareness, client_ids: Optional[Iterable[int]] = None) -> bytes:
+    """An awareness message with these clients (default: every client with a state)."""
+    return _c.sync_encode_awareness(awareness._a, None if client_ids is None else list(client_ids))
+
+
+def encode_permission_denied(reason: str) -> bytes:
+    return _c.sync_encode_permission_denied(reason)
+
+
+def encode_query_awareness() -> bytes:
+    return _c.sync_encode_query_awareness()
+
+
+def receive_message(
+    doc: Doc,
+    frame: bytes,
+    *,
+    awareness: Optional[Awareness] = None,
+    origin: Any = None,
+) -> tuple[MessageKind, Optional[bytes]]:
+    """Handles one received frame as y-websocket's provider does.
+
+    SyncStep1 is answered with SyncStep2; SyncStep2 and Update are applied to
+    ``doc`` under ``origin``; an awareness message is applied to ``awareness``
+    (ignored when None); a query is answered with every awareness state.
+    Returns the kind and the reply to send (None when there is nothing to
+    send). A malformed frame raises MalformedError and changes nothing.
+    """
+    aw = awareness._a if awareness is not None else None
+    now = awareness._clock() if awareness is not None else _monotonic_ms()
+    token = doc._hold_origin(origin)
+    if awareness is not None:
+        awareness._origins.hold(origin)
+    try:
+        kind, reply = _c.sync_receive(doc._d, aw, frame, now, token)
+    finally:
+        doc._release_origin(token)
+        if awareness is not None:
+            awareness._origins.release(token)
+    return MessageKind(kind), (reply or None)
+
+
+# ---- Rooms -------------------------------------------------------------------------
+
+
+class Room:
+    """The server side of y-websocket for one document, without I/O.
+
+    The room owns a :attr:`doc` and an :attr:`awareness`. The embedder owns
+    the sockets: it attaches each connection under an id of its choice,
+    passes every received frame to :meth:`receive`, and sends what
+    :meth:`next_message` (or :meth:`messages`) hands out, in that order.
+    Updates from a connection are applied with origin ``"conn:<id>"``. Edits
+    made through :attr:`doc` and changes through :attr:`awareness` are queued
+    for every connection. A malformed frame raises MalformedError for that
+    call only; the embedder decides whether to close the connection.
+
+    ``awareness_timeout`` is in milliseconds; ``clock`` as for
+    :class:`Awareness`. Call :meth:`tick` every few seconds to expire
+    awareness states of clients that went silent.
+    """
+
+    __slots__ = ("_r", "_doc", "_awareness", "_clock")
+
+    def __init__(
+        self,
+        *,
+        client_id: Optional[int] = None,
+        gc: bool = True,
+        awareness_timeout: int = 30000,
+        clock: Optional[Callable[[], int]] = None,
+    ) -> None:
+        self._r = _c._Room(client_id or 0, gc, _c.OFFSET_CODEPOINT, awareness_timeout)
+        self._clock = clock or _monotonic_ms
+        self._doc = Doc._from_native(self._r.doc())
+        self._awareness = Awareness._from_native(self._r.awareness(), self._doc, self._clock)
+
+    @property
+    def doc(self) -> Doc:
+        """The room's document: load persisted state into it before attaching anyone, observe it to persist."""
+        return self._doc
+
+    @property
+    def awareness(self) -> Awareness:
+        """The room's awareness (it starts without a local state)."""
+        return self._awareness
+
+    def attach(self, conn_id: int, *, read_only: bool = False) -> None:
+        """Adds a connection; queues SyncStep1 (and the awareness states) for it."""
+        self._r.attach(conn_id, read_only, self._clock())
+
+    def detach(self, conn_id: int) -> None:
+        """Removes a connection, its queued frames and the awareness states it set."""
+        self._r.detach(conn_id, self._clock())
+
+    def set_read_only(self, conn_id: int, read_only: bool) -> None:
+        self._r.set_read_only(conn_id, read_only)
+
+    def receive(self, conn_id: int, frame: bytes) -> None:
+        """Handles one frame received from a connection; replies and broadcasts are queued."""
+        self._r.receive(conn_id, frame, self._clock())
+
+    def tick(self, now: Optional[int] = None) -> None:
+        """Expires awareness states (call every few seconds)."""
+        self._r.tick(self._clock() if now is None else now)
+
+    def next_message(self) -> Optional[tuple[int, bytes]]:
+        """The oldest queued frame as ``(conn_id, frame)``, or None when none is queued."""
+        return self._r.next_message()
+
+    def messages(self) -> Iterator[tuple[int, bytes]]:
+        """Pops queued frames until none is left (including ones queued meanwhile)."""
+        while True:
+            m = self._r.next_message()
+            if m is None:
+                return
+            yield m
+
+    @property
+    def pending_messages(self) -> int:
+        return self._r.pending_messages()
+
+    @property
+    def connection_count(self) -> int:
+        return self._r.connection_count()
+
+    def __repr__(self) -> str:
+        return f"Room(connections={self.connection_count}, pending_messages={self.pending_messages})"

@@ -25,6 +25,7 @@
 
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
 
 #include "codesync.h"
 
@@ -128,49 +129,44 @@ nb::object JsonLoads(const char* json, size_t len) {
   return nb::borrow(loads)(nb::str(json, len));
 }
 
-// ---- Documents ------------------------------------------------------------------
+// ---- Observers --------------------------------------------------------------------
 
-class PyDoc;
+class Observers;
 
 // One observer registration. A Slot outlives its unsubscription while a
 // dispatch is running: the library may still call it from the copy of the
 // observer list it is iterating (it is then skipped).
 struct Slot {
-  PyDoc* doc;
+  Observers* owner;
   nb::object fn;
-  codesync_subscription* sub = nullptr;
+  void* sub = nullptr;
   bool dead = false;
 };
 
-class PyDoc {
+// The observers of one C object (a document or an awareness), and the first
+// exception one of them raised during the current call.
+class Observers {
  public:
-  PyDoc(uint64_t client_id, bool gc, int offset_kind) {
-    codesync_doc_options opts;
-    codesync_doc_options_init(&opts);
-    opts.client_id = client_id;
-    opts.gc = gc ? 1 : 0;
-    opts.offset_kind = static_cast<codesync_offset_kind>(offset_kind);
-    doc_ = codesync_doc_new(&opts);
-    if (doc_ == nullptr) Raise(codesync_last_error_code());
+  Observers() = default;
+  Observers(const Observers&) = delete;
+  Observers& operator=(const Observers&) = delete;
+  virtual ~Observers() {
+    if (back_ != nullptr) *back_ = nullptr;
   }
-  PyDoc(const PyDoc&) = delete;
-  PyDoc& operator=(const PyDoc&) = delete;
-  ~PyDoc() {
-    ClearSlots();  // subscriptions go before the document
-    codesync_doc_free(doc_);
-  }
-
-  codesync_doc* get() { return doc_; }
 
   // After every call that may have run observers: re-raise the first
   // observer exception, else map the status.
   void Check(int rc) {
+    RaisePending();
+    if (rc != CODESYNC_OK) Raise(rc);
+  }
+
+  void RaisePending() {
     if (pending_) {
       nb::python_error e = std::move(*pending_);
       pending_.reset();
       throw e;
     }
-    if (rc != CODESYNC_OK) Raise(rc);
   }
 
   void Keep(nb::python_error&& e) {
@@ -182,8 +178,9 @@ class PyDoc {
   uint64_t Observe(nb::object fn, Subscribe&& subscribe) {
     Sweep();
     auto slot = std::make_unique<Slot>(Slot{this, std::move(fn)});
-    slot->sub = subscribe(slot.get());
-    if (slot->sub == nullptr) Raise(codesync_last_error_code());
+    void* sub = subscribe(slot.get());
+    if (sub == nullptr) Raise(codesync_last_error_code());
+    slot->sub = sub;
     uint64_t id = next_id_++;
     slots_.emplace(id, std::move(slot));
     return id;
@@ -201,7 +198,7 @@ class PyDoc {
     Sweep();
   }
 
-  int Traverse(visitproc visit, void* arg) {
+  int TraverseSlots(visitproc visit, void* arg) {
     for (auto& [id, s] : slots_) Py_VISIT(s->fn.ptr());
     return 0;
   }
@@ -210,11 +207,18 @@ class PyDoc {
   void Enter() { ++dispatching_; }
   void Leave() { --dispatching_; }
 
+  // `*back` is cleared when this object goes (a room's view of its wrappers).
+  void SetBackPointer(Observers** back) { back_ = back; }
+
+ protected:
+  // Frees one C subscription of this object.
+  virtual void FreeSubscription(void* sub) = 0;
+
  private:
-  static void Kill(Slot* slot) {
+  void Kill(Slot* slot) {
     if (slot->dead) return;
     slot->dead = true;
-    codesync_unobserve(slot->sub);
+    FreeSubscription(slot->sub);
     slot->sub = nullptr;
     slot->fn = nb::object();  // drop the callable now
   }
@@ -227,29 +231,64 @@ class PyDoc {
     }
   }
 
-  codesync_doc* doc_ = nullptr;
   std::unordered_map<uint64_t, std::unique_ptr<Slot>> slots_;
   uint64_t next_id_ = 1;
   int dispatching_ = 0;
   std::optional<nb::python_error> pending_;
+  Observers** back_ = nullptr;
 };
 
 // Runs a Python callback from inside the C library: nothing may propagate.
 template <typename Fn>
 void Guarded(Slot* slot, Fn&& fn) noexcept {
   if (slot->dead) return;
-  PyDoc* doc = slot->doc;
-  doc->Enter();
+  Observers* owner = slot->owner;
+  owner->Enter();
   try {
     fn();
   } catch (nb::python_error& e) {
-    doc->Keep(std::move(e));
+    owner->Keep(std::move(e));
   } catch (const std::exception& e) {
     PyErr_SetString(PyExc_RuntimeError, e.what());
-    doc->Keep(nb::python_error());
+    owner->Keep(nb::python_error());
   }
-  doc->Leave();
+  owner->Leave();
 }
+
+// ---- Documents ------------------------------------------------------------------
+
+class PyDoc : public Observers {
+ public:
+  PyDoc(uint64_t client_id, bool gc, int offset_kind) {
+    codesync_doc_options opts;
+    codesync_doc_options_init(&opts);
+    opts.client_id = client_id;
+    opts.gc = gc ? 1 : 0;
+    opts.offset_kind = static_cast<codesync_offset_kind>(offset_kind);
+    doc_ = codesync_doc_new(&opts);
+    if (doc_ == nullptr) Raise(codesync_last_error_code());
+  }
+  // A document borrowed from `owner` (a room), which outlives this object.
+  PyDoc(codesync_doc* borrowed, nb::object owner) : doc_(borrowed), owner_(std::move(owner)) {}
+  ~PyDoc() {
+    ClearSlots();  // subscriptions go before the document
+    if (!owner_.is_valid()) codesync_doc_free(doc_);
+  }
+
+  codesync_doc* get() { return doc_; }
+
+  int Traverse(visitproc visit, void* arg) {
+    Py_VISIT(owner_.ptr());
+    return TraverseSlots(visit, arg);
+  }
+
+ protected:
+  void FreeSubscription(void* sub) override { codesync_unobserve(static_cast<codesync_subscription*>(sub)); }
+
+ private:
+  codesync_doc* doc_ = nullptr;
+  nb::object owner_;
+};
 
 void OnUpdate(const uint8_t* update, size_t len, const char* origin, void* user_data) {
   Slot* slot = static_cast<Slot*>(user_data);
@@ -373,6 +412,140 @@ void OnDelta(const codesync_delta_op* ops, size_t count, const char* origin, voi
   Slot* slot = static_cast<Slot*>(user_data);
   Guarded(slot, [&] { slot->fn(DeltaList(ops, count), OriginObject(origin)); });
 }
+
+// ---- Awareness --------------------------------------------------------------------
+
+class PyAwareness : public Observers {
+ public:
+  PyAwareness(uint64_t client_id, int64_t timeout_ms) {
+    aw_ = codesync_awareness_new(client_id, timeout_ms);
+    if (aw_ == nullptr) Raise(codesync_last_error_code());
+  }
+  // An awareness borrowed from `owner` (a room), which outlives this object.
+  PyAwareness(codesync_awareness* borrowed, nb::object owner) : aw_(borrowed), owner_(std::move(owner)) {}
+  ~PyAwareness() {
+    ClearSlots();
+    if (!owner_.is_valid()) codesync_awareness_free(aw_);
+  }
+
+  codesync_awareness* get() { return aw_; }
+
+  int Traverse(visitproc visit, void* arg) {
+    Py_VISIT(owner_.ptr());
+    return TraverseSlots(visit, arg);
+  }
+
+  std::vector<uint64_t> Clients() {
+    size_t count = 0;
+    int rc = codesync_awareness_clients(aw_, nullptr, 0, &count);
+    if (rc != CODESYNC_OK) Raise(rc);
+    std::vector<uint64_t> clients(count);
+    rc = codesync_awareness_clients(aw_, clients.data(), clients.size(), &count);
+    if (rc != CODESYNC_OK) Raise(rc);
+    clients.resize(count < clients.size() ? count : clients.size());
+    return clients;
+  }
+
+ protected:
+  void FreeSubscription(void* sub) override {
+    codesync_awareness_unobserve(static_cast<codesync_awareness_subscription*>(sub));
+  }
+
+ private:
+  codesync_awareness* aw_ = nullptr;
+  nb::object owner_;
+};
+
+nb::list IdList(const uint64_t* ids, size_t count) {
+  nb::list out;
+  for (size_t i = 0; i < count; ++i) out.append(nb::int_(ids[i]));
+  return out;
+}
+
+void OnAwareness(const codesync_awareness_change* change, const char* origin, void* user_data) {
+  Slot* slot = static_cast<Slot*>(user_data);
+  Guarded(slot, [&] {
+    slot->fn(IdList(change->added, change->added_count), IdList(change->updated, change->updated_count),
+             IdList(change->renewed, change->renewed_count), IdList(change->removed, change->removed_count),
+             OriginObject(origin));
+  });
+}
+
+int AwarenessTraverse(PyObject* self, visitproc visit, void* arg) {
+  Py_VISIT(Py_TYPE(self));
+  if (!nb::inst_ready(self)) return 0;
+  return nb::inst_ptr<PyAwareness>(self)->Traverse(visit, arg);
+}
+
+int AwarenessClear(PyObject* self) {
+  if (nb::inst_ready(self)) nb::inst_ptr<PyAwareness>(self)->ClearSlots();
+  return 0;
+}
+
+PyType_Slot g_awareness_slots[] = {{Py_tp_traverse, reinterpret_cast<void*>(AwarenessTraverse)},
+                                   {Py_tp_clear, reinterpret_cast<void*>(AwarenessClear)},
+                                   {0, nullptr}};
+
+// Optional list of client ids: NULL for None (meaning "all" to the C API).
+struct ClientsArg {
+  explicit ClientsArg(nb::handle h) {
+    if (h.is_none()) return;
+    all = false;
+    for (nb::handle c : h) ids.push_back(nb::cast<uint64_t>(c));
+  }
+  const uint64_t* data() const { return all ? nullptr : ids.data(); }
+  size_t size() const { return ids.size(); }
+  bool all = true;
+  std::vector<uint64_t> ids;
+};
+
+// ---- Rooms ------------------------------------------------------------------------
+
+class PyRoom {
+ public:
+  PyRoom(uint64_t client_id, bool gc, int offset_kind, int64_t awareness_timeout_ms) {
+    codesync_room_options opts;
+    codesync_room_options_init(&opts);
+    opts.doc.client_id = client_id;
+    opts.doc.gc = gc ? 1 : 0;
+    opts.doc.offset_kind = static_cast<codesync_offset_kind>(offset_kind);
+    if (awareness_timeout_ms > 0) opts.awareness_timeout_ms = awareness_timeout_ms;
+    room_ = codesync_room_new(&opts);
+    if (room_ == nullptr) Raise(codesync_last_error_code());
+  }
+  PyRoom(const PyRoom&) = delete;
+  PyRoom& operator=(const PyRoom&) = delete;
+  // The wrappers of the room's document and awareness hold a reference to
+  // this object, so their subscriptions are gone by now.
+  ~PyRoom() { codesync_room_free(room_); }
+
+  codesync_room* get() { return room_; }
+
+  PyDoc* NewDoc(nb::handle self) {
+    auto* d = new PyDoc(codesync_room_doc(room_), nb::borrow(self));
+    doc_ = d;
+    d->SetBackPointer(&doc_);
+    return d;
+  }
+  PyAwareness* NewAwareness(nb::handle self) {
+    auto* a = new PyAwareness(codesync_room_awareness(room_), nb::borrow(self));
+    aw_ = a;
+    a->SetBackPointer(&aw_);
+    return a;
+  }
+
+  // Observer exceptions of the document first, then the awareness's, then the status.
+  void Check(int rc) {
+    if (doc_ != nullptr) doc_->RaisePending();
+    if (aw_ != nullptr) aw_->RaisePending();
+    if (rc < 0) Raise(rc);
+  }
+
+ private:
+  codesync_room* room_ = nullptr;
+  Observers* doc_ = nullptr;
+  Observers* aw_ = nullptr;
+};
 
 }  // namespace
 
@@ -551,7 +724,8 @@ NB_MODULE(_codesync, m) {
              return out.Str();
            })
       .def("observe", [](PyText& t, nb::object fn) {
-        return t.doc()->Observe(std::move(fn), [&](Slot* slot) { return codesync_text_observe(t.h, OnDelta, slot); });
+        return t.doc()->Observe(std::move(fn),
+                                [&](Slot* slot) { return codesync_text_observe(t.h, OnDelta, slot); });
       });
 
   nb::class_<PyMap>(m, "_Map", nb::type_slots(HandleSlots<PyMap>()))
@@ -613,4 +787,200 @@ NB_MODULE(_codesync, m) {
         if (rc != CODESYNC_OK) Raise(rc);
         return out.Str();
       });
+
+  // ---- Awareness ----
+  nb::class_<PyAwareness>(m, "_Awareness", nb::type_slots(g_awareness_slots))
+      .def(nb::init<uint64_t, int64_t>(), nb::arg("client_id"), nb::arg("timeout_ms"))
+      .def_prop_ro("client_id", [](PyAwareness& a) { return codesync_awareness_client_id(a.get()); })
+      .def("set_local_state",
+           [](PyAwareness& a, nb::handle json, int64_t now) {
+             if (json.is_none()) {
+               a.Check(codesync_awareness_set_local_state(a.get(), nullptr, 0, now));
+             } else {
+               std::string_view v = Utf8(json);
+               a.Check(codesync_awareness_set_local_state(a.get(), v.data(), v.size(), now));
+             }
+           },
+           nb::arg("json").none(), nb::arg("now"))
+      .def("local_state",
+           [](PyAwareness& a) {
+             Buffer out;
+             int rc = codesync_awareness_local_state(a.get(), out.out());
+             if (rc != CODESYNC_OK) Raise(rc);
+             return out.Str();
+           })
+      .def("state",
+           [](PyAwareness& a, uint64_t client) -> nb::object {
+             Buffer out;
+             int rc = codesync_awareness_state(a.get(), client, out.out());
+             if (rc == CODESYNC_ERR_OUT_OF_RANGE) return nb::none();
+             if (rc != CODESYNC_OK) Raise(rc);
+             return out.Str();
+           })
+      .def("clock",
+           [](PyAwareness& a, uint64_t client) -> nb::object {
+             uint64_t clock = 0;
+             int rc = codesync_awareness_clock(a.get(), client, &clock);
+             if (rc == CODESYNC_ERR_OUT_OF_RANGE) return nb::none();
+             if (rc != CODESYNC_OK) Raise(rc);
+             return nb::int_(clock);
+           })
+      .def("__len__", [](PyAwareness& a) { return codesync_awareness_count(a.get()); })
+      .def("clients", &PyAwareness::Clients)
+      .def("states_json",
+           [](PyAwareness& a) {
+             Buffer out;
+             int rc = codesync_awareness_states_json(a.get(), out.out());
+             if (rc != CODESYNC_OK) Raise(rc);
+             return out.Str();
+           })
+      .def("apply_update",
+           [](PyAwareness& a, nb::handle update, int64_t now, nb::handle origin) {
+             BytesArg u(update);
+             OriginArg o(origin);
+             a.Check(codesync_awareness_apply_update(a.get(), u.data(), u.size(), now, o.get()));
+           },
+           nb::arg("update"), nb::arg("now"), nb::arg("origin").none())
+      .def("encode_update",
+           [](PyAwareness& a, nb::handle clients) {
+             ClientsArg c(clients);
+             Buffer out;
+             int rc = codesync_awareness_encode_update(a.get(), c.data(), c.size(), out.out());
+             if (rc != CODESYNC_OK) Raise(rc);
+             return out.Bytes();
+           },
+           nb::arg("clients").none())
+      .def("remove_states",
+           [](PyAwareness& a, nb::handle clients, int64_t now, nb::handle origin) {
+             ClientsArg c(clients);
+             OriginArg o(origin);
+             a.Check(codesync_awareness_remove_states(a.get(), c.ids.data(), c.ids.size(), now, o.get()));
+           },
+           nb::arg("clients"), nb::arg("now"), nb::arg("origin").none())
+      .def("tick", [](PyAwareness& a, int64_t now) { a.Check(codesync_awareness_tick(a.get(), now)); })
+      .def("observe",
+           [](PyAwareness& a, nb::object fn) {
+             return a.Observe(std::move(fn),
+                              [&](Slot* slot) { return codesync_awareness_observe(a.get(), OnAwareness, slot); });
+           })
+      .def("unobserve", &PyAwareness::Unobserve);
+
+  // ---- Sync messages ----
+  m.attr("MESSAGE_SYNC_STEP1") = static_cast<int>(CODESYNC_MESSAGE_SYNC_STEP1);
+  m.attr("MESSAGE_SYNC_STEP2") = static_cast<int>(CODESYNC_MESSAGE_SYNC_STEP2);
+  m.attr("MESSAGE_SYNC_UPDATE") = static_cast<int>(CODESYNC_MESSAGE_SYNC_UPDATE);
+  m.attr("MESSAGE_AWARENESS") = static_cast<int>(CODESYNC_MESSAGE_AWARENESS);
+  m.attr("MESSAGE_PERMISSION_DENIED") = static_cast<int>(CODESYNC_MESSAGE_PERMISSION_DENIED);
+  m.attr("MESSAGE_QUERY_AWARENESS") = static_cast<int>(CODESYNC_MESSAGE_QUERY_AWARENESS);
+
+  m.def("sync_decode", [](nb::handle frame) {
+    BytesArg f(frame);
+    codesync_message_kind kind;
+    const uint8_t* payload = nullptr;
+    size_t payload_len = 0;
+    int rc = codesync_sync_decode(f.data(), f.size(), &kind, &payload, &payload_len);
+    if (rc != CODESYNC_OK) Raise(rc);
+    return nb::make_tuple(static_cast<int>(kind), nb::bytes(payload, payload_len));
+  });
+  m.def("sync_encode_step1", [](PyDoc& d) {
+    Buffer out;
+    int rc = codesync_sync_encode_step1(d.get(), out.out());
+    if (rc != CODESYNC_OK) Raise(rc);
+    return out.Bytes();
+  });
+  m.def(
+      "sync_encode_step2",
+      [](PyDoc& d, nb::handle state_vector) {
+        Buffer out;
+        int rc;
+        if (state_vector.is_none()) {
+          rc = codesync_sync_encode_step2(d.get(), nullptr, 0, out.out());
+        } else {
+          BytesArg sv(state_vector);
+          rc = codesync_sync_encode_step2(d.get(), sv.data(), sv.size(), out.out());
+        }
+        if (rc != CODESYNC_OK) Raise(rc);
+        return out.Bytes();
+      },
+      nb::arg("doc"), nb::arg("state_vector").none());
+  m.def("sync_encode_update", [](nb::handle update) {
+    BytesArg u(update);
+    Buffer out;
+    int rc = codesync_sync_encode_update(u.data(), u.size(), out.out());
+    if (rc != CODESYNC_OK) Raise(rc);
+    return out.Bytes();
+  });
+  m.def(
+      "sync_encode_awareness",
+      [](PyAwareness& a, nb::handle clients) {
+        ClientsArg c(clients);
+        Buffer out;
+        int rc = codesync_sync_encode_awareness(a.get(), c.data(), c.size(), out.out());
+        if (rc != CODESYNC_OK) Raise(rc);
+        return out.Bytes();
+      },
+      nb::arg("awareness"), nb::arg("clients").none());
+  m.def("sync_encode_permission_denied", [](const std::string& reason) {
+    Buffer out;
+    int rc = codesync_sync_encode_permission_denied(CStr(reason), out.out());
+    if (rc != CODESYNC_OK) Raise(rc);
+    return out.Bytes();
+  });
+  m.def("sync_encode_query_awareness", [] {
+    Buffer out;
+    int rc = codesync_sync_encode_query_awareness(out.out());
+    if (rc != CODESYNC_OK) Raise(rc);
+    return out.Bytes();
+  });
+  m.def(
+      "sync_receive",
+      [](PyDoc& d, PyAwareness* a, nb::handle frame, int64_t now, nb::handle origin) {
+        BytesArg f(frame);
+        OriginArg o(origin);
+        codesync_message_kind kind = CODESYNC_MESSAGE_SYNC_STEP1;
+        Buffer reply;
+        int rc = codesync_sync_receive(d.get(), a != nullptr ? a->get() : nullptr, f.data(), f.size(), now, o.get(),
+                                       &kind, reply.out());
+        d.RaisePending();
+        if (a != nullptr) a->RaisePending();
+        if (rc != CODESYNC_OK) Raise(rc);
+        nb::object r = reply.Bytes();
+        return nb::make_tuple(static_cast<int>(kind), r);
+      },
+      nb::arg("doc"), nb::arg("awareness").none(), nb::arg("frame"), nb::arg("now"), nb::arg("origin").none());
+
+  // ---- Rooms ----
+  nb::class_<PyRoom>(m, "_Room")
+      .def(nb::init<uint64_t, bool, int, int64_t>(), nb::arg("client_id"), nb::arg("gc"), nb::arg("offset_kind"),
+           nb::arg("awareness_timeout_ms"))
+      .def("doc", [](nb::handle self) { return nb::inst_ptr<PyRoom>(self)->NewDoc(self); },
+           nb::rv_policy::take_ownership)
+      .def("awareness", [](nb::handle self) { return nb::inst_ptr<PyRoom>(self)->NewAwareness(self); },
+           nb::rv_policy::take_ownership)
+      .def("attach",
+           [](PyRoom& r, uint64_t conn, bool read_only, int64_t now) {
+             r.Check(codesync_room_attach(r.get(), conn, read_only ? 1 : 0, now));
+           })
+      .def("detach", [](PyRoom& r, uint64_t conn, int64_t now) { r.Check(codesync_room_detach(r.get(), conn, now)); })
+      .def("set_read_only",
+           [](PyRoom& r, uint64_t conn, bool read_only) {
+             r.Check(codesync_room_set_read_only(r.get(), conn, read_only ? 1 : 0));
+           })
+      .def("receive",
+           [](PyRoom& r, uint64_t conn, nb::handle frame, int64_t now) {
+             BytesArg f(frame);
+             r.Check(codesync_room_receive(r.get(), conn, f.data(), f.size(), now));
+           })
+      .def("tick", [](PyRoom& r, int64_t now) { r.Check(codesync_room_tick(r.get(), now)); })
+      .def("next_message",
+           [](PyRoom& r) -> nb::object {
+             uint64_t conn = 0;
+             Buffer frame;
+             int rc = codesync_room_next_message(r.get(), &conn, frame.out());
+             if (rc < 0) Raise(rc);
+             if (rc == 0) return nb::none();
+             return nb::make_tuple(nb::int_(conn), frame.Bytes());
+           })
+      .def("pending_messages", [](PyRoom& r) { return codesync_room_pending_messages(r.get()); })
+      .def("connection_count", [](PyRoom& r) { return codesync_room_connection_count(r.get()); });
 }
