@@ -5,6 +5,8 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
 import codesync
 from conftest import REPO
 
@@ -30,8 +32,9 @@ def test_stubs_match_the_runtime(tmp_path):
     assert out.returncode == 0, out.stdout + out.stderr
 
 
-def test_example_type_checks(tmp_path):
-    out = run_mypy(["mypy", "--strict", str(REPO / "examples" / "python" / "collab.py")], tmp_path)
+@pytest.mark.parametrize("example", ["collab.py", "presence_room.py"])
+def test_example_type_checks(tmp_path, example):
+    out = run_mypy(["mypy", "--strict", str(REPO / "examples" / "python" / example)], tmp_path)
     assert out.returncode == 0, out.stdout + out.stderr
 
 
@@ -40,3 +43,10 @@ def test_stubs_catch_a_misuse(tmp_path):
     bad.write_text('import codesync\ncodesync.Doc().get_text("t").insert("0", "x")\n')
     out = run_mypy(["mypy", str(bad)], tmp_path)
     assert out.returncode == 1 and 'Argument 1 to "insert" of "Text"' in out.stdout, out.stdout
+
+
+def test_stubs_catch_an_awareness_misuse(tmp_path):
+    bad = tmp_path / "bad_awareness.py"
+    bad.write_text("import codesync\ncodesync.Room().attach('conn')\n")
+    out = run_mypy(["mypy", str(bad)], tmp_path)
+    assert out.returncode == 1 and 'Argument 1 to "attach" of "Room"' in out.stdout, out.stdout

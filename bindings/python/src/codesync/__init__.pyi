@@ -3,6 +3,7 @@
 Text indices and lengths count Unicode code points, as Python's str does.
 """
 
+import enum
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, MutableSequence
 from typing import Any, Optional, TypeVar, Union, overload
 
@@ -164,3 +165,114 @@ class Map(_Shared, MutableMapping[str, Any]):
     def clear(self) -> None: ...
     def to_py(self) -> dict[str, Any]:
         """The content as plain Python values (nested types converted too)."""
+
+# ---- Awareness ----
+
+class AwarenessEvent:
+    """What one awareness call changed: client ids (ascending) and the origin.
+
+    ``origin`` is "local" for the local state, "timeout" for expiry, else the caller's.
+    """
+
+    added: list[int]
+    updated: list[int]
+    removed: list[int]
+    renewed: list[int]
+    origin: Any
+    def __init__(self, added: list[int], updated: list[int], removed: list[int], renewed: list[int], origin: Any) -> None: ...
+    @property
+    def changed(self) -> bool:
+        """True when a state was added, changed or removed (y-protocols' "change" event)."""
+
+class Awareness:
+    """Presence states per client, wire-compatible with y-protocols; starts with the local state ``{}``.
+
+    ``clock`` returns milliseconds of a monotonic clock (default time.monotonic);
+    ``outdated_timeout`` is in milliseconds.
+    """
+
+    def __init__(self, doc: Doc, *, outdated_timeout: int = 30000, clock: Optional[Callable[[], int]] = None) -> None: ...
+    @property
+    def client_id(self) -> int: ...
+    @property
+    def doc(self) -> Doc: ...
+    def get_local_state(self) -> Any:
+        """The local state, or None when there is none."""
+    def set_local_state(self, state: Any) -> None:
+        """Sets the local state (any JSON value); None removes it."""
+    def set_local_state_field(self, field: str, value: Any) -> None:
+        """Sets one field of the local state; does nothing when there is none."""
+    @property
+    def states(self) -> dict[int, Any]:
+        """Every client's state by client id."""
+    def get_state(self, client_id: int) -> Any: ...
+    def get_clock(self, client_id: int) -> Optional[int]: ...
+    def encode_update(self, client_ids: Optional[Iterable[int]] = None) -> bytes:
+        """An awareness update with these clients (default: every client with a state)."""
+    def apply_update(self, update: bytes, origin: Any = None) -> None:
+        """Applies an awareness update; MalformedError (changing nothing) on bad input."""
+    def remove_states(self, client_ids: Iterable[int], origin: Any = None) -> None:
+        """Marks clients as gone."""
+    def encode_awareness_update(self, client_ids: Optional[Iterable[int]] = None) -> bytes: ...
+    def apply_awareness_update(self, update: bytes, origin: Any = None) -> None: ...
+    def remove_awareness_states(self, client_ids: Iterable[int], origin: Any = None) -> None: ...
+    def tick(self, now: Optional[int] = None) -> None:
+        """Renews the local state if due and removes expired remote states."""
+    def observe(self, callback: Callable[[AwarenessEvent], Any]) -> Subscription:
+        """Calls ``callback`` after every call that changed something, renewals included."""
+    def unobserve(self, subscription: Subscription) -> None: ...
+
+# ---- Sync protocol ----
+
+class MessageKind(enum.IntEnum):
+    SYNC_STEP1 = 0
+    SYNC_STEP2 = 1
+    SYNC_UPDATE = 2
+    AWARENESS = 3
+    PERMISSION_DENIED = 4
+    QUERY_AWARENESS = 5
+
+def decode_message(frame: bytes) -> tuple[MessageKind, bytes]:
+    """Splits one frame into its kind and payload; MalformedError when invalid."""
+
+def encode_sync_step1(doc: Doc) -> bytes: ...
+def encode_sync_step2(doc: Doc, state_vector: Optional[bytes] = None) -> bytes: ...
+def encode_sync_update(update: bytes) -> bytes: ...
+def encode_awareness_message(awareness: Awareness, client_ids: Optional[Iterable[int]] = None) -> bytes: ...
+def encode_permission_denied(reason: str) -> bytes: ...
+def encode_query_awareness() -> bytes: ...
+def receive_message(
+    doc: Doc, frame: bytes, *, awareness: Optional[Awareness] = None, origin: Any = None
+) -> tuple[MessageKind, Optional[bytes]]:
+    """Handles one received frame as y-websocket's provider does; returns the kind and the reply (or None)."""
+
+# ---- Rooms ----
+
+class Room:
+    """The server side of y-websocket for one document, without I/O."""
+
+    def __init__(
+        self,
+        *,
+        client_id: Optional[int] = None,
+        gc: bool = True,
+        awareness_timeout: int = 30000,
+        clock: Optional[Callable[[], int]] = None,
+    ) -> None: ...
+    @property
+    def doc(self) -> Doc: ...
+    @property
+    def awareness(self) -> Awareness: ...
+    def attach(self, conn_id: int, *, read_only: bool = False) -> None: ...
+    def detach(self, conn_id: int) -> None: ...
+    def set_read_only(self, conn_id: int, read_only: bool) -> None: ...
+    def receive(self, conn_id: int, frame: bytes) -> None: ...
+    def tick(self, now: Optional[int] = None) -> None: ...
+    def next_message(self) -> Optional[tuple[int, bytes]]:
+        """The oldest queued frame as (conn_id, frame), or None."""
+    def messages(self) -> Iterator[tuple[int, bytes]]:
+        """Pops queued frames until none is left."""
+    @property
+    def pending_messages(self) -> int: ...
+    @property
+    def connection_count(self) -> int: ...
