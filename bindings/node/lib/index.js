@@ -8,8 +8,40 @@
 const native = require('./native.js');
 
 // Origins that are not strings travel through the C library as tokens and
-// are handed back to listeners as the original values.
+// are handed back to listeners as the original values. One table for the
+// process, so a token held for a document also resolves for an awareness.
 const ORIGIN_PREFIX = '\u001bcodesync-origin:';
+const originTokens = new Map(); // origin value -> { token, count }
+const originValues = new Map(); // token -> origin value
+let nextOrigin = 1;
+
+function holdOrigin(origin) {
+  if (origin === null || origin === undefined) return null;
+  if (typeof origin === 'string') return origin;
+  let entry = originTokens.get(origin);
+  if (!entry) {
+    entry = { token: `${ORIGIN_PREFIX}${nextOrigin++}`, count: 0 };
+    originTokens.set(origin, entry);
+    originValues.set(entry.token, origin);
+  }
+  entry.count++;
+  return entry.token;
+}
+
+function releaseOrigin(token) {
+  if (token === null || !originValues.has(token)) return;
+  const origin = originValues.get(token);
+  const entry = originTokens.get(origin);
+  if (--entry.count === 0) {
+    originTokens.delete(origin);
+    originValues.delete(token);
+  }
+}
+
+function originOf(origin) {
+  if (origin === null) return null;
+  return originValues.has(origin) ? originValues.get(origin) : origin;
+}
 
 function jsonOf(value, what) {
   if (value instanceof Uint8Array || ArrayBuffer.isView(value)) {
@@ -29,13 +61,10 @@ class Doc {
    * @param {{clientID?: number, gc?: boolean}} [opts] clientID 0 or absent
    *   picks a random 32-bit id, as yjs does.
    */
-  constructor({ clientID = 0, gc = true } = {}) {
-    this._n = new native.NativeDoc(clientID, gc, native.OFFSET_UTF16);
+  constructor({ clientID = 0, gc = true } = {}, _native = null) {
+    this._n = _native || new native.NativeDoc(clientID, gc, native.OFFSET_UTF16);
     this._types = new Map(); // handle key -> wrapper
     this._listeners = new Map(); // event name -> listener array
-    this._originTokens = new Map(); // origin value -> { token, count }
-    this._originValues = new Map(); // token -> origin value
-    this._nextOrigin = 1;
     this.destroyed = false;
     this._n._onUpdate = (update, origin) => {
       const o = this._originOf(origin);
@@ -142,31 +171,15 @@ class Doc {
   }
 
   _holdOrigin(origin) {
-    if (origin === null || origin === undefined) return null;
-    if (typeof origin === 'string') return origin;
-    let entry = this._originTokens.get(origin);
-    if (!entry) {
-      entry = { token: `${ORIGIN_PREFIX}${this._nextOrigin++}`, count: 0 };
-      this._originTokens.set(origin, entry);
-      this._originValues.set(entry.token, origin);
-    }
-    entry.count++;
-    return entry.token;
+    return holdOrigin(origin);
   }
 
   _releaseOrigin(token) {
-    if (token === null || !this._originValues.has(token)) return;
-    const origin = this._originValues.get(token);
-    const entry = this._originTokens.get(origin);
-    if (--entry.count === 0) {
-      this._originTokens.delete(origin);
-      this._originValues.delete(token);
-    }
+    releaseOrigin(token);
   }
 
   _originOf(origin) {
-    if (origin === null) return null;
-    return this._originValues.has(origin) ? this._originValues.get(origin) : origin;
+    return originOf(origin);
   }
 }
 
@@ -557,6 +570,296 @@ function encodeStateVectorFromUpdate(update) {
   return native.updateStateVector(update);
 }
 
+// ---- Awareness ------------------------------------------------------------------
+
+// A monotonic millisecond clock (the C library wants the same clock on every call).
+function monotonicMs() {
+  return Math.floor(performance.now());
+}
+
+// on/once/off/_emit for a class whose instances have `_listeners`, with these event names.
+function listenerMixin(proto, events) {
+  proto.on = function (name, fn) {
+    if (!events.has(name)) throw new TypeError(`unsupported event: ${name}`);
+    let list = this._listeners.get(name);
+    if (!list) this._listeners.set(name, (list = []));
+    list.push(fn);
+  };
+  proto.once = function (name, fn) {
+    const wrapper = (...args) => {
+      this.off(name, wrapper);
+      fn(...args);
+    };
+    this.on(name, wrapper);
+  };
+  proto.off = function (name, fn) {
+    const list = this._listeners.get(name);
+    if (!list) return;
+    const i = list.indexOf(fn);
+    if (i >= 0) list.splice(i, 1);
+  };
+  proto._emit = function (name, args) {
+    for (const fn of [...(this._listeners.get(name) || [])]) fn(...args);
+  };
+}
+
+/**
+ * Presence states per client, as y-protocols/awareness: the same API and
+ * wire format. States are JSON values; null means "no state". The client id
+ * is the document's. Like y-protocols, a new awareness starts with the local
+ * state {} and, unless `autoTick: false`, checks every timeout/10 ms (an
+ * unref'd timer) to renew the local state and expire silent clients; without
+ * it, call tick(). `clock` returns milliseconds of a monotonic clock.
+ */
+class Awareness {
+  constructor(doc, { outdatedTimeout = 30000, clock = monotonicMs, autoTick = true } = {}, _native = null) {
+    if (!(doc instanceof Doc)) throw new TypeError('Awareness needs a Doc');
+    this.doc = doc;
+    this._clock = clock;
+    this._listeners = new Map();
+    this._n = _native || new native.NativeAwareness(doc.clientID, outdatedTimeout);
+    this._n._onChange = (added, updated, renewed, removed, origin) => {
+      const o = originOf(origin);
+      if (added.length || updated.length || removed.length) {
+        this._emit('change', [{ added, updated, removed }, o]);
+      }
+      const all = renewed.length ? [...updated, ...renewed].sort((a, b) => a - b) : updated;
+      this._emit('update', [{ added, updated: all, removed }, o]);
+    };
+    this._timer = null;
+    this._destroyed = false;
+    if (!_native) this.setLocalState({});
+    if (autoTick) {
+      const period = Math.max(1, Math.floor((outdatedTimeout > 0 ? outdatedTimeout : 30000) / 10));
+      this._timer = setInterval(() => this.tick(), period);
+      if (this._timer.unref) this._timer.unref();
+    }
+  }
+
+  get clientID() {
+    return this._n.clientId;
+  }
+
+  getLocalState() {
+    return JSON.parse(this._n.localState());
+  }
+
+  /** Sets the local state (any JSON value); null removes it. */
+  setLocalState(state) {
+    this._n.setLocalState(state === null || state === undefined ? null : jsonOf(state, 'state'), this._clock());
+  }
+
+  /** Sets one field of the local state (an object); does nothing when there is none. */
+  setLocalStateField(field, value) {
+    const state = this.getLocalState();
+    if (state !== null && typeof state === 'object') this.setLocalState({ ...state, [field]: value });
+  }
+
+  /** Every client's state (a new Map: client id -> state). */
+  getStates() {
+    const states = new Map();
+    for (const [k, v] of Object.entries(JSON.parse(this._n.statesJson()))) states.set(Number(k), v);
+    return states;
+  }
+
+  get states() {
+    return this.getStates();
+  }
+
+  /** A client's last known clock (kept after its state is removed), or undefined if never seen. */
+  getClock(clientID) {
+    return this._n.clock(clientID);
+  }
+
+  /** Renews the local state if due and removes expired remote states (origin 'timeout'). */
+  tick(now = this._clock()) {
+    this._n.tick(now);
+  }
+
+  /** Stops the timer and frees the awareness; as y-protocols, the local state is removed first. */
+  destroy() {
+    if (this._timer) clearInterval(this._timer);
+    this._timer = null;
+    if (this._destroyed) return;
+    this._destroyed = true;
+    this._emit('destroy', [this]);
+    try {
+      this.setLocalState(null);
+    } finally {
+      this._n.destroy();
+    }
+  }
+}
+// Events: 'change' ({added, updated, removed}, origin) when states were added,
+// changed or removed; 'update' (the same, renewals counted in `updated`) after
+// every change; 'destroy' (awareness).
+listenerMixin(Awareness.prototype, new Set(['change', 'update', 'destroy']));
+
+/** An awareness update with these clients (default: every client with a state). */
+function encodeAwarenessUpdate(awareness, clients, _states) {
+  return awareness._n.encodeUpdate(clients === undefined ? null : clients);
+}
+
+/** Applies an awareness update; a malformed one throws and changes nothing. */
+function applyAwarenessUpdate(awareness, update, origin = null) {
+  const token = holdOrigin(origin);
+  try {
+    awareness._n.applyUpdate(update, awareness._clock(), token);
+  } finally {
+    releaseOrigin(token);
+  }
+}
+
+/** Marks clients as gone (e.g. when the connection that owned them closed). */
+function removeAwarenessStates(awareness, clients, origin = null) {
+  const token = holdOrigin(origin);
+  try {
+    awareness._n.removeStates(clients, awareness._clock(), token);
+  } finally {
+    releaseOrigin(token);
+  }
+}
+
+// ---- Sync protocol ------------------------------------------------------------------
+
+/** What a y-websocket frame carries. */
+const messageKind = Object.freeze({
+  syncStep1: 0,
+  syncStep2: 1,
+  syncUpdate: 2,
+  awareness: 3,
+  permissionDenied: 4,
+  queryAwareness: 5
+});
+
+/** Splits one frame into {kind, payload}; throws CODESYNC_ERR_MALFORMED for an invalid one. */
+function decodeMessage(frame) {
+  return native.syncDecode(frame);
+}
+
+function encodeSyncStep1(doc) {
+  return native.syncEncodeStep1(doc._n);
+}
+
+/** What a peer with that state vector lacks (everything when absent). */
+function encodeSyncStep2(doc, stateVector) {
+  return native.syncEncodeStep2(doc._n, stateVector);
+}
+
+function encodeSyncUpdate(update) {
+  return native.syncEncodeUpdate(update);
+}
+
+function encodeAwarenessMessage(awareness, clients) {
+  return native.syncEncodeAwareness(awareness._n, clients === undefined ? null : clients);
+}
+
+function encodePermissionDenied(reason) {
+  return native.syncEncodePermissionDenied(reason);
+}
+
+function encodeQueryAwareness() {
+  return native.syncEncodeQueryAwareness();
+}
+
+/**
+ * Handles one received frame as y-websocket's provider does: SyncStep1 is
+ * answered with SyncStep2, SyncStep2 and Update are applied under `origin`,
+ * awareness is applied to `awareness` (ignored when absent), a query is
+ * answered with every state. Returns {kind, reply} with reply null when
+ * there is nothing to send. A malformed frame throws and changes nothing.
+ */
+function receiveMessage(doc, frame, { awareness = null, origin = null } = {}) {
+  const token = holdOrigin(origin);
+  try {
+    const now = awareness ? awareness._clock() : monotonicMs();
+    const { kind, reply } = native.syncReceive(doc._n, awareness ? awareness._n : null, frame, now, token);
+    return { kind, reply: reply.length ? reply : null };
+  } finally {
+    releaseOrigin(token);
+  }
+}
+
+// ---- Rooms ----------------------------------------------------------------------------
+
+/**
+ * The server side of y-websocket for one document, without I/O. The
+ * embedder attaches each connection under an id, passes every received
+ * frame to receive(), and sends what nextMessage() / messages() hand out, in
+ * that order. Updates from a connection are applied with origin
+ * 'conn:<id>'. Edits through room.doc and changes through room.awareness are
+ * queued for every connection. The awareness states of silent clients
+ * expire on tick(), which an unref'd timer calls every awarenessTimeout/10
+ * ms unless `autoTick: false`.
+ */
+class Room {
+  constructor({ clientID = 0, gc = true, awarenessTimeout = 30000, clock = monotonicMs, autoTick = true } = {}) {
+    this._n = new native.NativeRoom(clientID, gc, native.OFFSET_UTF16, awarenessTimeout);
+    this._clock = clock;
+    this.doc = new Doc({}, this._n.doc());
+    this.awareness = new Awareness(this.doc, { clock, autoTick: false }, this._n.awareness());
+    this.destroyed = false;
+    this._timer = null;
+    if (autoTick) {
+      const period = Math.max(1, Math.floor((awarenessTimeout > 0 ? awarenessTimeout : 30000) / 10));
+      this._timer = setInterval(() => this.tick(), period);
+      if (this._timer.unref) this._timer.unref();
+    }
+  }
+
+  /** Adds a connection; queues SyncStep1 (and the awareness states) for it. */
+  attach(connId, { readOnly = false } = {}) {
+    this._n.attach(connId, readOnly, this._clock());
+  }
+
+  /** Removes a connection, its queued frames and the awareness states it set. */
+  detach(connId) {
+    this._n.detach(connId, this._clock());
+  }
+
+  setReadOnly(connId, readOnly) {
+    this._n.setReadOnly(connId, readOnly);
+  }
+
+  /** Handles one frame from a connection; replies and broadcasts are queued. */
+  receive(connId, frame) {
+    this._n.receive(connId, frame, this._clock());
+  }
+
+  /** Expires awareness states. */
+  tick(now = this._clock()) {
+    this._n.tick(now);
+  }
+
+  /** The oldest queued frame as {connId, frame}, or null. */
+  nextMessage() {
+    return this._n.nextMessage();
+  }
+
+  /** Pops queued frames until none is left (including ones queued meanwhile). */
+  * messages() {
+    for (let m = this._n.nextMessage(); m !== null; m = this._n.nextMessage()) yield m;
+  }
+
+  get pendingMessages() {
+    return this._n.pendingMessages;
+  }
+
+  get connectionCount() {
+    return this._n.connectionCount;
+  }
+
+  /** Frees the room now (its doc and awareness too); any later use throws. */
+  destroy() {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    if (this._timer) clearInterval(this._timer);
+    this._timer = null;
+    this.doc.destroy();
+    this._n.destroy();
+  }
+}
+
 exports.Doc = Doc;
 exports.Text = YText;
 exports.Array = YArray;
@@ -571,3 +874,17 @@ exports.encodeStateVector = encodeStateVector;
 exports.mergeUpdates = mergeUpdates;
 exports.encodeStateVectorFromUpdate = encodeStateVectorFromUpdate;
 exports.version = native.version;
+exports.Awareness = Awareness;
+exports.encodeAwarenessUpdate = encodeAwarenessUpdate;
+exports.applyAwarenessUpdate = applyAwarenessUpdate;
+exports.removeAwarenessStates = removeAwarenessStates;
+exports.messageKind = messageKind;
+exports.decodeMessage = decodeMessage;
+exports.encodeSyncStep1 = encodeSyncStep1;
+exports.encodeSyncStep2 = encodeSyncStep2;
+exports.encodeSyncUpdate = encodeSyncUpdate;
+exports.encodeAwarenessMessage = encodeAwarenessMessage;
+exports.encodePermissionDenied = encodePermissionDenied;
+exports.encodeQueryAwareness = encodeQueryAwareness;
+exports.receiveMessage = receiveMessage;
+exports.Room = Room;

@@ -145,6 +145,8 @@ class Buffer {
   ~Buffer() { codesync_buffer_free(&buf_); }
   codesync_buffer* out() { return &buf_; }
   Napi::Uint8Array ToBytes(Napi::Env env) const { return NewBytes(env, buf_.data, buf_.len); }
+  const uint8_t* data() const { return buf_.data; }
+  size_t size() const { return buf_.len; }
   Napi::String ToString(Napi::Env env) const {
     return Napi::String::New(env, reinterpret_cast<const char*>(buf_.data), buf_.len);
   }
@@ -168,8 +170,11 @@ struct Slot {
   bool dead = false;
 };
 
+struct RoomState;
+
 struct DocState {
   codesync_doc* doc = nullptr;
+  std::shared_ptr<RoomState> room;  // set when the document is a room's: the room owns it
   NativeDoc* wrap = nullptr;  // cleared when the NativeDoc goes away
   Slot* update_slot = nullptr;
   std::unordered_map<uintptr_t, Slot*> text_slots;  // live delta observers by text
@@ -184,8 +189,9 @@ struct DocState {
     slots.clear();
     text_slots.clear();
     update_slot = nullptr;
-    codesync_doc_free(doc);
+    if (room == nullptr) codesync_doc_free(doc);
     doc = nullptr;
+    room.reset();  // may free the room, now that no subscription is left
   }
 };
 
@@ -243,7 +249,13 @@ class NativeDoc : public Napi::ObjectWrap<NativeDoc> {
   }
 
   // new NativeDoc(clientId: number, gc: boolean, offsetKind: number)
+  // new NativeDoc(External<shared_ptr<DocState>>): a room's document (see NativeRoom).
   explicit NativeDoc(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeDoc>(info) {
+    if (info.Length() > 0 && info[0].IsExternal()) {
+      state_ = *info[0].As<Napi::External<std::shared_ptr<DocState>>>().Data();
+      state_->wrap = this;
+      return;
+    }
     codesync_doc_options opts;
     codesync_doc_options_init(&opts);
     if (info.Length() > 0 && info[0].IsNumber()) opts.client_id = static_cast<uint64_t>(Index(info, 0, "clientId"));
@@ -258,6 +270,7 @@ class NativeDoc : public Napi::ObjectWrap<NativeDoc> {
   }
 
   ~NativeDoc() override {
+    if (state_ == nullptr) return;
     state_->wrap = nullptr;
     state_->Free();
   }
@@ -446,6 +459,8 @@ void NativeDoc::OnDelta(const codesync_delta_op* ops, size_t count, const char* 
 
 // Constructors of the handle classes, per environment.
 struct AddonData {
+  Napi::FunctionReference doc;
+  Napi::FunctionReference awareness;
   Napi::FunctionReference text;
   Napi::FunctionReference map;
   Napi::FunctionReference array;
@@ -763,6 +778,518 @@ void NativeDoc::UnobserveText(const Napi::CallbackInfo& info) {
   state_->text_slots.erase(it);
 }
 
+// ---- Awareness ----------------------------------------------------------------------
+
+class NativeAwareness;
+
+// Owns (or, for a room's, borrows) a codesync_awareness and its one C
+// subscription, which calls `_onChange(added, updated, renewed, removed,
+// origin)` on the NativeAwareness object.
+struct AwState {
+  codesync_awareness* aw = nullptr;
+  codesync_awareness_subscription* sub = nullptr;
+  NativeAwareness* wrap = nullptr;
+  std::shared_ptr<RoomState> room;
+  std::optional<Napi::Error> pending;
+
+  void Free() {
+    codesync_awareness_unobserve(sub);
+    sub = nullptr;
+    if (room == nullptr) codesync_awareness_free(aw);
+    aw = nullptr;
+    room.reset();
+  }
+};
+
+codesync_awareness* LiveAw(Napi::Env env, AwState* state) {
+  if (state == nullptr || state->aw == nullptr) {
+    ThrowCode(env, CODESYNC_ERR_INVALID_ARGUMENT, "the awareness was destroyed");
+  }
+  return state->aw;
+}
+
+void RethrowPending(std::optional<Napi::Error>& pending) {
+  if (pending) {
+    Napi::Error e = std::move(*pending);
+    pending.reset();
+    throw e;
+  }
+}
+
+void CheckAw(Napi::Env env, AwState* state, int rc) {
+  RethrowPending(state->pending);
+  if (rc != CODESYNC_OK) Throw(env, rc);
+}
+
+int64_t Now(const Napi::CallbackInfo& info, size_t i) {
+  if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), "now must be a number (milliseconds)");
+  return info[i].As<Napi::Number>().Int64Value();
+}
+
+uint64_t ClientId(Napi::Env env, Napi::Value v, const char* what) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(env, std::string(what) + " must be a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d > 9007199254740991.0 || d != static_cast<double>(static_cast<int64_t>(d))) {
+    ThrowCode(env, CODESYNC_ERR_INVALID_ARGUMENT, (std::string(what) + " must be a non-negative integer").c_str());
+  }
+  return static_cast<uint64_t>(d);
+}
+
+// An array of client ids; `all` when the argument is null/undefined.
+struct ClientList {
+  bool all = true;
+  std::vector<uint64_t> ids;
+  const uint64_t* data() const { return all ? nullptr : ids.data(); }
+};
+
+ClientList ClientsArg(const Napi::CallbackInfo& info, size_t i) {
+  ClientList c;
+  if (info.Length() <= i || info[i].IsNull() || info[i].IsUndefined()) return c;
+  if (!info[i].IsArray()) throw Napi::TypeError::New(info.Env(), "clients must be an array of numbers");
+  Napi::Array arr = info[i].As<Napi::Array>();
+  c.all = false;
+  for (uint32_t k = 0; k < arr.Length(); ++k) c.ids.push_back(ClientId(info.Env(), arr.Get(k), "client id"));
+  return c;
+}
+
+Napi::Array IdArray(Napi::Env env, const uint64_t* ids, size_t count) {
+  Napi::Array out = Napi::Array::New(env, count);
+  for (size_t i = 0; i < count; ++i) out.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(ids[i])));
+  return out;
+}
+
+class NativeAwareness : public Napi::ObjectWrap<NativeAwareness> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeAwareness",
+                       {
+                           InstanceAccessor<&NativeAwareness::GetClientId>("clientId"),
+                           InstanceMethod<&NativeAwareness::SetLocalState>("setLocalState"),
+                           InstanceMethod<&NativeAwareness::LocalState>("localState"),
+                           InstanceMethod<&NativeAwareness::State>("state"),
+                           InstanceMethod<&NativeAwareness::Clock>("clock"),
+                           InstanceMethod<&NativeAwareness::Clients>("clients"),
+                           InstanceMethod<&NativeAwareness::StatesJson>("statesJson"),
+                           InstanceMethod<&NativeAwareness::ApplyUpdate>("applyUpdate"),
+                           InstanceMethod<&NativeAwareness::EncodeUpdate>("encodeUpdate"),
+                           InstanceMethod<&NativeAwareness::RemoveStates>("removeStates"),
+                           InstanceMethod<&NativeAwareness::Tick>("tick"),
+                           InstanceMethod<&NativeAwareness::Destroy>("destroy"),
+                       });
+  }
+
+  // new NativeAwareness(clientId, timeoutMs) or new NativeAwareness(External<shared_ptr<AwState>>).
+  explicit NativeAwareness(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeAwareness>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() > 0 && info[0].IsExternal()) {
+      state_ = *info[0].As<Napi::External<std::shared_ptr<AwState>>>().Data();
+    } else {
+      uint64_t client = ClientId(env, info[0], "clientId");
+      int64_t timeout = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int64Value() : 0;
+      state_ = std::make_shared<AwState>();
+      state_->aw = codesync_awareness_new(client, timeout);
+      if (state_->aw == nullptr) Throw(env, codesync_last_error_code());
+    }
+    state_->wrap = this;
+    state_->sub = codesync_awareness_observe(state_->aw, OnChange, state_.get());
+    if (state_->sub == nullptr) {
+      int code = codesync_last_error_code();
+      state_->Free();
+      Throw(env, code);
+    }
+  }
+
+  ~NativeAwareness() override {
+    if (state_ == nullptr) return;
+    state_->wrap = nullptr;
+    state_->Free();
+  }
+
+  AwState* state() { return state_.get(); }
+
+ private:
+  static void OnChange(const codesync_awareness_change* change, const char* origin, void* user_data);
+
+  codesync_awareness* aw(Napi::Env env) { return LiveAw(env, state_.get()); }
+
+  Napi::Value GetClientId(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(codesync_awareness_client_id(aw(info.Env()))));
+  }
+
+  // setLocalState(json: string | null, now)
+  void SetLocalState(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    int64_t now = Now(info, 1);
+    if (info[0].IsNull() || info[0].IsUndefined()) {
+      CheckAw(env, state_.get(), codesync_awareness_set_local_state(aw(env), nullptr, 0, now));
+    } else {
+      std::string json = Str(info, 0, "state");
+      CheckAw(env, state_.get(), codesync_awareness_set_local_state(aw(env), json.data(), json.size(), now));
+    }
+  }
+
+  Napi::Value LocalState(const Napi::CallbackInfo& info) {
+    Buffer out;
+    int rc = codesync_awareness_local_state(aw(info.Env()), out.out());
+    if (rc != CODESYNC_OK) Throw(info.Env(), rc);
+    return out.ToString(info.Env());
+  }
+
+  // state(client): its JSON, or undefined when it has none.
+  Napi::Value State(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint64_t client = ClientId(env, info[0], "clientID");
+    Buffer out;
+    int rc = codesync_awareness_state(aw(env), client, out.out());
+    if (rc == CODESYNC_ERR_OUT_OF_RANGE) return env.Undefined();
+    if (rc != CODESYNC_OK) Throw(env, rc);
+    return out.ToString(env);
+  }
+
+  Napi::Value Clock(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint64_t client = ClientId(env, info[0], "clientID");
+    uint64_t clock = 0;
+    int rc = codesync_awareness_clock(aw(env), client, &clock);
+    if (rc == CODESYNC_ERR_OUT_OF_RANGE) return env.Undefined();
+    if (rc != CODESYNC_OK) Throw(env, rc);
+    return Napi::Number::New(env, static_cast<double>(clock));
+  }
+
+  Napi::Value Clients(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    size_t count = 0;
+    int rc = codesync_awareness_clients(aw(env), nullptr, 0, &count);
+    if (rc != CODESYNC_OK) Throw(env, rc);
+    std::vector<uint64_t> ids(count);
+    rc = codesync_awareness_clients(aw(env), ids.data(), ids.size(), &count);
+    if (rc != CODESYNC_OK) Throw(env, rc);
+    return IdArray(env, ids.data(), count < ids.size() ? count : ids.size());
+  }
+
+  Napi::Value StatesJson(const Napi::CallbackInfo& info) {
+    Buffer out;
+    int rc = codesync_awareness_states_json(aw(info.Env()), out.out());
+    if (rc != CODESYNC_OK) Throw(info.Env(), rc);
+    return out.ToString(info.Env());
+  }
+
+  // applyUpdate(update, now, origin?)
+  void ApplyUpdate(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Bytes u = BytesArg(info, 0, "update");
+    int64_t now = Now(info, 1);
+    auto origin = OriginArg(info, 2);
+    CheckAw(env, state_.get(), codesync_awareness_apply_update(aw(env), u.data, u.size, now, OriginPtr(origin)));
+  }
+
+  // encodeUpdate(clients?: number[])
+  Napi::Value EncodeUpdate(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    ClientList c = ClientsArg(info, 0);
+    Buffer out;
+    int rc = codesync_awareness_encode_update(aw(env), c.data(), c.ids.size(), out.out());
+    if (rc != CODESYNC_OK) Throw(env, rc);
+    return out.ToBytes(env);
+  }
+
+  // removeStates(clients, now, origin?)
+  void RemoveStates(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsArray()) throw Napi::TypeError::New(env, "clients must be an array of numbers");
+    ClientList c = ClientsArg(info, 0);
+    int64_t now = Now(info, 1);
+    auto origin = OriginArg(info, 2);
+    CheckAw(env, state_.get(),
+            codesync_awareness_remove_states(aw(env), c.ids.data(), c.ids.size(), now, OriginPtr(origin)));
+  }
+
+  void Tick(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    int64_t now = Now(info, 0);
+    CheckAw(env, state_.get(), codesync_awareness_tick(aw(env), now));
+  }
+
+  void Destroy(const Napi::CallbackInfo& info) { state_->Free(); }
+
+  std::shared_ptr<AwState> state_;
+};
+
+void NativeAwareness::OnChange(const codesync_awareness_change* change, const char* origin, void* user_data) {
+  AwState* state = static_cast<AwState*>(user_data);
+  if (state->wrap == nullptr) return;
+  Napi::Env env = state->wrap->Env();
+  Napi::HandleScope scope(env);
+  try {
+    Napi::Object self = state->wrap->Value();
+    if (self.IsEmpty()) return;
+    Napi::Value fn = self.Get("_onChange");
+    if (!fn.IsFunction()) return;
+    fn.As<Napi::Function>().Call(
+        self, {IdArray(env, change->added, change->added_count), IdArray(env, change->updated, change->updated_count),
+               IdArray(env, change->renewed, change->renewed_count),
+               IdArray(env, change->removed, change->removed_count), OriginValue(env, origin)});
+  } catch (const Napi::Error& e) {
+    if (!state->pending) state->pending.emplace(e);
+  } catch (const std::exception& e) {
+    if (!state->pending) state->pending.emplace(Napi::Error::New(env, e.what()));
+  }
+}
+
+NativeDoc* DocArg(const Napi::CallbackInfo& info, size_t i) {
+  if (info[i].IsObject()) {
+    Napi::Object o = info[i].As<Napi::Object>();
+    if (o.InstanceOf(info.Env().GetInstanceData<AddonData>()->doc.Value())) return NativeDoc::Unwrap(o);
+  }
+  throw Napi::TypeError::New(info.Env(), "expected a Doc");
+}
+
+NativeAwareness* AwarenessArg(const Napi::CallbackInfo& info, size_t i, bool optional) {
+  if (optional && (info.Length() <= i || info[i].IsNull() || info[i].IsUndefined())) return nullptr;
+  if (info[i].IsObject()) {
+    Napi::Object o = info[i].As<Napi::Object>();
+    if (o.InstanceOf(info.Env().GetInstanceData<AddonData>()->awareness.Value())) return NativeAwareness::Unwrap(o);
+  }
+  throw Napi::TypeError::New(info.Env(), "expected an Awareness");
+}
+
+// ---- Sync messages ----------------------------------------------------------------------
+
+Napi::Value SyncDecode(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Bytes f = BytesArg(info, 0, "frame");
+  codesync_message_kind kind;
+  const uint8_t* payload = nullptr;
+  size_t payload_len = 0;
+  int rc = codesync_sync_decode(f.data, f.size, &kind, &payload, &payload_len);
+  if (rc != CODESYNC_OK) Throw(env, rc);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("kind", Napi::Number::New(env, kind));
+  out.Set("payload", NewBytes(env, payload, payload_len));
+  return out;
+}
+
+Napi::Value SyncEncodeStep1(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  NativeDoc* d = DocArg(info, 0);
+  Buffer out;
+  int rc = codesync_sync_encode_step1(Live(env, d->state()), out.out());
+  if (rc != CODESYNC_OK) Throw(env, rc);
+  return out.ToBytes(env);
+}
+
+Napi::Value SyncEncodeStep2(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  NativeDoc* d = DocArg(info, 0);
+  codesync_doc* doc = Live(env, d->state());
+  Buffer out;
+  int rc;
+  if (info.Length() < 2 || info[1].IsUndefined() || info[1].IsNull()) {
+    rc = codesync_sync_encode_step2(doc, nullptr, 0, out.out());
+  } else {
+    Bytes sv = BytesArg(info, 1, "stateVector");
+    rc = codesync_sync_encode_step2(doc, sv.data, sv.size, out.out());
+  }
+  if (rc != CODESYNC_OK) Throw(env, rc);
+  return out.ToBytes(env);
+}
+
+Napi::Value SyncEncodeUpdate(const Napi::CallbackInfo& info) {
+  Bytes u = BytesArg(info, 0, "update");
+  Buffer out;
+  int rc = codesync_sync_encode_update(u.data, u.size, out.out());
+  if (rc != CODESYNC_OK) Throw(info.Env(), rc);
+  return out.ToBytes(info.Env());
+}
+
+Napi::Value SyncEncodeAwareness(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  NativeAwareness* a = AwarenessArg(info, 0, false);
+  ClientList c = ClientsArg(info, 1);
+  Buffer out;
+  int rc = codesync_sync_encode_awareness(LiveAw(env, a->state()), c.data(), c.ids.size(), out.out());
+  if (rc != CODESYNC_OK) Throw(env, rc);
+  return out.ToBytes(env);
+}
+
+Napi::Value SyncEncodePermissionDenied(const Napi::CallbackInfo& info) {
+  std::string reason = Key(info, 0, "reason");
+  Buffer out;
+  int rc = codesync_sync_encode_permission_denied(reason.c_str(), out.out());
+  if (rc != CODESYNC_OK) Throw(info.Env(), rc);
+  return out.ToBytes(info.Env());
+}
+
+Napi::Value SyncEncodeQueryAwareness(const Napi::CallbackInfo& info) {
+  Buffer out;
+  int rc = codesync_sync_encode_query_awareness(out.out());
+  if (rc != CODESYNC_OK) Throw(info.Env(), rc);
+  return out.ToBytes(info.Env());
+}
+
+// syncReceive(doc, awareness | null, frame, now, origin?) -> {kind, reply}
+Napi::Value SyncReceive(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  NativeDoc* d = DocArg(info, 0);
+  NativeAwareness* a = AwarenessArg(info, 1, true);
+  Bytes f = BytesArg(info, 2, "frame");
+  int64_t now = Now(info, 3);
+  auto origin = OriginArg(info, 4);
+  codesync_doc* doc = Live(env, d->state());
+  codesync_awareness* aw = a != nullptr ? LiveAw(env, a->state()) : nullptr;
+  codesync_message_kind kind = CODESYNC_MESSAGE_SYNC_STEP1;
+  Buffer reply;
+  int rc = codesync_sync_receive(doc, aw, f.data, f.size, now, OriginPtr(origin), &kind, reply.out());
+  RethrowPending(d->state()->pending);
+  if (a != nullptr) RethrowPending(a->state()->pending);
+  if (rc != CODESYNC_OK) Throw(env, rc);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("kind", Napi::Number::New(env, kind));
+  out.Set("reply", NewBytes(env, reply.data(), reply.size()));
+  return out;
+}
+
+// ---- Rooms ------------------------------------------------------------------------------
+
+// Owns the codesync_room. The room's document and awareness states hold a
+// reference to it, so it is freed after their subscriptions.
+struct RoomState {
+  codesync_room* room = nullptr;
+  std::weak_ptr<DocState> doc;
+  std::weak_ptr<AwState> aw;
+  ~RoomState() { codesync_room_free(room); }
+};
+
+class NativeRoom : public Napi::ObjectWrap<NativeRoom> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeRoom",
+                       {
+                           InstanceMethod<&NativeRoom::Doc>("doc"),
+                           InstanceMethod<&NativeRoom::Awareness>("awareness"),
+                           InstanceMethod<&NativeRoom::Attach>("attach"),
+                           InstanceMethod<&NativeRoom::Detach>("detach"),
+                           InstanceMethod<&NativeRoom::SetReadOnly>("setReadOnly"),
+                           InstanceMethod<&NativeRoom::Receive>("receive"),
+                           InstanceMethod<&NativeRoom::Tick>("tick"),
+                           InstanceMethod<&NativeRoom::NextMessage>("nextMessage"),
+                           InstanceAccessor<&NativeRoom::PendingMessages>("pendingMessages"),
+                           InstanceAccessor<&NativeRoom::ConnectionCount>("connectionCount"),
+                           InstanceMethod<&NativeRoom::Destroy>("destroy"),
+                       });
+  }
+
+  // new NativeRoom(clientId, gc, offsetKind, awarenessTimeoutMs)
+  explicit NativeRoom(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeRoom>(info) {
+    codesync_room_options opts;
+    codesync_room_options_init(&opts);
+    if (info.Length() > 0 && info[0].IsNumber()) opts.doc.client_id = ClientId(info.Env(), info[0], "clientID");
+    if (info.Length() > 1 && info[1].IsBoolean()) opts.doc.gc = info[1].As<Napi::Boolean>().Value() ? 1 : 0;
+    if (info.Length() > 2 && info[2].IsNumber()) {
+      opts.doc.offset_kind = static_cast<codesync_offset_kind>(info[2].As<Napi::Number>().Int32Value());
+    }
+    if (info.Length() > 3 && info[3].IsNumber() && info[3].As<Napi::Number>().Int64Value() > 0) {
+      opts.awareness_timeout_ms = info[3].As<Napi::Number>().Int64Value();
+    }
+    state_ = std::make_shared<RoomState>();
+    state_->room = codesync_room_new(&opts);
+    if (state_->room == nullptr) Throw(info.Env(), codesync_last_error_code());
+  }
+
+ private:
+  codesync_room* room(Napi::Env env) {
+    if (state_->room == nullptr || destroyed_) ThrowCode(env, CODESYNC_ERR_INVALID_ARGUMENT, "the room was destroyed");
+    return state_->room;
+  }
+
+  // The room's document as a new NativeDoc (called once by lib/index.js).
+  Napi::Value Doc(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto doc = std::make_shared<DocState>();
+    doc->doc = codesync_room_doc(room(env));
+    doc->room = state_;
+    state_->doc = doc;
+    return env.GetInstanceData<AddonData>()->doc.New({Napi::External<std::shared_ptr<DocState>>::New(env, &doc)});
+  }
+
+  Napi::Value Awareness(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto aw = std::make_shared<AwState>();
+    aw->aw = codesync_room_awareness(room(env));
+    aw->room = state_;
+    state_->aw = aw;
+    return env.GetInstanceData<AddonData>()->awareness.New({Napi::External<std::shared_ptr<AwState>>::New(env, &aw)});
+  }
+
+  // Observer exceptions of the document first, then of the awareness, then the status.
+  void Check(Napi::Env env, int rc) {
+    if (auto d = state_->doc.lock()) RethrowPending(d->pending);
+    if (auto a = state_->aw.lock()) RethrowPending(a->pending);
+    if (rc < 0) Throw(env, rc);
+  }
+
+  uint64_t Conn(const Napi::CallbackInfo& info) { return ClientId(info.Env(), info[0], "connId"); }
+
+  void Attach(const Napi::CallbackInfo& info) {
+    uint64_t conn = Conn(info);
+    bool read_only = info.Length() > 1 && info[1].ToBoolean().Value();
+    int64_t now = Now(info, 2);
+    Check(info.Env(), codesync_room_attach(room(info.Env()), conn, read_only ? 1 : 0, now));
+  }
+  void Detach(const Napi::CallbackInfo& info) {
+    uint64_t conn = Conn(info);
+    int64_t now = Now(info, 1);
+    Check(info.Env(), codesync_room_detach(room(info.Env()), conn, now));
+  }
+  void SetReadOnly(const Napi::CallbackInfo& info) {
+    uint64_t conn = Conn(info);
+    bool read_only = info.Length() > 1 && info[1].ToBoolean().Value();
+    Check(info.Env(), codesync_room_set_read_only(room(info.Env()), conn, read_only ? 1 : 0));
+  }
+  void Receive(const Napi::CallbackInfo& info) {
+    uint64_t conn = Conn(info);
+    Bytes f = BytesArg(info, 1, "frame");
+    int64_t now = Now(info, 2);
+    Check(info.Env(), codesync_room_receive(room(info.Env()), conn, f.data, f.size, now));
+  }
+  void Tick(const Napi::CallbackInfo& info) {
+    int64_t now = Now(info, 0);
+    Check(info.Env(), codesync_room_tick(room(info.Env()), now));
+  }
+  // nextMessage() -> {connId, frame} | null
+  Napi::Value NextMessage(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint64_t conn = 0;
+    Buffer frame;
+    int rc = codesync_room_next_message(room(env), &conn, frame.out());
+    if (rc < 0) Throw(env, rc);
+    if (rc == 0) return env.Null();
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("connId", Napi::Number::New(env, static_cast<double>(conn)));
+    out.Set("frame", frame.ToBytes(env));
+    return out;
+  }
+  Napi::Value PendingMessages(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(codesync_room_pending_messages(room(info.Env()))));
+  }
+  Napi::Value ConnectionCount(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(codesync_room_connection_count(room(info.Env()))));
+  }
+
+  // Frees the room now: the subscriptions of its document and awareness first.
+  void Destroy(const Napi::CallbackInfo& info) {
+    if (destroyed_) return;
+    destroyed_ = true;
+    if (auto d = state_->doc.lock()) d->Free();
+    if (auto a = state_->aw.lock()) a->Free();
+    codesync_room_free(state_->room);
+    state_->room = nullptr;
+  }
+
+  std::shared_ptr<RoomState> state_;
+  bool destroyed_ = false;
+};
+
 // ---- Module functions -----------------------------------------------------------------
 
 Napi::Value MergeUpdates(const Napi::CallbackInfo& info) {
@@ -796,6 +1323,10 @@ Napi::Value UpdateStateVector(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
+  Napi::Function doc = NativeDoc::Define(env);
+  Napi::Function awareness = NativeAwareness::Define(env);
+  data->doc = Napi::Persistent(doc);
+  data->awareness = Napi::Persistent(awareness);
   Napi::Function text = NativeText::Define(env);
   Napi::Function map = NativeMap::Define(env);
   Napi::Function array = NativeArray::Define(env);
@@ -804,7 +1335,17 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   data->array = Napi::Persistent(array);
   env.SetInstanceData(data);
 
-  exports.Set("NativeDoc", NativeDoc::Define(env));
+  exports.Set("NativeDoc", doc);
+  exports.Set("NativeAwareness", awareness);
+  exports.Set("NativeRoom", NativeRoom::Define(env));
+  exports.Set("syncDecode", Napi::Function::New(env, SyncDecode));
+  exports.Set("syncEncodeStep1", Napi::Function::New(env, SyncEncodeStep1));
+  exports.Set("syncEncodeStep2", Napi::Function::New(env, SyncEncodeStep2));
+  exports.Set("syncEncodeUpdate", Napi::Function::New(env, SyncEncodeUpdate));
+  exports.Set("syncEncodeAwareness", Napi::Function::New(env, SyncEncodeAwareness));
+  exports.Set("syncEncodePermissionDenied", Napi::Function::New(env, SyncEncodePermissionDenied));
+  exports.Set("syncEncodeQueryAwareness", Napi::Function::New(env, SyncEncodeQueryAwareness));
+  exports.Set("syncReceive", Napi::Function::New(env, SyncReceive));
   exports.Set("NativeText", text);
   exports.Set("NativeMap", map);
   exports.Set("NativeArray", array);
