@@ -138,3 +138,125 @@ export function mergeUpdates(updates: Uint8Array[]): Uint8Array;
 export function encodeStateVectorFromUpdate(update: Uint8Array): Uint8Array;
 /** The library version, e.g. "0.1.0". */
 export const version: string;
+
+// ---- Awareness (as y-protocols/awareness) ----
+
+/** Client ids whose state was added, changed (or, for 'update', renewed) or removed. */
+export interface AwarenessChange {
+  added: number[];
+  updated: number[];
+  removed: number[];
+}
+
+export interface AwarenessOptions {
+  /** Milliseconds after which a silent remote client's state is removed (default 30000). */
+  outdatedTimeout?: number;
+  /** Milliseconds of a monotonic clock (default performance.now). */
+  clock?: () => number;
+  /** Renew and expire by an unref'd timer every outdatedTimeout/10 ms, as y-protocols (default true). */
+  autoTick?: boolean;
+}
+
+/** Presence states per client, wire-compatible with y-protocols; starts with the local state {}. */
+export class Awareness {
+  constructor(doc: Doc, opts?: AwarenessOptions);
+  readonly doc: Doc;
+  readonly clientID: number;
+  /** Every client's state (a new Map each time). */
+  readonly states: globalThis.Map<number, any>;
+  getLocalState(): any;
+  /** Sets the local state (any JSON value); null removes it. */
+  setLocalState(state: JsonValue | { [key: string]: any } | null): void;
+  /** Sets one field of the local state; does nothing when there is none. */
+  setLocalStateField(field: string, value: JsonValue | { [key: string]: any }): void;
+  getStates(): globalThis.Map<number, any>;
+  /** A client's last known clock (kept after its state is removed), or undefined if never seen. */
+  getClock(clientID: number): number | undefined;
+  /** Renews the local state if due and removes expired remote states (origin 'timeout'). */
+  tick(now?: number): void;
+  /** 'change': states added, changed or removed. 'update': after every change, renewals in `updated`. */
+  on(name: 'change' | 'update', fn: (change: AwarenessChange, origin: unknown) => void): void;
+  on(name: 'destroy', fn: (awareness: Awareness) => void): void;
+  once(name: 'change' | 'update', fn: (change: AwarenessChange, origin: unknown) => void): void;
+  once(name: 'destroy', fn: (awareness: Awareness) => void): void;
+  off(name: 'change' | 'update' | 'destroy', fn: (...args: any[]) => void): void;
+  /** Removes the local state, stops the timer and frees the awareness. */
+  destroy(): void;
+}
+
+/** An awareness update with these clients (default: every client with a state). */
+export function encodeAwarenessUpdate(awareness: Awareness, clients?: number[]): Uint8Array;
+/** Applies an awareness update; a malformed one throws (CODESYNC_ERR_MALFORMED) and changes nothing. */
+export function applyAwarenessUpdate(awareness: Awareness, update: Uint8Array, origin?: unknown): void;
+/** Marks clients as gone (e.g. when the connection that owned them closed). */
+export function removeAwarenessStates(awareness: Awareness, clients: number[], origin?: unknown): void;
+
+// ---- Sync protocol (y-protocols messages in y-websocket's envelope) ----
+
+export const messageKind: {
+  readonly syncStep1: 0;
+  readonly syncStep2: 1;
+  readonly syncUpdate: 2;
+  readonly awareness: 3;
+  readonly permissionDenied: 4;
+  readonly queryAwareness: 5;
+};
+export type MessageKind = 0 | 1 | 2 | 3 | 4 | 5;
+
+/** Splits one frame into its kind and payload; throws CODESYNC_ERR_MALFORMED for an invalid one. */
+export function decodeMessage(frame: Uint8Array): { kind: MessageKind; payload: Uint8Array };
+export function encodeSyncStep1(doc: Doc): Uint8Array;
+/** What a peer with that state vector lacks (everything when absent). */
+export function encodeSyncStep2(doc: Doc, stateVector?: Uint8Array): Uint8Array;
+export function encodeSyncUpdate(update: Uint8Array): Uint8Array;
+export function encodeAwarenessMessage(awareness: Awareness, clients?: number[]): Uint8Array;
+export function encodePermissionDenied(reason: string): Uint8Array;
+export function encodeQueryAwareness(): Uint8Array;
+/** Handles one received frame as y-websocket's provider does; reply is null when there is nothing to send. */
+export function receiveMessage(
+  doc: Doc,
+  frame: Uint8Array,
+  opts?: { awareness?: Awareness | null; origin?: unknown },
+): { kind: MessageKind; reply: Uint8Array | null };
+
+// ---- Rooms: the server side of y-websocket, without I/O ----
+
+export interface RoomOptions {
+  /** The room document's client id; 0 or absent: random. */
+  clientID?: number;
+  gc?: boolean;
+  /** Milliseconds after which a silent client's presence is removed (default 30000). */
+  awarenessTimeout?: number;
+  /** Milliseconds of a monotonic clock (default performance.now). */
+  clock?: () => number;
+  /** Call tick() from an unref'd timer every awarenessTimeout/10 ms (default true). */
+  autoTick?: boolean;
+}
+
+export interface RoomMessage {
+  connId: number;
+  frame: Uint8Array;
+}
+
+export class Room {
+  constructor(opts?: RoomOptions);
+  /** The room's document: load persisted state before attaching anyone; its updates have origin 'conn:<id>'. */
+  readonly doc: Doc;
+  /** The room's awareness (no local state at first). */
+  readonly awareness: Awareness;
+  readonly destroyed: boolean;
+  readonly pendingMessages: number;
+  readonly connectionCount: number;
+  attach(connId: number, opts?: { readOnly?: boolean }): void;
+  detach(connId: number): void;
+  setReadOnly(connId: number, readOnly: boolean): void;
+  /** Handles one frame from a connection; replies and broadcasts are queued. */
+  receive(connId: number, frame: Uint8Array): void;
+  tick(now?: number): void;
+  /** The oldest queued frame, or null. */
+  nextMessage(): RoomMessage | null;
+  /** Pops queued frames until none is left. */
+  messages(): IterableIterator<RoomMessage>;
+  /** Frees the room (its doc and awareness too). */
+  destroy(): void;
+}

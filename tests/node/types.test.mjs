@@ -31,3 +31,14 @@ test('a misuse is a type error', () => {
   assert.notEqual(out.status, 0)
   assert.match(out.stdout, /Argument of type 'string' is not assignable to parameter of type 'number'/)
 })
+
+test('an awareness misuse is a type error', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codesync-types-'))
+  const file = path.join(dir, 'misuse.ts')
+  const pkg = path.join(repo, 'bindings', 'node').split(path.sep).join('/')
+  fs.writeFileSync(file, `import * as Y from '${pkg}';\nY.removeAwarenessStates(new Y.Awareness(new Y.Doc()), 'all');\n`)
+  const out = check(file)
+  fs.rmSync(dir, { recursive: true })
+  assert.notEqual(out.status, 0)
+  assert.match(out.stdout, /Argument of type 'string' is not assignable to parameter of type 'number\[\]'/)
+})

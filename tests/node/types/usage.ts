@@ -49,3 +49,41 @@ try {
 const v: string = Y.version;
 void v;
 doc.destroy();
+
+// Awareness, sync messages and Room.
+const adoc = new Y.Doc({ clientID: 2 });
+const aw = new Y.Awareness(adoc, { outdatedTimeout: 10000, clock: () => 0, autoTick: false });
+aw.setLocalState({ user: { name: 'Ann' }, cursor: null });
+aw.setLocalStateField('cursor', { anchor: 1, head: 2 });
+const local: any = aw.getLocalState();
+void local;
+aw.on('change', (change: Y.AwarenessChange, origin: unknown) => void [change.added.length, origin]);
+aw.on('destroy', (a: Y.Awareness) => void a.clientID);
+const states: globalThis.Map<number, any> = aw.getStates();
+void states;
+const clock: number | undefined = aw.getClock(2);
+void clock;
+const aupdate: Uint8Array = Y.encodeAwarenessUpdate(aw, [2]);
+Y.applyAwarenessUpdate(aw, aupdate, 'remote');
+Y.removeAwarenessStates(aw, [3], { conn: 1 });
+aw.tick(5);
+
+const room = new Y.Room({ clientID: 100, awarenessTimeout: 5000, autoTick: false });
+room.attach(1, { readOnly: false });
+room.receive(1, Y.encodeSyncStep1(adoc));
+room.receive(1, Y.encodeAwarenessMessage(aw));
+room.receive(1, Y.encodeSyncUpdate(Y.encodeStateAsUpdate(adoc)));
+for (const m of room.messages()) {
+  const decoded = Y.decodeMessage(m.frame);
+  if (decoded.kind === Y.messageKind.syncStep1) void m.connId;
+  const { kind, reply } = Y.receiveMessage(adoc, m.frame, { awareness: aw, origin: room });
+  void [kind, reply?.length];
+}
+const next: Y.RoomMessage | null = room.nextMessage();
+void next;
+void [room.pendingMessages, room.connectionCount, room.doc.getText('t').length, room.awareness.clientID];
+void [Y.encodeSyncStep2(adoc), Y.encodePermissionDenied('no'), Y.encodeQueryAwareness()];
+room.tick();
+room.detach(1);
+room.destroy();
+aw.destroy();
