@@ -344,3 +344,48 @@ def test_a_room_serves_codesync_and_pycrdt_clients():
     pump()
     assert str(ours.get_text("t")) == str(ptext) == str(room.doc.get_text("t"))
     assert sorted(str(ptext).split()) == ["codesync", "pycrdt"]
+
+
+def test_a_rooms_doc_and_awareness_keep_working_after_the_room_object_is_dropped():
+    import gc
+
+    room = Room(client_id=100, clock=Clock())
+    doc, aw = room.doc, room.awareness
+    del room
+    gc.collect()
+    doc.get_text("t").insert(0, "still here")
+    aw.set_local_state({"n": 1})
+    assert str(doc.get_text("t")) == "still here" and aw.get_local_state() == {"n": 1}
+
+
+def test_cycles_through_room_observers_are_collected():
+    import gc
+    import weakref
+
+    def make():
+        room = Room(clock=Clock())
+        room.doc.observe(lambda e: room.pending_messages)  # refers back to the room
+        room.awareness.observe(lambda e: room.doc)
+        room.attach(1)
+        room.doc.get_text("t").insert(0, "x")
+        room.awareness.set_local_state({"n": 1})
+        return weakref.ref(room), weakref.ref(room.doc), weakref.ref(room.awareness)
+
+    refs = make()
+    gc.collect()
+    assert all(r() is None for r in refs)
+
+
+def test_awareness_observer_cycles_are_collected():
+    import gc
+    import weakref
+
+    def make():
+        aw = Awareness(Doc(client_id=1), clock=Clock())
+        aw.observe(lambda e: aw.states)
+        aw.set_local_state({"n": 1})
+        return weakref.ref(aw)
+
+    ref = make()
+    gc.collect()
+    assert ref() is None

@@ -1069,7 +1069,7 @@ class Room:
     awareness states of clients that went silent.
     """
 
-    __slots__ = ("_r", "_doc", "_awareness", "_clock")
+    __slots__ = ("_r", "_doc", "_awareness", "_clock", "__weakref__")
 
     def __init__(
         self,
