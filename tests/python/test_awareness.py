@@ -334,3 +334,13 @@ def test_pycrdt_names_work_too():
 def test_public_names():
     for name in ("Awareness", "AwarenessEvent", "Room", "MessageKind", "receive_message"):
         assert name in codesync.__all__
+
+
+@pytest.mark.parametrize("bad", [[-1], ["x"], [2**70], [1.5]])
+def test_bad_client_ids_are_type_errors(bad):
+    aw = awareness(1)
+    with pytest.raises(TypeError):
+        aw.encode_update(bad)
+    with pytest.raises(TypeError):
+        aw.remove_states(bad)
+    assert aw.states == {1: {}}

@@ -1035,6 +1035,8 @@ def receive_message(
     Returns the kind and the reply to send (None when there is nothing to
     send). A malformed frame raises MalformedError and changes nothing.
     """
+    if not isinstance(doc, Doc) or (awareness is not None and not isinstance(awareness, Awareness)):
+        raise TypeError("receive_message(doc: Doc, frame, awareness: Awareness | None)")
     aw = awareness._a if awareness is not None else None
     now = awareness._clock() if awareness is not None else _monotonic_ms()
     token = doc._hold_origin(origin)

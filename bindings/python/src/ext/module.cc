@@ -491,7 +491,13 @@ struct ClientsArg {
   explicit ClientsArg(nb::handle h) {
     if (h.is_none()) return;
     all = false;
-    for (nb::handle c : h) ids.push_back(nb::cast<uint64_t>(c));
+    for (nb::handle c : h) {
+      uint64_t id = 0;
+      if (!PyLong_Check(c.ptr()) || !nb::try_cast<uint64_t>(c, id, false)) {
+        throw nb::type_error("client ids must be ints in [0, 2**64)");
+      }
+      ids.push_back(id);
+    }
   }
   const uint64_t* data() const { return all ? nullptr : ids.data(); }
   size_t size() const { return ids.size(); }
