@@ -45,3 +45,19 @@ for r in rows:
     verdict = "" if r["library"] == "codesync" else f"{ratio:.1f}x faster ({'meets' if ratio >= 5 else 'MISSES'} the 5x target)"
     print(f"{r['runtime']:8} {r['library'] + ' ' + r['version']:18} {r['median_ms']:10.0f} {rate:10.0f}  {verdict}")
 PY
+
+# Server relay (Python): the same trace as one Update frame per edit, through a codesync Room to a
+# second client, against pycrdt's sync handler on a server doc and the receiver (bench_room.py).
+room_results=$(mktemp)
+trap 'rm -f "$results" "$room_results"' EXIT
+PYTHONPATH="$out/site" "$py" bench/bindings/bench_room.py "$trace" --runs "$runs" >>"$room_results"
+"$py" - "$room_results" <<'PY'
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+ours = next(r["median_ms"] for r in rows if r["library"] == "codesync")
+print(f"\nrelay    {'library':18} {'median ms':>10} {'frames/s':>10}  codesync is")
+for r in rows:
+    rate = r["frames"] / (r["median_ms"] / 1000)
+    verdict = "" if r["library"] == "codesync" else f"{r['median_ms'] / ours:.1f}x faster"
+    print(f"{'python':8} {r['library'] + ' ' + r['version']:18} {r['median_ms']:10.0f} {rate:10.0f}  {verdict}")
+PY
