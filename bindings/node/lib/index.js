@@ -701,7 +701,7 @@ class Awareness {
 listenerMixin(Awareness.prototype, new Set(['change', 'update', 'destroy']));
 
 /** An awareness update with these clients (default: every client with a state). */
-function encodeAwarenessUpdate(awareness, clients, _states) {
+function encodeAwarenessUpdate(awareness, clients) {
   return awareness._n.encodeUpdate(clients === undefined ? null : clients);
 }
 
