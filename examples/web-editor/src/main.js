@@ -232,4 +232,4 @@ renderPeers()
 window.addEventListener('pagehide', () => awareness.setLocalState(null))
 
 // For the browser test and for poking around in the console.
-window.codesyncEditor = { doc, ytext, meta, provider, awareness, editor, model, binding, room }
+window.codesyncEditor = { monaco, doc, ytext, meta, provider, awareness, editor, model, binding, room }
