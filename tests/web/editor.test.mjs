@@ -229,6 +229,23 @@ describe('web editor page', () => {
     await pageA.screenshot({ path: join(shots, 'alice.png') })
   })
 
+  it('drops a person who leaves from the list', async () => {
+    await pageB.goto('about:blank')
+    await pageA.waitForFunction(() =>
+      [...document.querySelectorAll('#users li')].map((li) => li.firstChild.textContent).join() === 'Alice', null, { timeout: WAIT })
+    assert.equal(await pageA.$eval('#user-count', (el) => el.textContent), '(1)')
+  })
+
+  it('remembers who you are across a reload', async () => {
+    const color = await pageA.$eval('#color', (el) => el.value)
+    await pageA.reload()
+    await pageA.waitForSelector('#status[data-status="connected"]', { timeout: WAIT })
+    assert.equal(await pageA.$eval('#name', (el) => el.value), 'Alice')
+    assert.equal(await pageA.$eval('#color', (el) => el.value), color)
+    assert.equal(await pageA.$eval('#users li.self', (li) => li.firstChild.textContent), 'Alice')
+    await waitForText(pageA, 'B first: hello from A and A again') // the room kept the text
+  })
+
   it('passes ?token= to the WebSocket and keeps it when switching rooms', async () => {
     // A page of its own: a server that checks tokens may refuse this one, which is not an error here.
     const context = await browser.newContext()

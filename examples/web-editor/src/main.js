@@ -80,9 +80,11 @@ const storage = {
 }
 
 const HEX_COLOR = /^#[0-9a-f]{6}$/i
-let userName = (storage.get('codesync.name') ?? '').trim() || `${pick(ANIMALS)} ${Math.floor(Math.random() * 90 + 10)}`
+// A first visit gets a random name and colour, kept so that a reload is still the same person.
+let userName = (storage.get('codesync.name') ?? '').trim()
+if (!userName) storage.set('codesync.name', userName = `${pick(ANIMALS)} ${Math.floor(Math.random() * 90 + 10)}`)
 let userColor = storage.get('codesync.color') ?? ''
-if (!HEX_COLOR.test(userColor)) userColor = pick(PALETTE)
+if (!HEX_COLOR.test(userColor)) storage.set('codesync.color', userColor = pick(PALETTE))
 
 // ---- the document and its connection ----------------------------------------------------------
 
