@@ -63,16 +63,17 @@ async function waitForHttp (url, deadlineMs) {
   throw new Error(`server did not serve ${url} (${last}; exit ${server.exitCode})\n${serverLog}`)
 }
 
-// Console errors, uncaught exceptions and failed loads all count against the page.
+// Console errors and warnings, uncaught exceptions and failed loads all count against the page.
+const BAD_CONSOLE = new Set(['error', 'warning', 'assert'])
 function watch (page, label) {
   page.on('console', (msg) => {
-    if (msg.type() === 'error') consoleErrors.push(`${label} console: ${msg.text()}`)
+    if (BAD_CONSOLE.has(msg.type())) consoleErrors.push(`${label} console ${msg.type()}: ${msg.text()}`)
   })
   page.on('pageerror', (err) => consoleErrors.push(`${label} pageerror: ${err.message}`))
   page.on('requestfailed', (req) => consoleErrors.push(`${label} request failed: ${req.url()} ${req.failure()?.errorText}`))
   page.on('worker', (worker) => {
     worker.on('console', (msg) => {
-      if (msg.type() === 'error') consoleErrors.push(`${label} worker ${worker.url()}: ${msg.text()}`)
+      if (BAD_CONSOLE.has(msg.type())) consoleErrors.push(`${label} worker ${worker.url()} ${msg.type()}: ${msg.text()}`)
     })
   })
   page.on('response', (res) => {
@@ -275,7 +276,7 @@ describe('web editor page', () => {
     await context.close()
   })
 
-  it('logged no console errors', () => {
+  it('logged no console errors or warnings', () => {
     assert.deepEqual(consoleErrors, [])
   })
 })
