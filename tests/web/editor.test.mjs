@@ -25,6 +25,8 @@ const WAIT = 20_000
 
 const tmp = mkdtempSync(join(tmpdir(), 'codesync-web-'))
 const shots = process.env.CODESYNC_WEB_SHOTS || join(tmp, 'shots')
+// What both pages hold after the concurrent typing below.
+const converged = 'B first: hello from A and A again'
 const room = `web-test-${process.pid}-${Date.now().toString(36)}`
 
 let server
@@ -167,13 +169,22 @@ describe('web editor page', () => {
       pageA.keyboard.type(' and A again', { delay: 20 }),
       pageB.keyboard.type('B first: ', { delay: 20 })
     ])
-    const expected = 'B first: hello from A and A again'
+    const expected = converged
     await waitForText(pageA, expected)
     await waitForText(pageB, expected)
     assert.equal(await docText(pageA), expected)
     assert.equal(await docText(pageB), expected)
     assert.equal(await renderedText(pageA), expected)
     assert.equal(await renderedText(pageB), expected)
+  })
+
+  it('sends new lines as "\\n"', async () => {
+    await pageA.keyboard.press('Control+End')
+    await pageA.keyboard.press('Enter')
+    await pageA.keyboard.type('second line')
+    await waitForText(pageB, `${converged}\nsecond line`)
+    assert.equal(await docText(pageB), `${converged}\nsecond line`)
+    assert.equal(await pageB.evaluate(() => window.codesyncEditor.model.getLineCount()), 2)
   })
 
   it("shows A's cursor with A's name in B", async () => {
@@ -244,7 +255,7 @@ describe('web editor page', () => {
     assert.equal(await pageA.$eval('#name', (el) => el.value), 'Alice')
     assert.equal(await pageA.$eval('#color', (el) => el.value), color)
     assert.equal(await pageA.$eval('#users li.self', (li) => li.firstChild.textContent), 'Alice')
-    await waitForText(pageA, 'B first: hello from A and A again') // the room kept the text
+    await waitForText(pageA, `${converged}\nsecond line`) // the room kept the text
   })
 
   it('passes ?token= to the WebSocket and keeps it when switching rooms', async () => {

@@ -102,13 +102,17 @@ const provider = new WebsocketProvider(wsUrl, room, doc, {
 const awareness = provider.awareness
 
 function publishUser () {
-  awareness.setLocalStateField('user', { name: userName, color: userColor, colorLight: `${userColor}33` })
+  const user = { name: userName, color: userColor, colorLight: `${userColor}33` }
+  awareness.setLocalState({ ...awareness.getLocalState(), user }) // the state is null after pagehide
 }
 publishUser()
 
 // ---- the editor ------------------------------------------------------------------------------
 
 const model = monaco.editor.createModel('', 'plaintext')
+// Monaco's default line ending follows the OS; one fixed "\n" keeps a Windows peer from writing
+// "\r\n" into the shared text that everyone else then sees as stray characters.
+model.setEOL(monaco.editor.EndOfLineSequence.LF)
 const editor = monaco.editor.create($('editor'), {
   model,
   theme: 'vs-dark',
@@ -232,6 +236,7 @@ renderPeers()
 
 // Tell the room we left instead of waiting for our awareness entry to time out.
 window.addEventListener('pagehide', () => awareness.setLocalState(null))
+window.addEventListener('pageshow', (event) => { if (event.persisted) publishUser() })
 
 // For the browser test and for poking around in the console.
 window.codesyncEditor = { monaco, doc, ytext, meta, provider, awareness, editor, model, binding, room }
