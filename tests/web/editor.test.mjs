@@ -11,7 +11,7 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -137,17 +137,19 @@ describe('web editor page', () => {
 
   after(async () => {
     await browser?.close()
-    if (server && server.exitCode === null) {
+    if (server && server.exitCode !== null) {
+      console.log(`# the server exited early (${server.exitCode ?? server.signalCode}):\n${serverLog.replace(/^/gm, '#   ')}`)
+    } else if (server) {
       const exited = new Promise((r) => server.once('exit', r))
       server.kill('SIGTERM')
       await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))])
       if (server.exitCode === null) server.kill('SIGKILL')
     }
-    if (!process.env.CODESYNC_WEB_SHOTS) {
-      // Screenshots stay for a look; the rest of the temp dir (the server's database) goes.
-      rmSync(join(tmp, 'rooms.db'), { force: true })
+    // Screenshots stay for a look; the rest of the temp dir (the server's database files) goes.
+    for (const name of readdirSync(tmp)) {
+      if (join(tmp, name) !== shots) rmSync(join(tmp, name), { recursive: true, force: true })
     }
-    console.log(`# screenshots in ${shots}`)
+    if (existsSync(shots)) console.log(`# screenshots in ${shots}`)
   })
 
   it('shows what A types in B', async () => {
