@@ -17,6 +17,9 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
+import { WebSocket } from 'ws'
+import { WebsocketProvider } from 'y-websocket'
+import * as Y from 'yjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const webEditor = resolve(here, '../../examples/web-editor')
@@ -214,6 +217,30 @@ describe('web editor page', () => {
       assert.deepEqual([...names].sort(), ['Alice', 'Bob'])
       assert.equal(await page.$eval('#users li.self', (li) => li.firstChild.textContent), self)
     }
+  })
+
+  it('shares its text with a plain y-websocket client', async () => {
+    // A Node client with no user in its awareness: what the agent or a script would be.
+    const doc = new Y.Doc()
+    const provider = new WebsocketProvider(`ws://127.0.0.1:${new URL(baseUrl).port}`, room, doc, { WebSocketPolyfill: WebSocket })
+    try {
+      await new Promise((resolveSync, reject) => {
+        const timer = setTimeout(() => reject(new Error('the Node client did not sync')), WAIT)
+        provider.once('sync', () => { clearTimeout(timer); resolveSync() })
+      })
+      const text = doc.getText('monaco')
+      assert.equal(text.toString(), `${converged}\nsecond line`)
+      await pageA.waitForFunction(() => document.querySelectorAll('#users li').length === 3, null, { timeout: WAIT })
+      assert.deepEqual((await pageA.$$eval('#users li', (lis) => lis.map((li) => li.firstChild.textContent))).sort(), ['Alice', 'Anonymous', 'Bob'])
+      text.insert(converged.length, ' (seen by Node)')
+      await waitForText(pageB, `${converged} (seen by Node)\nsecond line`)
+      text.delete(converged.length, ' (seen by Node)'.length)
+      await waitForText(pageA, `${converged}\nsecond line`)
+    } finally {
+      provider.destroy()
+      doc.destroy()
+    }
+    await pageA.waitForFunction(() => document.querySelectorAll('#users li').length === 2, null, { timeout: WAIT })
   })
 
   it('agrees on the language through the document', async () => {

@@ -205,7 +205,8 @@ function peerUser (state) {
 const usersEl = $('users')
 const cursorStyles = $('remote-cursor-styles')
 function renderPeers () {
-  const states = [...awareness.getStates()].filter(([, state]) => state?.user)
+  // Everyone connected has a state; one without a user (a script, a bare client) is "Anonymous".
+  const states = [...awareness.getStates()]
   states.sort(([a], [b]) => (a === doc.clientID ? -1 : b === doc.clientID ? 1 : a - b))
   usersEl.replaceChildren(...states.map(([clientId, state]) => {
     const { name, color } = peerUser(state)
