@@ -11,7 +11,7 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -314,6 +314,15 @@ describe('web editor page', () => {
     await page.goto(`${baseUrl}/?room=${encodeURIComponent('../etc/passwd')}`)
     assert.equal(await page.evaluate(() => window.codesyncEditor.room), 'demo')
     await context.close()
+  })
+
+  it('build.sh does nothing when dist/ is up to date', () => {
+    const stamp = join(dist, '.built')
+    const before = statSync(stamp).mtimeMs
+    const again = spawnSync('bash', [join(webEditor, 'build.sh')], { encoding: 'utf8' })
+    assert.equal(again.status, 0, again.stderr)
+    assert.equal(again.stdout + again.stderr, '')
+    assert.equal(statSync(stamp).mtimeMs, before)
   })
 
   it('logged no console errors or warnings', () => {
