@@ -31,6 +31,7 @@ PACKAGES=(
   libuv1-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev zlib1g-dev
   libbenchmark-dev clang-14 libclang-rt-14-dev
   python3 python3-pip python3-venv python3-dev
+  chromium # headless, for the web editor's browser test (tests/web); playwright-core downloads none
 )
 # Node may come from elsewhere (NodeSource, nvm) with npm bundled; only when
 # it is missing do we take Debian's.
