@@ -1,0 +1,96 @@
+#include "persist/container.h"
+
+#include <algorithm>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "core/update.h"
+#include "persist/container_generated.h"
+
+namespace codesync::persist {
+namespace {
+
+absl::Status Corrupt(std::string_view what) {
+  return absl::DataLossError("malformed container: " + std::string(what));
+}
+
+}  // namespace
+
+std::vector<uint8_t> SaveContainer(const Doc& doc, std::string_view guid,
+                                   const std::map<std::string, std::string>& metadata) {
+  std::vector<uint8_t> state = EncodeStateAsUpdate(doc, nullptr);
+  // The state vector of what is saved, pending structs included (as a peer would see it).
+  auto sv_or = UpdateStateVector(state.data(), state.size());
+  StateVector sv = sv_or.ok() ? *sv_or : doc.store().GetStateVector();
+  std::vector<fb::ClientClock> clocks;
+  for (auto& [client, clock] : sv) clocks.emplace_back(client, clock);
+  std::sort(clocks.begin(), clocks.end(), [](auto& a, auto& b) { return a.client() > b.client(); });
+
+  flatbuffers::FlatBufferBuilder pb;
+  std::vector<flatbuffers::Offset<fb::MetadataEntry>> entries;
+  for (auto& [k, v] : metadata) {
+    auto key = pb.CreateString(k);
+    auto value = pb.CreateVector(reinterpret_cast<const uint8_t*>(v.data()), v.size());
+    entries.push_back(fb::CreateMetadataEntry(pb, key, value));
+  }
+  auto payload = fb::CreatePayload(pb, pb.CreateString(guid.data(), guid.size()), pb.CreateVectorOfStructs(clocks),
+                                   pb.CreateVector(state), pb.CreateVector(entries));
+  pb.Finish(payload);
+
+  flatbuffers::FlatBufferBuilder cb;
+  uint64_t checksum = XXH3_64bits(pb.GetBufferPointer(), pb.GetSize());
+  auto bytes = cb.CreateVector(pb.GetBufferPointer(), pb.GetSize());
+  fb::FinishContainerBuffer(cb, fb::CreateContainer(cb, kContainerFormatVersion, checksum, bytes));
+  return std::vector<uint8_t>(cb.GetBufferPointer(), cb.GetBufferPointer() + cb.GetSize());
+}
+
+absl::StatusOr<Container> ReadContainer(const uint8_t* data, size_t len) {
+  if (!data || len < 8) return Corrupt("too short (" + std::to_string(len) + " bytes)");
+  if (!fb::ContainerBufferHasIdentifier(data)) return Corrupt("not a codesync container (identifier is not CSYC)");
+  flatbuffers::Verifier outer(data, len);
+  if (!fb::VerifyContainerBuffer(outer)) return Corrupt("the envelope fails FlatBuffers verification");
+  const fb::Container* c = fb::GetContainer(data);
+  if (c->format_version() != kContainerFormatVersion) {
+    return Corrupt("unsupported format version " + std::to_string(c->format_version()) + " (this library reads " +
+                   std::to_string(kContainerFormatVersion) + ")");
+  }
+  const auto* pbytes = c->payload();
+  if (XXH3_64bits(pbytes->data(), pbytes->size()) != c->checksum()) return Corrupt("checksum mismatch");
+  flatbuffers::Verifier inner(pbytes->data(), pbytes->size());
+  if (!inner.VerifyBuffer<fb::Payload>(nullptr)) return Corrupt("the payload fails FlatBuffers verification");
+  const fb::Payload* p = flatbuffers::GetRoot<fb::Payload>(pbytes->data());
+
+  Container out;
+  out.format_version = c->format_version();
+  out.guid = p->guid()->str();
+  out.state.assign(p->state()->begin(), p->state()->end());
+  if (p->state_vector()) {
+    for (const fb::ClientClock* cc : *p->state_vector()) {
+      if (!out.state_vector.emplace(cc->client(), cc->clock()).second) return Corrupt("duplicate client in state vector");
+    }
+  }
+  if (p->metadata()) {
+    for (const fb::MetadataEntry* e : *p->metadata()) {
+      std::string value = e->value() ? std::string(e->value()->begin(), e->value()->end()) : std::string();
+      if (!out.metadata.emplace(e->key()->str(), std::move(value)).second) {
+        return Corrupt("duplicate metadata key '" + e->key()->str() + "'");
+      }
+    }
+  }
+  auto sv = UpdateStateVector(out.state.data(), out.state.size());
+  if (!sv.ok()) return Corrupt("the state is not a valid update: " + std::string(sv.status().message()));
+  if (*sv != out.state_vector) return Corrupt("the state vector does not match the state");
+  return out;
+}
+
+absl::StatusOr<Container> LoadContainer(Doc& doc, const uint8_t* data, size_t len) {
+  auto c = ReadContainer(data, len);
+  if (!c.ok()) return c.status();
+  if (absl::Status s = ApplyUpdate(doc, c->state.data(), c->state.size(), std::string("container")); !s.ok()) {
+    return s;
+  }
+  return c;
+}
+
+}  // namespace codesync::persist
