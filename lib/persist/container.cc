@@ -45,8 +45,12 @@ std::vector<uint8_t> SaveContainer(const Doc& doc, std::string_view guid,
   return std::vector<uint8_t>(cb.GetBufferPointer(), cb.GetBufferPointer() + cb.GetSize());
 }
 
-absl::StatusOr<Container> ReadContainer(const uint8_t* data, size_t len) {
-  if (!data || len < 8) return Corrupt("too short (" + std::to_string(len) + " bytes)");
+absl::StatusOr<Container> ReadContainer(const uint8_t* input, size_t len) {
+  if (!input || len < 8) return Corrupt("too short (" + std::to_string(len) + " bytes)");
+  // FlatBuffers reads scalars in place: work on heap copies, which are aligned
+  // whatever the caller's bytes are.
+  std::vector<uint8_t> outer_copy(input, input + len);
+  const uint8_t* data = outer_copy.data();
   if (!fb::ContainerBufferHasIdentifier(data)) return Corrupt("not a codesync container (identifier is not CSYC)");
   flatbuffers::Verifier outer(data, len);
   if (!fb::VerifyContainerBuffer(outer)) return Corrupt("the envelope fails FlatBuffers verification");
@@ -57,9 +61,10 @@ absl::StatusOr<Container> ReadContainer(const uint8_t* data, size_t len) {
   }
   const auto* pbytes = c->payload();
   if (XXH3_64bits(pbytes->data(), pbytes->size()) != c->checksum()) return Corrupt("checksum mismatch");
-  flatbuffers::Verifier inner(pbytes->data(), pbytes->size());
+  std::vector<uint8_t> inner_copy(pbytes->begin(), pbytes->end());
+  flatbuffers::Verifier inner(inner_copy.data(), inner_copy.size());
   if (!inner.VerifyBuffer<fb::Payload>(nullptr)) return Corrupt("the payload fails FlatBuffers verification");
-  const fb::Payload* p = flatbuffers::GetRoot<fb::Payload>(pbytes->data());
+  const fb::Payload* p = flatbuffers::GetRoot<fb::Payload>(inner_copy.data());
 
   Container out;
   out.format_version = c->format_version();
