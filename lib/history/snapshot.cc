@@ -293,8 +293,7 @@ absl::Status RestoreNested(Doc& doc, const Item& item, const Snapshot& s, int de
   return RestoreBranch(doc, item.type, s, depth + 1);
 }
 
-absl::Status RestoreSequence(Doc& doc, Branch* b, const Snapshot& s, int depth) {
-  const bool is_text = b->ref == TypeRef::kText || b->ref == TypeRef::kXmlText;
+absl::Status RestoreSequence(Doc& doc, Branch* b, const Snapshot& s, int depth, bool is_text) {
   const Unit u = is_text ? doc.unit() : kItems;
   struct Op {
     TextChange::Kind kind;
@@ -382,12 +381,22 @@ absl::Status RestoreBranch(Doc& doc, Branch* b, const Snapshot& s, int depth) {
   if (depth > 64 || b->is_deleted()) return absl::OkStatus();
   switch (b->ref) {
     case TypeRef::kText:
+      return RestoreSequence(doc, b, s, depth, /*is_text=*/true);
     case TypeRef::kArray:
-      return RestoreSequence(doc, b, s, depth);
+      return RestoreSequence(doc, b, s, depth, /*is_text=*/false);
     case TypeRef::kMap:
       return RestoreMap(doc, b, s, depth);
+    case TypeRef::kUnknown: {
+      // A root only a peer has used so far: its content tells the kind (as ToAny guesses it).
+      if (!b->start) return RestoreMap(doc, b, s, depth);
+      bool text = false;
+      for (const Item* n = b->start; n && !text; n = n->right) {
+        text = n->kind == ContentKind::kString || n->kind == ContentKind::kFormat;
+      }
+      return RestoreSequence(doc, b, s, depth, text);
+    }
     default:
-      return absl::OkStatus();  // XML and roots nobody asked for are left as they are
+      return absl::OkStatus();  // XML is left as it is
   }
 }
 
