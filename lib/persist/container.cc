@@ -31,11 +31,15 @@ std::vector<uint8_t> SaveContainer(const Doc& doc, std::string_view guid,
   std::vector<flatbuffers::Offset<fb::MetadataEntry>> entries;
   for (auto& [k, v] : metadata) {
     auto key = pb.CreateString(k);
-    auto value = pb.CreateVector(reinterpret_cast<const uint8_t*>(v.data()), v.size());
+    auto value = pb.CreateVector(reinterpret_cast<const uint8_t*>(v.data()), v.size());  // after the key
     entries.push_back(fb::CreateMetadataEntry(pb, key, value));
   }
-  auto payload = fb::CreatePayload(pb, pb.CreateString(guid.data(), guid.size()), pb.CreateVectorOfStructs(clocks),
-                                   pb.CreateVector(state), pb.CreateVector(entries));
+  // One statement per object: argument evaluation order would make the bytes compiler-dependent.
+  auto guid_off = pb.CreateString(guid.data(), guid.size());
+  auto sv_off = pb.CreateVectorOfStructs(clocks);
+  auto state_off = pb.CreateVector(state);
+  auto meta_off = pb.CreateVector(entries);
+  auto payload = fb::CreatePayload(pb, guid_off, sv_off, state_off, meta_off);
   pb.Finish(payload);
 
   flatbuffers::FlatBufferBuilder cb;
