@@ -1,15 +1,11 @@
-// The C ABI of lib/persist: the snapshot container.
-#include <algorithm>
-#include <map>
+// The C ABI of lib/persist: the snapshot container.  (Parsing and JSON live in
+// lib/persist so that no std:: template is instantiated, and exported, here.)
 #include <string>
 
 #include "capi/internal.h"
 #include "codesync.h"
-#include "encoding/any.h"
-#include "encoding/utf8.h"
 #include "persist/container.h"
 
-using codesync::Any;
 namespace persist = codesync::persist;
 using namespace codesync::capi;  // NOLINT: the shim is all glue
 
@@ -26,23 +22,9 @@ int codesync_doc_save_container(codesync_doc* doc, const char* guid, const char*
   return Guard([&]() -> int {
     if (!doc) return Null("doc");
     if (!out) return Null("out");
-    std::string g = guid ? guid : "";
-    if (!codesync::utf8::IsValid(g)) return SetError(CODESYNC_ERR_INVALID_ARGUMENT, "guid is not valid UTF-8");
-    std::map<std::string, std::string> meta;
-    if (metadata_json) {
-      auto v = Any::FromJson(std::string_view(metadata_json, metadata_len));
-      if (!v.ok()) {
-        return SetError(CODESYNC_ERR_INVALID_ARGUMENT, "metadata is not valid JSON: " + std::string(v.status().message()));
-      }
-      if (v->kind() != Any::Kind::kObject) return SetError(CODESYNC_ERR_INVALID_ARGUMENT, "metadata must be a JSON object");
-      for (auto& [k, val] : v->as_object()) {
-        if (val.kind() != Any::Kind::kString) {
-          return SetError(CODESYNC_ERR_INVALID_ARGUMENT, "metadata value of '" + k + "' is not a string");
-        }
-        meta[k] = val.as_string();
-      }
-    }
-    return Fill(out, persist::SaveContainer(doc->doc, g, meta));
+    auto c = persist::SaveContainerJson(doc->doc, guid ? guid : "", metadata_json, metadata_len);
+    if (!c.ok()) return ToCode(c.status());
+    return Fill(out, *c);
   });
 }
 
@@ -59,29 +41,9 @@ int codesync_container_info(const uint8_t* data, size_t len, codesync_buffer* ou
   return Guard([&]() -> int {
     if (!data) return Null("data");
     if (!out_json) return Null("out_json");
-    auto c = persist::ReadContainer(data, len);
-    if (!c.ok()) return ToCode(c.status());
-    Any::Object meta;
-    for (auto& [k, v] : c->metadata) {
-      if (codesync::utf8::IsValid(v)) {
-        meta.emplace_back(k, Any::String(v));
-      } else {
-        Any::Array bytes;
-        for (unsigned char b : v) bytes.push_back(Any::Number(b));
-        meta.emplace_back(k, Any::MakeArray(std::move(bytes)));
-      }
-    }
-    std::vector<std::pair<uint64_t, uint64_t>> sv(c->state_vector.begin(), c->state_vector.end());
-    std::sort(sv.begin(), sv.end());
-    Any::Object svo;
-    for (auto& [client, clock] : sv) svo.emplace_back(std::to_string(client), Any::Number(static_cast<double>(clock)));
-    Any::Object o;
-    o.emplace_back("format_version", Any::Number(c->format_version));
-    o.emplace_back("guid", Any::String(c->guid));
-    o.emplace_back("metadata", Any::MakeObject(std::move(meta)));
-    o.emplace_back("state_vector", Any::MakeObject(std::move(svo)));
-    o.emplace_back("state_bytes", Any::Number(static_cast<double>(c->state.size())));
-    return Fill(out_json, Any::MakeObject(std::move(o)).ToJson());
+    auto info = persist::ContainerInfoJson(data, len);
+    if (!info.ok()) return ToCode(info.status());
+    return Fill(out_json, *info);
   });
 }
 

@@ -6,6 +6,8 @@
 #include <xxhash.h>
 
 #include "core/update.h"
+#include "encoding/any.h"
+#include "encoding/utf8.h"
 #include "persist/container_generated.h"
 
 namespace codesync::persist {
@@ -100,6 +102,50 @@ absl::StatusOr<Container> LoadContainer(Doc& doc, const uint8_t* data, size_t le
     return s;
   }
   return c;
+}
+
+absl::StatusOr<std::vector<uint8_t>> SaveContainerJson(const Doc& doc, std::string_view guid,
+                                                       const char* metadata_json, size_t metadata_len) {
+  if (!utf8::IsValid(guid)) return absl::InvalidArgumentError("guid is not valid UTF-8");
+  std::map<std::string, std::string> meta;
+  if (metadata_json) {
+    auto v = Any::FromJson(std::string_view(metadata_json, metadata_len));
+    if (!v.ok()) return absl::InvalidArgumentError("metadata is not valid JSON: " + std::string(v.status().message()));
+    if (v->kind() != Any::Kind::kObject) return absl::InvalidArgumentError("metadata must be a JSON object");
+    for (auto& [k, val] : v->as_object()) {
+      if (val.kind() != Any::Kind::kString) {
+        return absl::InvalidArgumentError("metadata value of '" + k + "' is not a string");
+      }
+      meta[k] = val.as_string();
+    }
+  }
+  return SaveContainer(doc, guid, meta);
+}
+
+absl::StatusOr<std::string> ContainerInfoJson(const uint8_t* data, size_t len) {
+  auto c = ReadContainer(data, len);
+  if (!c.ok()) return c.status();
+  Any::Object meta;
+  for (auto& [k, v] : c->metadata) {
+    if (utf8::IsValid(v)) {
+      meta.emplace_back(k, Any::String(v));
+    } else {
+      Any::Array bytes;
+      for (unsigned char b : v) bytes.push_back(Any::Number(b));
+      meta.emplace_back(k, Any::MakeArray(std::move(bytes)));
+    }
+  }
+  std::vector<std::pair<uint64_t, uint64_t>> sv(c->state_vector.begin(), c->state_vector.end());
+  std::sort(sv.begin(), sv.end());
+  Any::Object svo;
+  for (auto& [client, clock] : sv) svo.emplace_back(std::to_string(client), Any::Number(static_cast<double>(clock)));
+  Any::Object o;
+  o.emplace_back("format_version", Any::Number(c->format_version));
+  o.emplace_back("guid", Any::String(c->guid));
+  o.emplace_back("metadata", Any::MakeObject(std::move(meta)));
+  o.emplace_back("state_vector", Any::MakeObject(std::move(svo)));
+  o.emplace_back("state_bytes", Any::Number(static_cast<double>(c->state.size())));
+  return Any::MakeObject(std::move(o)).ToJson();
 }
 
 }  // namespace codesync::persist

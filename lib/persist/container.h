@@ -37,6 +37,13 @@ absl::StatusOr<Container> ReadContainer(const uint8_t* data, size_t len);
 // what doc holds); doc is unchanged on any error.
 absl::StatusOr<Container> LoadContainer(Doc& doc, const uint8_t* data, size_t len);
 
+// The C API's forms.  metadata_json (nullptr = none) must be a JSON object
+// of strings (InvalidArgument otherwise); the guid must be UTF-8.
+absl::StatusOr<std::vector<uint8_t>> SaveContainerJson(const Doc& doc, std::string_view guid,
+                                                       const char* metadata_json, size_t metadata_len);
+// {"format_version":..,"guid":..,"metadata":{..},"state_vector":{..},"state_bytes":n}
+absl::StatusOr<std::string> ContainerInfoJson(const uint8_t* data, size_t len);
+
 }  // namespace codesync::persist
 
 #endif  // CODESYNC_PERSIST_CONTAINER_H_
