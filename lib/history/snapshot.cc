@@ -16,6 +16,30 @@ absl::Status NeedsHistory(const Doc& doc) {
       "the document collects garbage (gc on), so old versions are lost: create it with gc = 0 to read history");
 }
 
+// A snapshot can only describe states this document has seen.
+absl::Status NotAhead(const Doc& doc, const Snapshot& s) {
+  for (auto& [client, clock] : s.sv) {
+    uint64_t have = doc.store().State(client);
+    if (clock > have) {
+      return absl::InvalidArgumentError("the snapshot is ahead of the document: client " + std::to_string(client) +
+                                        " at clock " + std::to_string(clock) + ", the document has " +
+                                        std::to_string(have));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// True when the (sorted, merged) delete set holds every clock of [from, to) of client.
+bool Covers(const DeleteSet& ds, uint64_t client, uint64_t from, uint64_t to) {
+  auto it = ds.clients.find(client);
+  if (it == ds.clients.end()) return false;
+  const auto& r = it->second;
+  auto pos = std::upper_bound(r.begin(), r.end(), from, [](uint64_t c, const DeleteRange& d) { return c < d.clock; });
+  if (pos == r.begin()) return false;
+  --pos;
+  return pos->clock + pos->len >= to;
+}
+
 // Visibility of clock `clock` of item at snapshot s (nullptr = now).
 bool VisibleAt(const Item& item, uint64_t clock, const Snapshot* s) {
   if (!s) return !item.deleted;
@@ -182,25 +206,19 @@ absl::StatusOr<bool> SnapshotContainsUpdate(const Snapshot& s, const uint8_t* up
 
 absl::StatusOr<std::vector<uint8_t>> SnapshotUpdate(const Doc& origin, const Snapshot& s) {
   if (absl::Status st = NeedsHistory(origin); !st.ok()) return st;
+  if (absl::Status st = NotAhead(origin, s); !st.ok()) return st;
   const StructStore& store = origin.store();
   for (auto& [client, clock] : s.sv) {
-    if (clock > store.State(client)) {
-      return absl::InvalidArgumentError("the snapshot is ahead of the document: client " + std::to_string(client) +
-                                        " at clock " + std::to_string(clock) + ", the document has " +
-                                        std::to_string(store.State(client)));
-    }
     if (clock == 0) continue;
     // Content the snapshot shows must still be here (a gc peer may have dropped it).
     const auto& structs = store.clients.at(client);
     for (size_t i = 0; i < structs.size() && structs[i]->id.clock < clock; i++) {
       const Item* it = structs[i];
       if (it->kind != ContentKind::kDeleted && it->kind != ContentKind::kGC) continue;
-      uint64_t end = std::min(it->end_clock(), clock);
-      for (uint64_t c = it->id.clock; c < end; c++) {
-        if (!s.ds.Contains({client, c})) {
-          return absl::InvalidArgumentError("content visible at the snapshot was garbage collected (client " +
-                                            std::to_string(client) + ", clock " + std::to_string(c) + ")");
-        }
+      if (!Covers(s.ds, client, it->id.clock, std::min(it->end_clock(), clock))) {
+        return absl::InvalidArgumentError("content visible at the snapshot was garbage collected (client " +
+                                          std::to_string(client) + ", clocks from " + std::to_string(it->id.clock) +
+                                          ")");
       }
     }
   }
@@ -221,6 +239,9 @@ absl::StatusOr<std::unique_ptr<Doc>> DocFromSnapshot(const Doc& origin, const Sn
 
 absl::StatusOr<std::vector<TextChange>> DiffText(const Branch& text, const Snapshot* prev, const Snapshot* next) {
   if (absl::Status st = NeedsHistory(*text.doc); !st.ok()) return st;
+  for (const Snapshot* x : {prev, next}) {
+    if (absl::Status st = x ? NotAhead(*text.doc, *x) : absl::OkStatus(); !st.ok()) return st;
+  }
   static const Snapshot kEmpty;
   if (!prev) prev = &kEmpty;
   const Unit u = text.doc->unit();
@@ -264,6 +285,9 @@ absl::StatusOr<std::vector<TextChange>> DiffText(const Branch& text, const Snaps
 
 absl::StatusOr<std::vector<MapChange>> DiffMap(const Branch& map, const Snapshot* prev, const Snapshot* next) {
   if (absl::Status st = NeedsHistory(*map.doc); !st.ok()) return st;
+  for (const Snapshot* x : {prev, next}) {
+    if (absl::Status st = x ? NotAhead(*map.doc, *x) : absl::OkStatus(); !st.ok()) return st;
+  }
   std::vector<MapChange> out;
   for (auto& [key, newest] : map.map) {
     uint64_t c_old = 0, c_new = 0;
@@ -405,11 +429,7 @@ absl::Status RestoreBranch(Doc& doc, Branch* b, const Snapshot& s, int depth) {
 absl::Status RestoreSnapshot(Doc& doc, const Snapshot& s, std::optional<std::string> origin) {
   if (absl::Status st = NeedsHistory(doc); !st.ok()) return st;
   if (doc.busy()) return absl::UnavailableError("the document is busy: edits from inside an observer are refused");
-  for (auto& [client, clock] : s.sv) {
-    if (clock > doc.store().State(client)) {
-      return absl::InvalidArgumentError("the snapshot is ahead of the document: client " + std::to_string(client));
-    }
-  }
+  if (absl::Status st = NotAhead(doc, s); !st.ok()) return st;
   doc.Begin(std::move(origin), /*local=*/true);
   absl::Status st;
   std::vector<Branch*> roots;
