@@ -93,6 +93,18 @@ std::string StringPiece(const Item& item, uint64_t from, uint64_t to) {
   return out;
 }
 
+// The same, but a character belongs to the piece holding its first clock: no
+// U+FFFD, so lengths agree with the live document's indices (for restore).
+std::string WholeCharPiece(const Item& item, uint64_t from, uint64_t to) {
+  const std::string& s = item.str;
+  bool in_from = false, in_to = false;
+  size_t b0 = from == 0 ? 0 : utf8::ByteOffsetOfUtf16(s, from, &in_from);
+  size_t b1 = to >= item.length ? s.size() : utf8::ByteOffsetOfUtf16(s, to, &in_to);
+  if (in_from) b0 += 4;
+  if (in_to) b1 += 4;
+  return b1 > b0 ? s.substr(b0, b1 - b0) : std::string();
+}
+
 uint64_t UnitLength(std::string_view s, Unit u) {
   utf8::Lengths l = utf8::Measure(s);
   return u == kUtf8 ? l.utf8 : u == kCodepoints ? l.codepoints : l.utf16;
@@ -107,14 +119,14 @@ struct Piece {
   uint64_t Length(Unit u) const { return item->kind == ContentKind::kString ? UnitLength(text, u) : to - from; }
 };
 
-Piece MakePiece(const Item& item, uint64_t from, uint64_t to) {
+Piece MakePiece(const Item& item, uint64_t from, uint64_t to, bool whole_chars = false) {
   Piece p;
   p.item = &item;
   p.from = from;
   p.to = to;
   uint64_t o0 = from - item.id.clock, o1 = to - item.id.clock;
   if (item.kind == ContentKind::kString) {
-    p.text = StringPiece(item, o0, o1);
+    p.text = whole_chars ? WholeCharPiece(item, o0, o1) : StringPiece(item, o0, o1);
   } else {
     for (uint64_t i = o0; i < o1; i++) p.values.push_back(types::ItemValue(item, i));
   }
@@ -326,19 +338,22 @@ absl::Status RestoreSequence(Doc& doc, Branch* b, const Snapshot& s, int depth, 
   std::vector<Op> ops;
   std::vector<const Item*> nested;
   WalkSequence(*b, nullptr, &s, [&](const Item& n, uint64_t from, uint64_t to, bool now, bool then) {
+    // Whole characters only: a snapshot that cuts a surrogate pair (only a
+    // hostile one can) must not make indices drift from the live document's.
     if (now && then) {
       if (n.kind == ContentKind::kType) nested.push_back(&n);
-      ops.push_back({TextChange::kRetain, MakePiece(n, from, to)});
+      ops.push_back({TextChange::kRetain, MakePiece(n, from, to, true)});
     } else if (now) {
-      ops.push_back({TextChange::kDelete, MakePiece(n, from, to)});
+      ops.push_back({TextChange::kDelete, MakePiece(n, from, to, true)});
     } else if (n.kind != ContentKind::kType) {
-      ops.push_back({TextChange::kInsert, MakePiece(n, from, to)});
+      ops.push_back({TextChange::kInsert, MakePiece(n, from, to, true)});
     }
   });
   uint64_t index = 0;
   for (Op& op : ops) {
     // Arrays count elements; so do embeds in a text.
     uint64_t len = is_text ? op.piece.Length(u) : op.piece.to - op.piece.from;
+    if (len == 0) continue;
     absl::Status st;
     switch (op.kind) {
       case TextChange::kRetain:

@@ -124,6 +124,22 @@ TEST_CASE("a cut inside a surrogate pair reads as U+FFFD, as Yjs splits it") {
   CHECK((*diff)[0].kind == history::TextChange::kRetain);
   CHECK((*diff)[1].kind == history::TextChange::kInsert);
   CHECK((*diff)[1].text == "\xEF\xBF\xBD" "b");
+  // Restore never splits a character of the live text: the pair goes with its first half.
+  for (Unit u : {kUtf16, kUtf8, kCodepoints}) {
+    auto e = MakeDoc(3, false, u);
+    REQUIRE(types::TextInsert(*e, Text(*e), 0, "a\xF0\x9F\x98\x80" "b", nullptr).ok());
+    Snapshot cut;
+    cut.sv[3] = 2;
+    REQUIRE(history::RestoreSnapshot(*e, cut, std::nullopt).ok());
+    CHECK(TextOf(*e) == "a\xF0\x9F\x98\x80");
+    Snapshot second_half;  // visible: the second half of the pair and "b"
+    second_half.sv[3] = 4;
+    second_half.ds.Add(3, 0, 2);
+    auto f = MakeDoc(3, false, u);
+    REQUIRE(types::TextInsert(*f, Text(*f), 0, "a\xF0\x9F\x98\x80" "b", nullptr).ok());
+    REQUIRE(history::RestoreSnapshot(*f, second_half, std::nullopt).ok());
+    CHECK(TextOf(*f) == "b");
+  }
 }
 
 TEST_CASE("history needs the deleted content: gc on, snapshots ahead, content a gc peer dropped") {
