@@ -14,13 +14,13 @@ static size_t live_heap(void) {
 }
 
 #define TOTAL (10u * 1024u * 1024u)
-#define CHUNK 4096u
+#define CHUNK 65536u
 
 typedef struct sizes {
   size_t base, written, deleted;
 } sizes;
 
-/* Types 10 MB in 4 KiB chunks (one transaction each, as an editor would
+/* Types 10 MB in 64 KiB chunks (one transaction each, as an editor would
  * batch), deletes everything in one call. */
 static sizes write_then_delete(int gc, codesync_doc **keep) {
   codesync_doc_options opts;
