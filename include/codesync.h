@@ -291,6 +291,103 @@ CODESYNC_EXPORT codesync_awareness_subscription *codesync_awareness_observe(code
                                                                            void *user_data);
 CODESYNC_EXPORT void codesync_awareness_unobserve(codesync_awareness_subscription *sub);
 
+/* ---- History: snapshots, versions, authorship ----------------------------- */
+/*
+ * A snapshot is a document's delete set and state vector, encoded exactly as
+ * Yjs encodeSnapshot (v1) does, so snapshots travel between codesync and Yjs
+ * (Y.decodeSnapshot / Y.encodeSnapshot). Taking one is cheap; it holds no
+ * content. Reading an old version needs the deleted content, which garbage
+ * collection drops: the calls that read or restore old versions require a
+ * document created with gc = 0 and fail with CODESYNC_ERR_INVALID_ARGUMENT
+ * (naming the reason) otherwise. A malformed snapshot is
+ * CODESYNC_ERR_MALFORMED; a snapshot taken from a document that is ahead of
+ * this one (a clock this document never saw) is CODESYNC_ERR_INVALID_ARGUMENT.
+ * Nothing changes on failure.
+ */
+
+/* The document's snapshot now (Y.snapshot + Y.encodeSnapshot). */
+CODESYNC_EXPORT int codesync_doc_snapshot(codesync_doc *doc, codesync_buffer *out);
+/* *contains_out = 1 when everything the update inserts and deletes is already
+ * in the snapshot (Y.snapshotContainsUpdate), else 0. No document needed. */
+CODESYNC_EXPORT int codesync_snapshot_contains_update(const uint8_t *snapshot, size_t snapshot_len,
+                                                      const uint8_t *update, size_t update_len, int *contains_out);
+/* A new document holding what `doc` held at the snapshot
+ * (Y.createDocFromSnapshot); `doc` needs gc = 0 and is not modified. `opts`
+ * (NULL = defaults) configures the new document, which the caller frees.
+ * Content that a peer with gc on had already collected before it reached
+ * `doc` cannot be shown: CODESYNC_ERR_INVALID_ARGUMENT. */
+CODESYNC_EXPORT int codesync_doc_from_snapshot(codesync_doc *doc, const uint8_t *snapshot, size_t len,
+                                               const codesync_doc_options *opts, codesync_doc **doc_out);
+/* Makes the document's root texts, arrays and maps (and their nested types
+ * that still exist) read as they did at the snapshot, by ordinary edits in one
+ * local transaction with `origin` (NULL = none): content inserted since is
+ * deleted, content deleted since is inserted again (as new content, which
+ * peers receive in the one update event). Nested types deleted since the
+ * snapshot are not recreated; formatting of re-inserted text is inherited
+ * from its position. Needs gc = 0. */
+CODESYNC_EXPORT int codesync_doc_restore_snapshot(codesync_doc *doc, const uint8_t *snapshot, size_t len,
+                                                  const char *origin);
+/* What changed in a text between two snapshots of its document, as a JSON
+ * array of runs in the document's offset unit that turns the older version
+ * into the newer: {"retain":n}, {"insert":"text","client":c} and
+ * {"delete":n,"text":"text","client":c}; an embed is {"insert":<json>,...} or
+ * {"delete":1,"embed":<json>,...}. `client` is the client that inserted the
+ * content (Yjs's ychange user; Yjs does not record who deleted). prev NULL =
+ * the empty document; next NULL = the document now. Adjacent runs of one
+ * kind and client are one run. Formatting is not compared. Needs gc = 0. */
+CODESYNC_EXPORT int codesync_text_diff(codesync_text *text, const uint8_t *prev, size_t prev_len, const uint8_t *next,
+                                       size_t next_len, codesync_buffer *out_json);
+/* The keys of a map whose value differs between two snapshots (NULLs as
+ * above), ascending: [{"key":k,"action":"add"|"update"|"delete","old":v,
+ * "new":v,"client":c}] ("old" absent for add, "new" absent for delete;
+ * `client` wrote the new value, or the deleted one). Nested types compare by
+ * identity and read as their current JSON. Needs gc = 0. */
+CODESYNC_EXPORT int codesync_map_diff(codesync_map *map, const uint8_t *prev, size_t prev_len, const uint8_t *next,
+                                      size_t next_len, codesync_buffer *out_json);
+
+/* Authorship: which client inserted each part of the visible text, e.g. to
+ * show what an AI agent wrote. Runs cover the text in order without gaps, in
+ * the document's offset unit; adjacent content of one client is one run.
+ * Works with gc on or off. */
+typedef struct codesync_author_run {
+  size_t index;
+  size_t length;
+  uint64_t client;
+} codesync_author_run;
+/* Writes up to `capacity` runs (runs may be NULL when capacity is 0) and the
+ * total number of runs to *count_out. */
+CODESYNC_EXPORT int codesync_text_authorship(codesync_text *text, codesync_author_run *runs, size_t capacity,
+                                             size_t *count_out);
+/* The same as JSON: [{"index":i,"length":n,"client":c}, ...]. */
+CODESYNC_EXPORT int codesync_text_authorship_json(codesync_text *text, codesync_buffer *out_json);
+
+/* ---- Persistence: the snapshot container ---------------------------------- */
+/*
+ * A container is a document's whole state for storage: a FlatBuffers table
+ * (identifier "CSYC", format version 1) holding the document guid, the state
+ * vector, the state as a Yjs update v1, metadata (string keys and values) and
+ * an XXH3-64 checksum of all of it. Loading verifies the identifier, the
+ * FlatBuffers structure, the version, the checksum, the state and that the
+ * state vector matches it; any corruption is CODESYNC_ERR_MALFORMED with what
+ * was wrong, and the document is unchanged. A document loaded from a container
+ * is an ordinary document: it keeps syncing with peers that never saw the
+ * container.
+ */
+
+/* guid: NUL-terminated UTF-8 (NULL = ""). metadata_json: a JSON object whose
+ * values are strings (NULL = none); anything else is
+ * CODESYNC_ERR_INVALID_ARGUMENT. */
+CODESYNC_EXPORT int codesync_doc_save_container(codesync_doc *doc, const char *guid, const char *metadata_json,
+                                                size_t metadata_len, codesync_buffer *out);
+/* Verifies the container, then applies its state to doc as one update with
+ * origin "container" (merged with what doc already holds). */
+CODESYNC_EXPORT int codesync_doc_load_container(codesync_doc *doc, const uint8_t *data, size_t len);
+/* Verifies the container and describes it without a document:
+ * {"format_version":1,"guid":"..","metadata":{k:v},"state_vector":{"<client>":clock},
+ *  "state_bytes":n}. Metadata values that are not UTF-8 text come out as
+ * arrays of byte values. */
+CODESYNC_EXPORT int codesync_container_info(const uint8_t *data, size_t len, codesync_buffer *out_json);
+
 /* ---- Sync messages (y-protocols inside the y-websocket envelope) --------- */
 /*
  * One frame is one message: [0 sync][0 step1 | 1 step2 | 2 update][payload],

@@ -257,6 +257,22 @@ class Text {
     Check(codesync_text_to_delta(raw_, &buf));
     return detail::TakeString(buf);
   }
+  // History: the JSON diff between two encoded snapshots (nullopt prev = the
+  // empty document, nullopt next = now), and who inserted the visible text.
+  std::string Diff(std::optional<ByteView> prev, std::optional<ByteView> next = std::nullopt) const {
+    codesync_buffer buf{nullptr, 0};
+    Check(codesync_text_diff(raw_, prev ? prev->data() : nullptr, prev ? prev->size() : 0,
+                             next ? next->data() : nullptr, next ? next->size() : 0, &buf));
+    return detail::TakeString(buf);
+  }
+  std::vector<codesync_author_run> Authorship() const {
+    size_t count = 0;
+    Check(codesync_text_authorship(raw_, nullptr, 0, &count));
+    std::vector<codesync_author_run> runs(count);
+    Check(codesync_text_authorship(raw_, runs.data(), runs.size(), &count));
+    runs.resize(count < runs.size() ? count : runs.size());
+    return runs;
+  }
 
   // fn(const std::vector<DeltaOp>& delta, std::string_view origin) after
   // each transaction that changed this text; origin is empty when it had none.
@@ -300,6 +316,13 @@ class Map {
   std::string ToJson() const {
     codesync_buffer buf{nullptr, 0};
     Check(codesync_map_to_json(raw_, &buf));
+    return detail::TakeString(buf);
+  }
+  // The keys changed between two encoded snapshots, as JSON (see Text::Diff).
+  std::string Diff(std::optional<ByteView> prev, std::optional<ByteView> next = std::nullopt) const {
+    codesync_buffer buf{nullptr, 0};
+    Check(codesync_map_diff(raw_, prev ? prev->data() : nullptr, prev ? prev->size() : 0,
+                            next ? next->data() : nullptr, next ? next->size() : 0, &buf));
     return detail::TakeString(buf);
   }
 
@@ -472,6 +495,41 @@ class Doc {
     return detail::TakeString(buf);
   }
 
+  // History and persistence (codesync.h); reading the past needs gc off.
+  std::vector<uint8_t> Snapshot() {
+    codesync_buffer buf{nullptr, 0};
+    Check(codesync_doc_snapshot(raw_, &buf));
+    return detail::TakeBytes(buf);
+  }
+  // A new document as this one was at the snapshot.
+  Doc FromSnapshot(ByteView snapshot, const DocOptions& options = DocOptions()) {
+    codesync_doc* old = nullptr;
+    Check(codesync_doc_from_snapshot(raw_, snapshot.data(), snapshot.size(), nullptr, &old));
+    codesync_buffer buf{nullptr, 0};
+    int rc = codesync_doc_encode_update(old, nullptr, 0, &buf);
+    codesync_doc_free(old);
+    Check(rc);
+    std::vector<uint8_t> state = detail::TakeBytes(buf);
+    Doc out(options);
+    out.ApplyUpdate(state, "snapshot");
+    return out;
+  }
+  // One transaction (one update event) that makes the roots read as at the snapshot.
+  void RestoreSnapshot(ByteView snapshot, std::string_view origin = {}) {
+    Transact(origin, [&] { Check(codesync_doc_restore_snapshot(raw_, snapshot.data(), snapshot.size(), nullptr)); });
+  }
+  // metadata_json: a JSON object of strings (empty = none).
+  std::vector<uint8_t> SaveContainer(std::string_view guid = {}, std::string_view metadata_json = {}) {
+    codesync_buffer buf{nullptr, 0};
+    Check(codesync_doc_save_container(raw_, std::string(guid).c_str(),
+                                      metadata_json.empty() ? nullptr : metadata_json.data(), metadata_json.size(),
+                                      &buf));
+    return detail::TakeBytes(buf);
+  }
+  void LoadContainer(ByteView container) {
+    Check(codesync_doc_load_container(raw_, container.data(), container.size()));
+  }
+
   // fn(ByteView update, std::string_view origin) after each transaction that
   // changed the document; origin is empty when it had none.
   template <typename F>
@@ -565,6 +623,22 @@ inline std::vector<uint8_t> UpdateStateVector(ByteView update) {
   codesync_buffer buf{nullptr, 0};
   detail::Check(codesync_update_state_vector(update.data(), update.size(), &buf), nullptr);
   return detail::TakeBytes(buf);
+}
+
+// Whether an update adds nothing to an encoded snapshot (Y.snapshotContainsUpdate).
+inline bool SnapshotContainsUpdate(ByteView snapshot, ByteView update) {
+  int contains = 0;
+  detail::Check(codesync_snapshot_contains_update(snapshot.data(), snapshot.size(), update.data(), update.size(),
+                                                  &contains),
+                nullptr);
+  return contains != 0;
+}
+
+// A verified container described as JSON (guid, version, metadata, state vector).
+inline std::string ContainerInfo(ByteView container) {
+  codesync_buffer buf{nullptr, 0};
+  detail::Check(codesync_container_info(container.data(), container.size(), &buf), nullptr);
+  return detail::TakeString(buf);
 }
 
 inline std::string_view Version() { return codesync_version(); }

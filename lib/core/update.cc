@@ -597,6 +597,46 @@ void WriteStructs(const StructStore& store, const StateVector& sv, Encoder& enc)
   }
 }
 
+void WriteStructsUntil(const StructStore& store, const StateVector& until, Encoder& enc) {
+  std::vector<std::pair<uint64_t, uint64_t>> sm;
+  for (auto& [client, clock] : until) {
+    uint64_t have = store.State(client);
+    if (clock > 0 && have > 0) sm.emplace_back(client, std::min(clock, have));
+  }
+  std::sort(sm.begin(), sm.end(), [](auto& a, auto& b) { return a.first > b.first; });
+  enc.WriteVarUint(sm.size());
+  for (auto [client, clock] : sm) {
+    const auto& structs = store.clients.at(client);
+    size_t last = StructStore::FindIndex(structs, clock - 1);
+    enc.WriteVarUint(last + 1);
+    enc.WriteVarUint(client);
+    enc.WriteVarUint(0);
+    for (size_t i = 0; i < last; i++) WriteStruct(*structs[i], 0, ParentOf(*structs[i]), enc);
+    const Item& s = *structs[last];
+    if (s.end_clock() == clock) {
+      WriteStruct(s, 0, ParentOf(s), enc);
+      continue;
+    }
+    // The store is const: cut a copy of the struct instead of splitting it.
+    Item head;
+    head.id = s.id;
+    head.length = s.length;
+    head.origin = s.origin;
+    head.right_origin = s.right_origin;
+    head.parent = s.parent;
+    head.parent_sub = s.parent_sub;
+    head.kind = s.kind;
+    head.deleted = s.deleted;
+    head.str = s.str;
+    head.type = s.type;
+    if (s.extra) head.extra = std::make_unique<ContentExtra>(*s.extra);
+    Item tail;
+    if (!head.is_gc()) SplitContent(head, clock - s.id.clock, tail);
+    head.length = clock - s.id.clock;
+    WriteStruct(head, 0, ParentOf(s), enc);
+  }
+}
+
 std::vector<uint8_t> EncodeStateAsUpdate(const Doc& doc, const StateVector* sv) {
   static const StateVector kEmpty;
   const StateVector& target = sv ? *sv : kEmpty;

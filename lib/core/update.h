@@ -37,6 +37,10 @@ absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optiona
 
 // writeClientsStructs: every struct the peer with state vector sv lacks.
 void WriteStructs(const StructStore& store, const StateVector& sv, Encoder& enc);
+// Per client of `until` (clocks > 0), the structs of clocks [0, until[client])
+// in update v1 struct layout, the struct that crosses the bound cut there; no
+// delete set follows (the caller writes one).  Yjs createDocFromSnapshot.
+void WriteStructsUntil(const StructStore& store, const StateVector& until, Encoder& enc);
 // The whole state (sv == nullptr) or the diff against sv, pending structs included.
 std::vector<uint8_t> EncodeStateAsUpdate(const Doc& doc, const StateVector* sv);
 

@@ -220,4 +220,46 @@ TEST_CASE("map and array through JSON, nested types through optionals") {
   CHECK(ErrorCode([&] { array.GetJson(2); }) == CODESYNC_ERR_OUT_OF_RANGE);
 }
 
+TEST_CASE("history and persistence through the wrapper") {
+  codesync::DocOptions opts;
+  opts.client_id = 3;
+  opts.gc = false;
+  Doc doc(opts);
+  codesync::Text text = doc.GetText("t");
+  text.Insert(0, "v1");
+  std::vector<uint8_t> v1 = doc.Snapshot();
+  text.Insert(2, " and v2");
+  CHECK(text.Diff(v1) == R"([{"retain":2},{"insert":" and v2","client":3}])");
+  CHECK(doc.FromSnapshot(v1).GetText("t").ToString() == "v1");
+  CHECK(!codesync::SnapshotContainsUpdate(v1, doc.EncodeUpdate()));
+  CHECK(codesync::SnapshotContainsUpdate(doc.Snapshot(), doc.EncodeUpdate()));
+
+  int events = 0;
+  std::string origin;
+  {
+    codesync::Subscription sub = doc.ObserveUpdates([&](codesync::ByteView, std::string_view o) {
+      events++;
+      origin = std::string(o);
+    });
+    doc.RestoreSnapshot(v1, "restore");
+  }
+  CHECK(events == 1);
+  CHECK(origin == "restore");
+  CHECK(text.ToString() == "v1");
+  std::vector<codesync_author_run> runs = text.Authorship();
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].length == 2);
+  CHECK(runs[0].client == 3);
+
+  std::vector<uint8_t> box = doc.SaveContainer("g", R"({"k":"v"})");
+  Doc loaded = MakeDoc(4);
+  loaded.LoadContainer(box);
+  CHECK(loaded.GetText("t").ToString() == "v1");
+  CHECK(codesync::ContainerInfo(box).find(R"("guid":"g")") != std::string::npos);
+  box[box.size() / 2] ^= 0xff;
+  CHECK(ErrorCode([&] { loaded.LoadContainer(box); }) == CODESYNC_ERR_MALFORMED);
+  Doc gc = MakeDoc(5);
+  CHECK(ErrorCode([&] { gc.FromSnapshot(gc.Snapshot()); }) == CODESYNC_ERR_INVALID_ARGUMENT);
+}
+
 }  // namespace
