@@ -10,11 +10,12 @@ namespace {
 
 int NullArg(const char* what) { return SetError(CODESYNC_ERR_INVALID_ARGUMENT, std::string(what) + " is NULL"); }
 
-int FromIndex(Branch* b, size_t index, int assoc, codesync_buffer* out) {
+int FromIndex(Branch* b, size_t index, int assoc, bool json, codesync_buffer* out) {
   if (!out) return NullArg("out");
   if (b->is_deleted()) return SetError(CODESYNC_ERR_INVALID_ARGUMENT, "the type was deleted");
   auto pos = codesync::history::FromIndex(*b->doc, *b, index, assoc);
   if (!pos.ok()) return ToCode(pos.status());
+  if (json) return Fill(out, codesync::history::ToJson(*pos));
   return Fill(out, codesync::history::Encode(*pos));
 }
 
@@ -46,14 +47,28 @@ extern "C" {
 int codesync_relpos_from_text(codesync_text* text, size_t index, int assoc, codesync_buffer* out) {
   return Guard([&]() -> int {
     if (!text) return NullArg("text");
-    return FromIndex(reinterpret_cast<Branch*>(text), index, assoc, out);
+    return FromIndex(reinterpret_cast<Branch*>(text), index, assoc, false, out);
+  });
+}
+
+int codesync_relpos_from_text_json(codesync_text* text, size_t index, int assoc, codesync_buffer* out) {
+  return Guard([&]() -> int {
+    if (!text) return NullArg("text");
+    return FromIndex(reinterpret_cast<Branch*>(text), index, assoc, true, out);
+  });
+}
+
+int codesync_relpos_from_array_json(codesync_array* array, size_t index, int assoc, codesync_buffer* out) {
+  return Guard([&]() -> int {
+    if (!array) return NullArg("array");
+    return FromIndex(reinterpret_cast<Branch*>(array), index, assoc, true, out);
   });
 }
 
 int codesync_relpos_from_array(codesync_array* array, size_t index, int assoc, codesync_buffer* out) {
   return Guard([&]() -> int {
     if (!array) return NullArg("array");
-    return FromIndex(reinterpret_cast<Branch*>(array), index, assoc, out);
+    return FromIndex(reinterpret_cast<Branch*>(array), index, assoc, false, out);
   });
 }
 

@@ -424,6 +424,12 @@ typedef enum {
 CODESYNC_EXPORT int codesync_relpos_from_text(codesync_text *text, size_t index, int assoc, codesync_buffer *out);
 CODESYNC_EXPORT int codesync_relpos_from_array(codesync_array *array, size_t index, int assoc,
                                                codesync_buffer *out);
+/* The same positions in JSON form, with every field yjs's relativePositionToJSON
+ * writes (the type as "tname" or "type" beside the "item"). */
+CODESYNC_EXPORT int codesync_relpos_from_text_json(codesync_text *text, size_t index, int assoc,
+                                                   codesync_buffer *out);
+CODESYNC_EXPORT int codesync_relpos_from_array_json(codesync_array *array, size_t index, int assoc,
+                                                    codesync_buffer *out);
 /* Resolves a binary position against the document's current content. Positions
  * inside content re-created by an undo manager follow the copy (as yjs does).
  * Malformed bytes: CODESYNC_ERR_MALFORMED. state_out may be NULL. A position
@@ -434,8 +440,10 @@ CODESYNC_EXPORT int codesync_relpos_to_index(codesync_doc *doc, const uint8_t *r
  * position points into `text` (e.g. a cursor from awareness for another text). */
 CODESYNC_EXPORT int codesync_relpos_to_text_index(codesync_text *text, const uint8_t *rel, size_t len,
                                                   size_t *index_out, codesync_relpos_state *state_out);
-/* Binary <-> JSON. Malformed binary: CODESYNC_ERR_MALFORMED; JSON that is not
- * a position: CODESYNC_ERR_INVALID_ARGUMENT. */
+/* Binary <-> JSON. The binary form names the type only when it has no item,
+ * so JSON made from it holds just "item" and "assoc" then (as yjs's does for a
+ * decoded position); both resolve the same. Malformed binary:
+ * CODESYNC_ERR_MALFORMED; JSON that is not a position: CODESYNC_ERR_INVALID_ARGUMENT. */
 CODESYNC_EXPORT int codesync_relpos_to_json(const uint8_t *rel, size_t len, codesync_buffer *out);
 CODESYNC_EXPORT int codesync_relpos_from_json(const char *json, size_t len, codesync_buffer *out);
 

@@ -38,6 +38,13 @@ static void test_encoding(void) {
   CHECK_OK(codesync_relpos_to_json(a.data, a.len, &json));
   CHECK_STREQ((const char *)json.data, "{\"item\":{\"client\":7,\"clock\":1},\"assoc\":0}");
   codesync_buffer_free(&json);
+  /* Made as JSON directly, it also names the type, as yjs's relativePositionToJSON does. */
+  CHECK_OK(codesync_relpos_from_text_json(t, 1, 0, &json));
+  CHECK_STREQ((const char *)json.data, "{\"tname\":\"doc\",\"item\":{\"client\":7,\"clock\":1},\"assoc\":0}");
+  CHECK_OK(codesync_relpos_from_json((const char *)json.data, json.len, &back));
+  CHECK(buffers_equal(&back, &a));
+  codesync_buffer_free(&json);
+  codesync_buffer_free(&back);
   CHECK_OK(codesync_relpos_to_json(c.data, c.len, &json));
   CHECK_STREQ((const char *)json.data, "{\"tname\":\"doc\",\"assoc\":0}");
   CHECK_OK(codesync_relpos_from_json((const char *)json.data, json.len, &back));

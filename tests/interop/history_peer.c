@@ -16,7 +16,7 @@
  *   um <slot> <capture timeout>              undo manager over "t" and "m", tracking NULL and "editor"
  *   time <slot> <ms> / stop <slot> / clear <slot>
  *   undo <slot> / redo <slot>                -> ok <changed 0|1> <undo depth> <redo depth>
- *   relpos <slot> <t|n> <index> <assoc>      -> ok <binary> <json>
+ *   relpos <slot> <t|n> <index> <assoc>      -> ok <binary> <json of the binary> <json as made>
  *   resolve <slot> <binary> / resolve_json <slot> <json> -> ok <state 0|1|2> <index>
  * Plain C99 over include/codesync.h only.
  */
@@ -195,17 +195,21 @@ static int run(char **tok, int n) {
     return 0;
   } else if (strcmp(cmd, "relpos") == 0 && n == 5) {
     codesync_text *t = text_of(slot, tok[2]);
-    codesync_buffer b = {0, 0}, j = {0, 0};
+    codesync_buffer b = {0, 0}, j = {0, 0}, k = {0, 0};
+    size_t index = (size_t)strtoull(tok[3], NULL, 10);
     if (!t) return fail(codesync_last_error_code());
-    rc = codesync_relpos_from_text(t, (size_t)strtoull(tok[3], NULL, 10), atoi(tok[4]), &b);
+    rc = codesync_relpos_from_text(t, index, atoi(tok[4]), &b);
     if (rc == CODESYNC_OK) rc = codesync_relpos_to_json(b.data, b.len, &j);
+    if (rc == CODESYNC_OK) rc = codesync_relpos_from_text_json(t, index, atoi(tok[4]), &k);
     if (rc != CODESYNC_OK) return fail(rc);
     fputs("ok", stdout);
     out_hex(b.data, b.len);
     out_hex(j.data, j.len);
+    out_hex(k.data, k.len);
     fputc('\n', stdout);
     codesync_buffer_free(&b);
     codesync_buffer_free(&j);
+    codesync_buffer_free(&k);
     return 0;
   } else if ((strcmp(cmd, "resolve") == 0 || strcmp(cmd, "resolve_json") == 0) && n == 3) {
     long len = unhex(tok[2]);
