@@ -12,6 +12,8 @@
  *   sync <from> <to>                         what `to` lacks, applied with origin "remote"
  *   insert <slot> <t|n> <origin> <index> <utf8> / delete <slot> <t|n> <origin> <index> <len>
  *   mset <slot> <origin> <key> <json> / mdel <slot> <origin> <key>    on root map "m"
+ *   mtext <slot> <origin> <key> <utf8>       m[key] := a new text holding utf8
+ *   ninsert <slot> <origin> <key> <index> <utf8>   insert into the text m[key]
  *   text <slot> <t|n> -> ok <utf8>           / map <slot> -> ok <json>
  *   um <slot> <capture timeout>              undo manager over "t" and "m", tracking NULL and "editor"
  *   time <slot> <ms> / stop <slot> / clear <slot>
@@ -149,6 +151,20 @@ static int run(char **tok, int n) {
       rc = codesync_map_set_json(m, tok[3], tok[4], (size_t)len);
     } else {
       rc = codesync_map_delete(m, tok[3]);
+    }
+    codesync_doc_commit(docs[slot]);
+  } else if ((strcmp(cmd, "mtext") == 0 && n == 5) || (strcmp(cmd, "ninsert") == 0 && n == 6)) {
+    codesync_map *m = codesync_doc_map(docs[slot], "m");
+    codesync_text *t;
+    if ((rc = begin(slot, tok[2])) != CODESYNC_OK) return fail(rc);
+    unhex(tok[3]);
+    t = cmd[0] == 'm' ? codesync_map_set_text(m, tok[3]) : codesync_map_get_text(m, tok[3]);
+    if (!t) {
+      rc = codesync_last_error_code();
+    } else {
+      char *utf8 = tok[n - 1];
+      long len = unhex(utf8);
+      rc = codesync_text_insert(t, cmd[0] == 'm' ? 0 : (size_t)strtoull(tok[4], NULL, 10), utf8, (size_t)len);
     }
     codesync_doc_commit(docs[slot]);
   } else if ((strcmp(cmd, "text") == 0 && n == 3) || strcmp(cmd, "map") == 0) {

@@ -57,8 +57,8 @@ function makeScript (rng) {
   const n = rng.int(10, 60)
   for (let i = 0; i < n; i++) {
     const kind = rng.pick([
-      'e-ins', 'e-ins', 'e-ins', 'e-del', 'e-del', 'e-mset', 'e-mdel',
-      'r-ins', 'r-del', 'r-mset',
+      'e-ins', 'e-ins', 'e-ins', 'e-del', 'e-del', 'e-mset', 'e-mdel', 'e-mtext', 'e-ntext', 'e-ntext',
+      'r-ins', 'r-del', 'r-mset', 'r-ntext',
       'sync-re', 'sync-re', 'sync-er', 'sync-er',
       'tick', 'tick', 'undo', 'undo', 'undo', 'redo', 'redo', 'stop', i % 17 === 16 ? 'clear' : 'stop'
     ])
@@ -131,6 +131,23 @@ function runSeed (driver, seed) {
         entry += ` ${JSON.stringify(origin)} ${st.key}=${st.val}`
         doc.transact(() => doc.getMap('m').set(st.key, st.val), origin)
         driver.call('mset', side, originTok(origin), hex(st.key), hex(String(st.val)))
+        break
+      }
+      case 'e-mtext': {
+        entry += ` ${JSON.stringify(st.origin)} ${st.key}=Text(${JSON.stringify(st.str)})`
+        doc.transact(() => doc.getMap('m').set(st.key, new Y.Text(st.str)), st.origin)
+        driver.call('mtext', 0, originTok(st.origin), hex(st.key), hex(st.str))
+        break
+      }
+      case 'e-ntext': case 'r-ntext': {
+        const nested = doc.getMap('m').get(st.key)
+        if (!(nested instanceof Y.Text)) { entry += ` ${st.key} (no text)`; break }
+        const ns = nested.toString()
+        const i = u16At(ns, st.a % (Array.from(ns).length + 1))
+        const origin = side === 0 ? st.origin : null
+        entry += ` ${JSON.stringify(origin)} ${st.key}@${i} ${JSON.stringify(st.str)}`
+        doc.transact(() => nested.insert(i, st.str), origin)
+        driver.call('ninsert', side, originTok(origin), hex(st.key), i, hex(st.str))
         break
       }
       case 'e-mdel': {
