@@ -276,6 +276,27 @@ TEST_CASE("clear empties both stacks and releases kept content") {
   CHECK(kept() == 0);
 }
 
+TEST_CASE("array elements are undone and restored in place") {
+  auto doc = MakeDoc(1);
+  auto peer = MakeDoc(2);
+  Branch* a = *doc->Root("a", TypeRef::kArray);
+  UndoManager um(*doc, {});
+  um.AddScope(a);
+  REQUIRE(types::ArrayInsert(*doc, a, 0, {Any::Number(1), Any::Number(2), Any::Number(3)}).ok());
+  um.StopCapturing();
+  REQUIRE(types::ArrayDelete(*doc, a, 1, 1).ok());
+  Sync(*doc, *peer);
+  Branch* pa = *peer->Root("a", TypeRef::kArray);
+  REQUIRE(types::ArrayInsert(*peer, pa, 2, {Any::String("p")}).ok());  // [1,3,"p"]
+  Sync(*peer, *doc);
+  REQUIRE(*um.Undo());
+  CHECK(types::ToAny(*a).ToJson() == R"([1,2,3,"p"])");
+  REQUIRE(*um.Undo());
+  CHECK(types::ToAny(*a).ToJson() == R"(["p"])");
+  REQUIRE(*um.Redo());
+  CHECK(types::ToAny(*a).ToJson() == R"([1,2,3,"p"])");
+}
+
 TEST_CASE("undo is refused inside a transaction") {
   Fixture f;
   Insert(*f.doc, 0, "a");
