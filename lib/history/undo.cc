@@ -27,6 +27,13 @@ void IterateStructs(Doc& doc, Transaction& t, const DeleteSet& ds, const std::fu
   }
 }
 
+void UndoManager::StackItem::Normalize() {
+  if (normalized) return;
+  deletions.SortAndMerge();
+  insertions.SortAndMerge();
+  normalized = true;
+}
+
 void KeepItem(Item* item, bool keep) {
   while (item && item->keep != keep) {
     item->keep = keep;
@@ -61,16 +68,18 @@ bool UndoManager::ScopeChanged(const Transaction& t) const {
   return false;
 }
 
-bool UndoManager::DeletedByStacks(Id id) const {
-  for (const auto* stack : {&undo_, &redo_}) {
-    for (const StackItem& s : *stack) {
+bool UndoManager::DeletedByStacks(Id id) {
+  for (auto* stack : {&undo_, &redo_}) {
+    for (StackItem& s : *stack) {
+      s.Normalize();
       if (s.deletions.Contains(id)) return true;
     }
   }
   return false;
 }
 
-void UndoManager::ClearItem(Transaction& t, const StackItem& item) {
+void UndoManager::ClearItem(Transaction& t, StackItem& item) {
+  item.Normalize();
   IterateStructs(doc_, t, item.deletions, [&](Item* s) {
     if (!s->is_gc() && InScope(s)) KeepItem(s, false);
   });
@@ -83,11 +92,11 @@ absl::Status UndoManager::Clear(bool undo_stack, bool redo_stack) {
   }
   Transaction& t = doc_.Begin(std::nullopt, /*local=*/true);
   if (undo_stack) {
-    for (const StackItem& s : undo_) ClearItem(t, s);
+    for (StackItem& s : undo_) ClearItem(t, s);
     undo_.clear();
   }
   if (redo_stack) {
-    for (const StackItem& s : redo_) ClearItem(t, s);
+    for (StackItem& s : redo_) ClearItem(t, s);
     redo_.clear();
   }
   doc_.Commit();
@@ -105,11 +114,11 @@ void UndoManager::OnAfterTransaction(Transaction& t) {
     StopCapturing();  // the next undo gets a stack item of its own
   } else if (!redoing && !redo_.empty()) {
     // A new change: what was undone can no longer be redone.
-    for (const StackItem& s : redo_) ClearItem(t, s);
+    for (StackItem& s : redo_) ClearItem(t, s);
     redo_.clear();
   }
   DeleteSet insertions;
-  for (const auto& [client, structs] : doc_.store().clients) {
+  for (uint64_t client : t.touched_clients) {  // every client that got new structs
     uint64_t before = t.BeforeClock(client);
     uint64_t after = doc_.store().State(client);
     if (after > before) insertions.Add(client, before, after - before);
@@ -120,8 +129,14 @@ void UndoManager::OnAfterTransaction(Transaction& t) {
   if (has_last_change_ && now - last_change_ < options_.capture_timeout_ms && !stack.empty() && !undoing &&
       !redoing) {
     StackItem& top = stack.back();
-    top.deletions.MergeFrom(t.delete_set);
-    top.insertions.MergeFrom(insertions);
+    for (const auto* from : {&t.delete_set, &insertions}) {
+      DeleteSet& into = from == &insertions ? top.insertions : top.deletions;
+      for (const auto& [client, ranges] : from->clients) {
+        auto& v = into.clients[client];
+        v.insert(v.end(), ranges.begin(), ranges.end());
+      }
+    }
+    top.normalized = false;
   } else {
     stack.push_back(StackItem{t.delete_set, std::move(insertions), {}});
     added = true;
@@ -255,6 +270,7 @@ absl::StatusOr<bool> UndoManager::Pop(Stack from) {
   while (!stack.empty() && !result) {
     StackItem s = std::move(stack.back());
     stack.pop_back();
+    s.Normalize();
     std::vector<Item*> to_delete;
     std::vector<Item*> to_redo;
     absl::flat_hash_set<Item*> redo_set;

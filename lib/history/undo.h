@@ -33,6 +33,10 @@ class UndoManager {
     DeleteSet deletions;   // what the change deleted (re-created on undo)
     DeleteSet insertions;  // clock ranges the change created (deleted on undo)
     std::string meta;      // the embedder's data, e.g. encoded cursor positions
+    // Merged changes append their ranges unsorted (so typing stays O(1) per
+    // edit); Normalize sorts and merges them before the sets are read.
+    bool normalized = true;
+    void Normalize();
   };
   enum class EventKind { kAdded, kUpdated, kPopped };
   struct Event {
@@ -80,9 +84,9 @@ class UndoManager {
   absl::StatusOr<bool> Pop(Stack from);
   bool ScopeChanged(const Transaction& t) const;
   int64_t Now() const { return options_.clock ? options_.clock() : now_; }
-  void ClearItem(Transaction& t, const StackItem& item);
+  void ClearItem(Transaction& t, StackItem& item);
   Item* RedoItem(Transaction& t, Item* item, const absl::flat_hash_set<Item*>& redo_items, const DeleteSet& inserted);
-  bool DeletedByStacks(Id id) const;
+  bool DeletedByStacks(Id id);
   Item* RedoneOf(Transaction& t, Item* item);
   void Emit(const Event& e);
 
