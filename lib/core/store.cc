@@ -91,11 +91,27 @@ bool DeleteSet::Contains(Id id) const {
 }
 
 void DeleteSet::MergeFrom(const DeleteSet& other) {
-  for (auto& [client, ranges] : other.clients) {
-    auto& mine = clients[client];
-    mine.insert(mine.end(), ranges.begin(), ranges.end());
+  for (uint64_t client : other.OrderedClients()) {
+    auto [it, inserted] = clients.try_emplace(client);
+    if (inserted) order.push_back(client);
+    const auto& ranges = other.clients.at(client);
+    it->second.insert(it->second.end(), ranges.begin(), ranges.end());
   }
   SortAndMerge();
+}
+
+std::vector<uint64_t> DeleteSet::OrderedClients() const {
+  std::vector<uint64_t> out;
+  out.reserve(clients.size());
+  for (uint64_t c : order) {
+    if (clients.contains(c)) out.push_back(c);
+  }
+  if (out.size() != clients.size()) {
+    for (const auto& [c, ranges] : clients) {
+      if (std::find(order.begin(), order.end(), c) == order.end()) out.push_back(c);
+    }
+  }
+  return out;
 }
 
 void DeleteSet::Encode(Encoder& enc) const {

@@ -1,5 +1,6 @@
 #include "history/undo.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "history/positions.h"
@@ -8,9 +9,9 @@ namespace codesync::history {
 
 void IterateStructs(Doc& doc, Transaction& t, const DeleteSet& ds, const std::function<void(Item*)>& f) {
   StructStore& store = doc.store();
-  for (const auto& [client, ranges] : ds.clients) {
+  for (uint64_t client : ds.OrderedClients()) {  // in Yjs's order: it decides the ids of re-created content
     if (store.clients.find(client) == store.clients.end()) continue;
-    for (const DeleteRange& r : ranges) {
+    for (const DeleteRange& r : ds.clients.at(client)) {
       const uint64_t state = store.State(client);
       if (r.len == 0 || r.clock >= state) continue;
       const uint64_t end = std::min(r.clock + r.len, state);
@@ -118,7 +119,9 @@ void UndoManager::OnAfterTransaction(Transaction& t) {
     redo_.clear();
   }
   DeleteSet insertions;
-  for (uint64_t client : t.touched_clients) {  // every client that got new structs
+  std::vector<uint64_t> grown(t.touched_clients.begin(), t.touched_clients.end());  // clients with new structs
+  std::sort(grown.begin(), grown.end());
+  for (uint64_t client : grown) {
     uint64_t before = t.BeforeClock(client);
     uint64_t after = doc_.store().State(client);
     if (after > before) insertions.Add(client, before, after - before);
@@ -131,9 +134,8 @@ void UndoManager::OnAfterTransaction(Transaction& t) {
     StackItem& top = stack.back();
     for (const auto* from : {&t.delete_set, &insertions}) {
       DeleteSet& into = from == &insertions ? top.insertions : top.deletions;
-      for (const auto& [client, ranges] : from->clients) {
-        auto& v = into.clients[client];
-        v.insert(v.end(), ranges.begin(), ranges.end());
+      for (uint64_t client : from->OrderedClients()) {
+        for (const DeleteRange& r : from->clients.at(client)) into.Add(client, r.clock, r.len);
       }
     }
     top.normalized = false;

@@ -3,7 +3,9 @@
 // between (origin "remote"), undo / redo / stopCapturing / clear and clock ticks runs in yjs 13.6
 // (Y.UndoManager over a text and a map, captureTimeout driven by a fake clock) and in codesync
 // (through codesync_history_peer). After every step both must agree on the text and map of both
-// peers, on whether undo/redo changed something, and on the stack depths.
+// peers, on whether undo/redo changed something, and on the stack depths; cursors (relative
+// positions) taken in the editor's text must resolve alike, following re-created content; and at
+// the end the editor's encoded state must be byte-identical to yjs's (same ids for re-created content).
 //
 //   node undo.mjs --peer <codesync_history_peer> [--seeds N] [--start S] [--seed S --verbose]
 import { clock } from './fake_clock.mjs'
@@ -59,7 +61,7 @@ function makeScript (rng) {
     const kind = rng.pick([
       'e-ins', 'e-ins', 'e-ins', 'e-del', 'e-del', 'e-mset', 'e-mdel', 'e-mtext', 'e-ntext', 'e-ntext',
       'r-ins', 'r-del', 'r-mset', 'r-ntext',
-      'sync-re', 'sync-re', 'sync-er', 'sync-er',
+      'sync-re', 'sync-re', 'sync-er', 'sync-er', 'pos',
       'tick', 'tick', 'undo', 'undo', 'undo', 'redo', 'redo', 'stop', i % 17 === 16 ? 'clear' : 'stop'
     ])
     const origin = rng.pick([null, 'editor', 'editor', 'other'])
@@ -90,6 +92,7 @@ function runSeed (driver, seed) {
   driver.call('um', 0, script.timeout)
   driver.call('time', 0, clock.now)
   const log = []
+  const positions = []
   const fail = (msg) => {
     const err = new Error(`seed ${seed} (timeout ${script.timeout}, gc ${script.gc}): ${msg}\n  steps:\n    ${log.join('\n    ')}`)
     err.seedFailure = true
@@ -162,6 +165,18 @@ function runSeed (driver, seed) {
         driver.call('sync', from, to)
         break
       }
+      case 'pos': {
+        // A cursor in E's text; positions follow content that undo re-creates (followRedone).
+        const es = E.getText('t').toString()
+        const i = u16At(es, st.a % (Array.from(es).length + 1))
+        const assoc = st.b % 2 ? -1 : 0
+        const bin = Y.encodeRelativePosition(Y.createRelativePositionFromTypeIndex(E.getText('t'), i, assoc))
+        const [cBin] = driver.call('relpos', 0, 't', i, assoc)
+        entry += ` @${i}/${assoc}`
+        if (cBin !== Buffer.from(bin).toString('hex')) { log.push(entry); fail(`position bytes: codesync ${cBin}, yjs ${Buffer.from(bin).toString('hex')}`) }
+        positions.push(bin)
+        break
+      }
       case 'tick':
         clock.now += st.dt
         entry += ` +${st.dt}`
@@ -190,6 +205,12 @@ function runSeed (driver, seed) {
     }
     log.push(entry)
     if (yChanged !== cChanged) fail(`${st.kind} changed: codesync ${cChanged}, yjs ${yChanged}`)
+    for (const bin of positions) {
+      const abs = Y.createAbsolutePositionFromRelativePosition(Y.decodeRelativePosition(bin), E)
+      const want = abs === null ? [2, 0] : (abs.type._item !== null && abs.type._item.deleted) ? [1, 0] : [0, abs.index]
+      const got = driver.call('resolve', 0, Buffer.from(bin).toString('hex')).map(Number)
+      if (got[0] !== want[0] || got[1] !== want[1]) fail(`position ${Buffer.from(bin).toString('hex')} resolves to ${got} in codesync, ${want} in yjs`)
+    }
     for (const side of [0, 1]) {
       const yt = docs[side].getText('t').toString()
       const ct = unhexStr(driver.call('text', side, 't')[0])
@@ -206,6 +227,10 @@ function runSeed (driver, seed) {
   driver.call('sync', 0, 1)
   const final = unhexStr(driver.call('text', 1, 't')[0])
   if (final !== R.getText('t').toString()) fail(`final text: codesync ${JSON.stringify(final)}, yjs ${JSON.stringify(R.getText('t').toString())}`)
+  // Same history, same structs: undo re-creates content under the same ids as yjs.
+  const cBytes = driver.call('encode', 0)[0]
+  const yBytes = Buffer.from(Y.encodeStateAsUpdate(E)).toString('hex')
+  if (cBytes !== yBytes) fail(`E's encoded state differs from yjs's:\n  codesync ${cBytes}\n  yjs      ${yBytes}`)
   um.destroy()
   if (VERBOSE) console.log(`seed ${seed}:\n  ${log.join('\n  ')}\n  final ${JSON.stringify(final)}`)
   return log.length
