@@ -61,7 +61,7 @@ function makeScript (rng) {
     const kind = rng.pick([
       'e-ins', 'e-ins', 'e-ins', 'e-del', 'e-del', 'e-mset', 'e-mdel', 'e-mtext', 'e-ntext', 'e-ntext',
       'r-ins', 'r-del', 'r-mset', 'r-ntext',
-      'sync-re', 'sync-re', 'sync-er', 'sync-er', 'pos',
+      'sync-re', 'sync-re', 'sync-er', 'sync-er', 'sync-re-null', 'pos',
       'tick', 'tick', 'undo', 'undo', 'undo', 'redo', 'redo', 'stop', i % 17 === 16 ? 'clear' : 'stop'
     ])
     const origin = rng.pick([null, 'editor', 'editor', 'other'])
@@ -163,6 +163,14 @@ function runSeed (driver, seed) {
         const [from, to] = st.kind === 'sync-re' ? [1, 0] : [0, 1]
         Y.applyUpdate(docs[to], Y.encodeStateAsUpdate(docs[from], Y.encodeStateVector(docs[to])), 'remote')
         driver.call('sync', from, to)
+        break
+      }
+      case 'sync-re-null': {
+        // A remote update applied without an origin: the null origin is tracked, so (as in yjs) the
+        // undo manager records it like a local change.
+        const update = Y.encodeStateAsUpdate(R, Y.encodeStateVector(E))
+        Y.applyUpdate(E, update)
+        driver.call('apply', 0, update.length ? Buffer.from(update).toString('hex') : '-', '~')
         break
       }
       case 'pos': {

@@ -297,6 +297,20 @@ TEST_CASE("array elements are undone and restored in place") {
   CHECK(types::ToAny(*a).ToJson() == R"([1,2,3,"p"])");
 }
 
+TEST_CASE("delete sets keep the order clients were first added, through merges") {
+  DeleteSet a;
+  a.Add(9, 0, 1);
+  a.Add(2, 5, 1);
+  a.Add(9, 3, 1);
+  DeleteSet b;
+  b.Add(4, 0, 2);
+  b.Add(2, 0, 1);
+  a.MergeFrom(b);
+  CHECK(a.OrderedClients() == std::vector<uint64_t>{9, 2, 4});
+  a.clients[1].push_back({0, 1});  // written without Add: listed after the ordered ones
+  CHECK(a.OrderedClients() == std::vector<uint64_t>{9, 2, 4, 1});
+}
+
 TEST_CASE("undo is refused inside a transaction") {
   Fixture f;
   Insert(*f.doc, 0, "a");
