@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
+
 namespace codesync {
 
 void EncodeStateVector(const StateVector& sv, Encoder& enc) {
@@ -101,15 +103,16 @@ void DeleteSet::MergeFrom(const DeleteSet& other) {
 }
 
 std::vector<uint64_t> DeleteSet::OrderedClients() const {
+  // Every client came through Add once (the usual case): `order` is the answer.
+  if (order.size() == clients.size()) return order;
   std::vector<uint64_t> out;
   out.reserve(clients.size());
+  absl::flat_hash_set<uint64_t> seen;
   for (uint64_t c : order) {
-    if (clients.contains(c)) out.push_back(c);
+    if (clients.contains(c) && seen.insert(c).second) out.push_back(c);
   }
-  if (out.size() != clients.size()) {
-    for (const auto& [c, ranges] : clients) {
-      if (std::find(order.begin(), order.end(), c) == order.end()) out.push_back(c);
-    }
+  for (const auto& [c, ranges] : clients) {
+    if (seen.insert(c).second) out.push_back(c);
   }
   return out;
 }
