@@ -329,6 +329,8 @@ void Server::OnWsData(Conn* c, const char* data, size_t len) {
     Error(c->ws->error_code() == net::kCloseMessageTooBig ? "too_big" : "protocol");
     if (options_.verbose) Log("conn %" PRIu64 ": %s", c->id, c->ws->error_reason().c_str());
     CloseWs(c, c->ws->error_code(), c->ws->error_reason());
+    // The stream cannot be parsed any further: fail the connection (RFC 6455 7.1.7).
+    c->tcp->CloseAfterWrites();
   }
 }
 
