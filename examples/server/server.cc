@@ -216,7 +216,7 @@ void Server::OnData(Conn* c, const char* data, size_t len) {
     }
     data += used;
     len -= used;
-    if (c->http.request().Header("upgrade") != nullptr) {
+    if (net::HeaderHasToken(c->http.request().headers, "upgrade", "websocket")) {
       OnUpgrade(c, data, len);
       return;
     }
