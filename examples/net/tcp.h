@@ -55,7 +55,6 @@ class TcpConn {
   bool shutting_down_ = false;
   size_t pending_write_bytes_ = 0;
   int port_ = 0;
-  char read_buf_[64 * 1024];
 };
 
 }  // namespace codesync::net
