@@ -7,6 +7,7 @@
 #include <cinttypes>
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -168,7 +169,16 @@ bool Server::Start(std::string* error) {
   for (auto* sig : {&sigint_, &sigterm_}) {
     uv_signal_init(loop_, sig);
     sig->data = this;
-    uv_signal_start(sig, [](uv_signal_t* h, int) { static_cast<Server*>(h->data)->Shutdown(); },
+    uv_signal_start(sig,
+                    [](uv_signal_t* h, int) {
+                      auto* s = static_cast<Server*>(h->data);
+                      if (s->shutting_down_) {
+                        // A second signal: stop waiting. Every commit is already on disk.
+                        Log("second signal: exiting now");
+                        std::_Exit(1);
+                      }
+                      s->Shutdown();
+                    },
                     sig == &sigint_ ? SIGINT : SIGTERM);
   }
   if (options_.auth_secret.empty()) {
