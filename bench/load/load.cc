@@ -401,6 +401,7 @@ int64_t SelfRssKb() {
 
 struct Edit {
   uint64_t due_ns;     // when the schedule wanted it sent
+  uint64_t sent_ns;    // when it was sent (later when the generator lags)
   uint32_t end_clock;  // the writer's clock after it
   int16_t phase;       // measured in this phase; -1: warm-up, not measured
 };
@@ -437,6 +438,7 @@ struct PhaseStats {
   double rate = 0;
   uint64_t sent = 0, skipped = 0, expected = 0, delivered = 0, late = 0;
   std::vector<uint32_t> latency_us;
+  std::vector<uint32_t> from_send_us;  // receive - send: without the generator's own lag
   std::vector<uint32_t> lag_us;  // send time - due time
   double t_measure_start = 0, t_measure_end = 0, t_end = 0;
   ProcSample server_start, server_end;
@@ -660,6 +662,8 @@ class LoadGen {
         ++ps.delivered;
         uint64_t us = now > e.due_ns ? (now - e.due_ns) / 1000 : 0;
         ps.latency_us.push_back(static_cast<uint32_t>(std::min<uint64_t>(us, UINT32_MAX)));
+        us = now > e.sent_ns ? (now - e.sent_ns) / 1000 : 0;
+        ps.from_send_us.push_back(static_cast<uint32_t>(std::min<uint64_t>(us, UINT32_MAX)));
       }
     });
     if (!ok) {
@@ -691,7 +695,7 @@ class LoadGen {
     }
     w.cursor += 1;
     w.clock += 1;  // one UTF-16 unit
-    w.edits.push_back(Edit{due_ns, w.clock, static_cast<int16_t>(measured ? phase_ : -1)});
+    w.edits.push_back(Edit{due_ns, now_ns, w.clock, static_cast<int16_t>(measured ? phase_ : -1)});
     c.ws->Send(w.pending);
     if (!measured) return;
     ++ps.sent;
@@ -861,6 +865,9 @@ class LoadGen {
     if (ps != nullptr) {
       std::sort(ps->latency_us.begin(), ps->latency_us.end());
       std::sort(ps->lag_us.begin(), ps->lag_us.end());
+      std::sort(ps->from_send_us.begin(), ps->from_send_us.end());
+      double send_p50 = Percentile(ps->from_send_us, ps->expected, 0.50);
+      double send_p99 = Percentile(ps->from_send_us, ps->expected, 0.99);
       double p50 = Percentile(ps->latency_us, ps->expected, 0.50);
       double p90 = Percentile(ps->latency_us, ps->expected, 0.90);
       double p99 = Percentile(ps->latency_us, ps->expected, 0.99);
@@ -884,7 +891,8 @@ class LoadGen {
          << ",\"delivered_pct\":" << delivered_pct << ",\"late\":" << ps->late << ",\"p50_ms\":" << Ms(p50)
          << ",\"p90_ms\":" << Ms(p90) << ",\"p99_ms\":" << Ms(p99) << ",\"p999_ms\":" << Ms(p999)
          << ",\"max_ms\":" << Ms(max) << ",\"mean_ms\":" << mean << ",\"send_lag_p99_ms\":" << Ms(lag99)
-         << ",\"send_lag_max_ms\":" << lagmax << ",\"closed_during\":" << ps->closed_during;
+         << ",\"send_lag_max_ms\":" << lagmax << ",\"from_send_p50_ms\":" << Ms(send_p50)
+         << ",\"from_send_p99_ms\":" << Ms(send_p99) << ",\"closed_during\":" << ps->closed_during;
       if (o_.server_pid > 0) {
         js << ",\"server_rss_start_kb\":" << server_before_.rss_kb << ",\"server_rss_idle_kb\":" << server_idle_.rss_kb
            << ",\"server_rss_kb\":" << ps->server_end.rss_kb << ",\"server_hwm_kb\":" << now.hwm_kb
@@ -898,10 +906,11 @@ class LoadGen {
                     "  %.0f edits/s (achieved %.1f, %" PRIu64 " edits, %" PRIu64 " skipped): latency ms p50 %s  p90 %s  "
                     "p99 %s  p99.9 %s  max %s  mean %.3f\n"
                     "    delivered %" PRIu64 "/%" PRIu64 " (%.3f%%), late %" PRIu64 ", send lag p99 %s ms (max %.1f), "
-                    "closed during run %" PRIu64 "\n",
+                    "from actual send p50 %s p99 %s, closed during run %" PRIu64 ", load average %.1f\n",
                     ps->rate, window > 0 ? static_cast<double>(ps->sent) / window : 0, ps->sent, ps->skipped,
                     Ms(p50).c_str(), Ms(p90).c_str(), Ms(p99).c_str(), Ms(p999).c_str(), Ms(max).c_str(), mean,
-                    ps->delivered, ps->expected, delivered_pct, ps->late, Ms(lag99).c_str(), lagmax, ps->closed_during);
+                    ps->delivered, ps->expected, delivered_pct, ps->late, Ms(lag99).c_str(), lagmax, Ms(send_p50).c_str(),
+                    Ms(send_p99).c_str(), ps->closed_during, LoadAvg());
       human = buf;
       if (o_.server_pid > 0) {
         std::snprintf(buf, sizeof buf,
