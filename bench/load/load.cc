@@ -896,7 +896,8 @@ class LoadGen {
       if (o_.server_pid > 0) {
         js << ",\"server_rss_start_kb\":" << server_before_.rss_kb << ",\"server_rss_idle_kb\":" << server_idle_.rss_kb
            << ",\"server_rss_kb\":" << ps->server_end.rss_kb << ",\"server_hwm_kb\":" << now.hwm_kb
-           << ",\"server_cpu_pct\":" << server_cpu;
+           << ",\"server_cpu_pct\":" << server_cpu << ",\"server_cpu_us_per_edit\":"
+           << (server_cpu >= 0 && ps->sent > 0 ? (ps->server_end.cpu_s - ps->server_start.cpu_s) * 1e6 / static_cast<double>(ps->sent) : -1);
       }
       js << ",\"load_cpu_pct\":" << self_cpu << ",\"load_rss_kb\":" << SelfRssKb() << ",\"loadavg\":" << LoadAvg();
       bool lost = ps->delivered < ps->expected;
