@@ -38,7 +38,8 @@ class TcpConn {
   void Close();
   void StopReading();
 
-  bool closing() const { return closing_; }
+  // True once Close or CloseAfterWrites was called: writes are dropped from then on.
+  bool closing() const { return closing_ || shutting_down_; }
   size_t pending_write_bytes() const { return pending_write_bytes_; }
   uv_loop_t* loop() const { return tcp_.loop; }
   std::string peer_address() const;
@@ -59,7 +60,6 @@ class TcpConn {
   size_t pending_write_bytes_ = 0;
   int port_ = 0;
   std::string bind_host_;
-  char read_buf_[64 * 1024];
 };
 
 }  // namespace codesync::net

@@ -1,5 +1,7 @@
 #include "options.h"
 
+#include <arpa/inet.h>
+
 #include <charconv>
 #include <cstdlib>
 #include <functional>
@@ -52,7 +54,14 @@ bool ParseBool(const std::string& s, bool* out) {
 std::vector<Spec> Specs() {
   Options d;
   return {
-      {"--host", "CODESYNC_HOST", "ADDR", "address to listen on", Str(&Options::host, false), d.host},
+      {"--host", "CODESYNC_HOST", "ADDR", "IPv4 or IPv6 address to listen on",
+       [](const std::string& s, Options* o) {
+         unsigned char buf[16];
+         if (inet_pton(AF_INET, s.c_str(), buf) != 1 && inet_pton(AF_INET6, s.c_str(), buf) != 1) return false;
+         o->host = s;
+         return true;
+       },
+       d.host},
       {"--port", "CODESYNC_PORT", "N", "TCP port (0: any free port; the log says which)",
        Uint(&Options::port, 0, 65535), std::to_string(d.port)},
       {"--db", "CODESYNC_DB", "FILE", "SQLite database (created with its directory)", Str(&Options::db, false), d.db},

@@ -216,7 +216,7 @@ void Server::OnData(Conn* c, const char* data, size_t len) {
     }
     data += used;
     len -= used;
-    if (c->http.request().Header("upgrade") != nullptr) {
+    if (net::HeaderHasToken(c->http.request().headers, "upgrade", "websocket")) {
       OnUpgrade(c, data, len);
       return;
     }
@@ -648,6 +648,7 @@ void Server::Sweep() {
     if (c->phase == Conn::Phase::kClosing && now - c->closing_since_ms >= kClosingTimeoutMs) stuck.push_back(c.get());
   }
   for (Conn* c : stuck) c->tcp->Close();
+  Flush();  // what the ticks queued goes out now, not after the next poll
   if (shutting_down_ && conns_.empty() && rooms_.empty()) {
     // Everything is flushed and closed: let the loop end (after running compactions finish).
     uv_close(reinterpret_cast<uv_handle_t*>(&flush_check_), nullptr);

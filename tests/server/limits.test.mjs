@@ -154,3 +154,36 @@ test('document size limit: the update that would pass it is refused, nothing is 
     assert.equal(info.text, 'kept')
   })
 })
+
+test('pings every --ping-interval-ms; a client that never answers is dropped, one that does stays', async () => {
+  await withServer({ args: ['--ping-interval-ms', '200'] }, async (server) => {
+    const ws = await rawSocket(server, '/pinged')  // ws answers pings by itself
+    let pings = 0
+    ws.on('ping', () => pings++)
+    // A raw TCP client completes the handshake and then stays silent.
+    const bytes = await rawTcp(server, Buffer.from(handshake('/pinged')), { timeoutMs: 5000 })
+    const frames = bytes.subarray(bytes.indexOf('\r\n\r\n') + 4)
+    assert.ok(frames.includes(Buffer.from([0x89, 0x00])), 'the silent client was pinged')
+    await waitFor(() => pings >= 3, 'three pings')
+    assert.equal(ws.readyState, ws.OPEN, 'the answering client is still connected')
+    const m = await server.metrics()
+    assert.ok(m['codesync_errors_total{kind="ping_timeout"}'] >= 1)
+    ws.terminate()
+  })
+})
+
+test('fragmented messages are reassembled and applied', async () => {
+  await withServer({}, async (server) => {
+    const ws = await rawSocket(server, '/frag')
+    const doc = new Y.Doc()
+    doc.getText('monaco').insert(0, 'sent in three fragments')
+    const msg = updateMessage(Y.encodeStateAsUpdate(doc))
+    const third = Math.ceil(msg.length / 3)
+    ws.send(msg.subarray(0, third), { fin: false })
+    ws.send(msg.subarray(third, 2 * third), { fin: false })
+    ws.send(msg.subarray(2 * third), { fin: true })
+    await waitFor(async () => (await (await fetch(`${server.url}/rooms/frag`)).json()).text === 'sent in three fragments',
+      'the update arrived whole')
+    ws.close()
+  })
+})

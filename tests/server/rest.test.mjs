@@ -139,7 +139,7 @@ test('options: --help, bad values exit 2, environment variables', async () => {
     assert.ok(help.includes(flag), flag)
   }
   assert.match(help, /CODESYNC_PORT; default 1234/)
-  for (const args of [['--port', 'http'], ['--port', '70000'], ['--bogus'], ['--sync', 'sometimes'], ['--static', '/no/such/dir'], ['--port']]) {
+  for (const args of [['--port', 'http'], ['--port', '70000'], ['--bogus'], ['--sync', 'sometimes'], ['--host', 'localhost'], ['--static', '/no/such/dir'], ['--port']]) {
     assert.throws(() => execFileSync(SERVER, args, { stdio: 'pipe' }), (e) => e.status === 2 && e.stderr.length > 0, args.join(' '))
   }
   assert.throws(() => execFileSync(SERVER, [], { stdio: 'pipe', env: { CODESYNC_PORT: 'x' } }),
