@@ -487,6 +487,8 @@ class LoadGen {
   enum class Stage { kConnecting, kWarmup, kMeasure, kDrain, kClosing, kDone };
 
   void Setup() {
+    std::random_device rd;  // ids differ from run to run (the server may keep a room's history)
+    std::mt19937_64 id_rng((static_cast<uint64_t>(rd()) << 32) ^ rd());
     clients_.resize(o_.clients);
     rooms_.resize(o_.rooms);
     for (int i = 0; i < o_.clients; ++i) {
@@ -500,10 +502,17 @@ class LoadGen {
         w.client = c;
         w.room = r;
         w.slot = k;
-        w.doc = codesync_doc_new(&doc_opts_);
+        // Explicit client ids: 2,000 random 32-bit ones collide once in a
+        // few thousand runs, and receipts are told apart by client id.
+        codesync_doc_options opts = doc_opts_;
+        do {
+          opts.client_id = static_cast<uint32_t>(id_rng());
+        } while (opts.client_id == 0 || by_client_id_.contains(opts.client_id));
+        w.doc = codesync_doc_new(&opts);
         if (w.doc == nullptr) Die(std::string("codesync_doc_new: ") + codesync_last_error());
         w.text = codesync_doc_text(w.doc, "content");
         w.client_id = codesync_doc_client_id(w.doc);
+        by_client_id_.emplace(w.client_id, static_cast<int>(writers_.size()));
         clients_[c].writer = static_cast<int>(writers_.size());
         rooms_[r].writers.push_back(static_cast<int>(writers_.size()));
         writers_.push_back(std::move(w));
@@ -512,7 +521,6 @@ class LoadGen {
     }
     for (size_t i = 0; i < writers_.size(); ++i) {
       Writer& w = writers_[i];
-      if (!by_client_id_.emplace(w.client_id, static_cast<int>(i)).second) Die("two writers drew the same client id");
       // Pointers into writers_ stay valid: it is never resized after this.
       w.sub = codesync_doc_observe_updates(
           w.doc,

@@ -113,6 +113,10 @@ wait_listening() { # port pid
   return 1
 }
 
+# Each server runs in a session of its own (setsid): with the kernel's autogroup
+# scheduling (sched_autogroup_enabled) every session gets one fair share of the
+# CPUs, and a server sharing the generator's would get half a share on a busy
+# machine. Both servers are started the same way.
 start_server() { # name -> SERVER_PID
   local name=$1
   PORT=$((PORT + 1))
@@ -125,11 +129,11 @@ start_server() { # name -> SERVER_PID
       else
         DBDIR=$(mktemp -d "$BUILD/load-db.XXXXXX")
       fi
-      "$CSERVER" --host 127.0.0.1 --port "$PORT" --db "$DBDIR/load.db" --max-connections $((CLIENTS + 1000)) \
+      setsid "$CSERVER" --host 127.0.0.1 --port "$PORT" --db "$DBDIR/load.db" --max-connections $((CLIENTS + 1000)) \
         --max-room-connections $((CLIENTS / ROOMS + 100)) >"$WORK/$name.log" 2>&1 &
       ;;
     node)
-      (cd "$LOAD/node" && HOST=127.0.0.1 PORT=$PORT exec node node_modules/y-websocket/bin/server.js) \
+      (cd "$LOAD/node" && HOST=127.0.0.1 PORT=$PORT exec setsid node node_modules/y-websocket/bin/server.js) \
         >"$WORK/$name.log" 2>&1 &
       ;;
     *)
