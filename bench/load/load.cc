@@ -65,8 +65,10 @@ constexpr const char* kUsage = R"(usage: codesync-load [options]
   --duration S           measured seconds per rate (default 10)
   --warmup S             seconds of edits before measuring, per rate (default 2)
   --drain S              at most this long after the last edit for deliveries (default 5)
-  --stop-p99 MS          stop the rate list after a rate whose p99 exceeds MS
-                         or that loses deliveries (default 0: run every rate)
+  --stop-p99 MS          stop the rate list after --stop-after rates in a row whose
+                         p99 exceeds MS or that lose deliveries (default 0: run every rate)
+  --stop-after K         failing rates in a row that stop the list (default 2: one
+                         noisy phase on a shared machine does not end a sweep)
   --server-pid PID       read VmRSS/VmHWM and CPU time of this process
   --label NAME           name of the server in the output (default "server")
   --bind A.B.C.D[-E]     source addresses to spread clients over, e.g.
@@ -90,6 +92,7 @@ struct Options {
   double warmup_s = 2;
   double drain_s = 5;
   double stop_p99_ms = 0;
+  int stop_after = 2;
   int server_pid = 0;
   std::string label = "server";
   std::vector<std::string> bind = {};
@@ -192,6 +195,7 @@ Options ParseArgs(int argc, char** argv) {
     else if (a == "--warmup") o.warmup_s = ParseNumber(a, v, 0, 600);
     else if (a == "--drain") o.drain_s = ParseNumber(a, v, 0.1, 600);
     else if (a == "--stop-p99") o.stop_p99_ms = ParseNumber(a, v, 0, 1e6);
+    else if (a == "--stop-after") o.stop_after = static_cast<int>(ParseNumber(a, v, 1, 1000));
     else if (a == "--server-pid") o.server_pid = static_cast<int>(ParseNumber(a, v, 0, 1 << 30));
     else if (a == "--label") o.label = v;
     else if (a == "--bind") bind = v;
@@ -909,7 +913,9 @@ class LoadGen {
       }
       js << ",\"load_cpu_pct\":" << self_cpu << ",\"load_rss_kb\":" << SelfRssKb() << ",\"loadavg\":" << LoadAvg();
       bool lost = ps->delivered < ps->expected;
-      stop = o_.stop_p99_ms > 0 && (lost || p99 < 0 || p99 > o_.stop_p99_ms);
+      bool failed = o_.stop_p99_ms > 0 && (lost || p99 < 0 || p99 > o_.stop_p99_ms);
+      failures_in_row_ = failed ? failures_in_row_ + 1 : 0;
+      stop = failed && failures_in_row_ >= o_.stop_after;
       char buf[2048];
       std::snprintf(buf, sizeof buf,
                     "  %.0f edits/s (achieved %.1f, %" PRIu64 " edits, %" PRIu64 " skipped): latency ms p50 %s  p90 %s  "
@@ -929,7 +935,7 @@ class LoadGen {
                       server_before_.rss_kb / 1024.0, now.hwm_kb / 1024.0, server_cpu, self_cpu);
         human += buf;
       }
-      if (stop) human += "    stopping the rate list: p99 over --stop-p99 or deliveries lost\n";
+      if (stop) human += "    stopping the rate list: p99 over --stop-p99 or deliveries lost, --stop-after times in a row\n";
     }
     js << ",\"errors\":{\"connect_failed\":" << connect_failed_ << ",\"connect_timed_out\":" << connect_timed_out_
        << ",\"closed_during_run\":" << closed_during_run_ << ",\"protocol\":" << protocol_errors_ << "},\"reasons\":{";
@@ -977,6 +983,7 @@ class LoadGen {
   uint64_t closed_during_run_ = 0, protocol_errors_ = 0;
   int open_at_end_ = 0, closed_at_end_ = 0, closed_before_end_ = 0;
   std::map<std::string, uint64_t> failure_reasons_;
+  int failures_in_row_ = 0;
   int exit_code_ = 0;
 };
 
