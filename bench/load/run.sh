@@ -8,9 +8,10 @@
 # Scenarios, each on a freshly started server:
 #   target  LOAD_CLIENTS connections over LOAD_ROOMS rooms at LOAD_RATE edits/s
 #   sweep   the same connections at each rate of LOAD_SWEEP in turn, stopping
-#           after the first rate whose p99 exceeds LOAD_P99_MS (or that loses
-#           deliveries): the last passing rate is the server's throughput at
-#           that latency
+#           after two rates in a row whose p99 exceeds LOAD_P99_MS (or that
+#           lose deliveries): the highest passing rate is the server's
+#           throughput at that latency
+# A scenario named twice in LOAD_SCENARIOS runs twice (each row is kept).
 # Environment (defaults in brackets):
 #   LOAD_SERVERS     "codesync node" (codesync-disk: codesync-server with its
 #                    database on disk instead of tmpfs)
