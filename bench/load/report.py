@@ -50,7 +50,9 @@ def main():
                "came. RSS is the server's VmRSS at the end of the measured window (idle: with every client "
                "connected, before the first edit); HWM is VmHWM. Server CPU is its user + system time over the measured "
                "window (all its threads); µs/edit divides that time by the edits sent, a cost that depends far "
-               "less on the other load of the machine than latency does.\n")
+               "less on the other load of the machine than latency does. Generator lag is how late the generator "
+               "itself sent edits (p99): when it is large, the generator was not scheduled either, and the "
+               "latencies of that row say more about the machine than about the server.\n")
 
     failed = [r for r in rows if r.get("ok") is False]
     target = [r for r in rows if r.get("scenario") == "target" and "rate" in r]
@@ -59,8 +61,9 @@ def main():
     if target:
         out.append("## Target: connections, rooms and rate held together\n")
         out.append("| server | clients (synced) | rooms | rate (achieved) | p50 ms | p99 ms | p99.9 ms | max ms "
-                   "| delivered | RSS idle / end / HWM MB | server CPU (µs/edit) | setup s | errors | load avg |")
-        out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+                   "| delivered | RSS idle / end / HWM MB | server CPU (µs/edit) | generator lag p99 ms | setup s | errors "
+                   "| load avg |")
+        out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for r in target:
             errs = r.get("errors", {})
             nerr = sum(v for v in errs.values())
@@ -69,15 +72,15 @@ def main():
                 f"({r['achieved_rate']:.0f}) | {ms(r['p50_ms'])} | {ms(r['p99_ms'])} | {ms(r['p999_ms'])} "
                 f"| {ms(r['max_ms'])} | {r['delivered_pct']:.3f}% | {mb(r.get('server_rss_idle_kb'))} / "
                 f"{mb(r.get('server_rss_kb'))} / {mb(r.get('server_hwm_kb'))} | {r.get('server_cpu_pct', 0):.0f}% "
-                f"({r.get('server_cpu_us_per_edit', 0):.0f}) "
+                f"({r.get('server_cpu_us_per_edit', 0):.0f}) | {ms(r.get('send_lag_p99_ms'))} "
                 f"| {r['setup_s']:.1f} | {nerr} | {r.get('loadavg', 0):.1f} |")
         out.append("")
 
     if sweep:
         out.append(f"## Sweep: throughput at p99 ≤ {a.p99:g} ms\n")
         out.append("| server | rate (achieved) | p50 ms | p99 ms | max ms | delivered | RSS MB | server CPU (µs/edit) "
-                   "| generator CPU | load avg | p99 ≤ target |")
-        out.append("|---|---|---|---|---|---|---|---|---|---|---|")
+                   "| generator CPU | generator lag p99 ms | load avg | p99 ≤ target |")
+        out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
         best = {}
         for r in sweep:
             ok = passes(r, a.p99)
@@ -89,7 +92,7 @@ def main():
                 f"| {r['server']} | {r['rate']:.0f} ({r['achieved_rate']:.0f}) | {ms(r['p50_ms'])} "
                 f"| {ms(r['p99_ms'])} | {ms(r['max_ms'])} | {r['delivered_pct']:.3f}% | {mb(r.get('server_rss_kb'))} "
                 f"| {r.get('server_cpu_pct', 0):.0f}% ({r.get('server_cpu_us_per_edit', 0):.0f}) "
-                f"| {r.get('load_cpu_pct', 0):.0f}% | {r.get('loadavg', 0):.1f} "
+                f"| {r.get('load_cpu_pct', 0):.0f}% | {ms(r.get('send_lag_p99_ms'))} | {r.get('loadavg', 0):.1f} "
                 f"| {'yes' if ok else 'no'} |")
         out.append("")
         out.append(f"Highest swept rate with p99 ≤ {a.p99:g} ms and every delivery made:\n")

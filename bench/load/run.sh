@@ -164,8 +164,11 @@ stop_server() {
   DBDIR=
 }
 
+RUNS=0
 run_scenario() { # server scenario
-  local name=$1 scenario=$2 args=()
+  local name=$1 scenario=$2 args=() out
+  RUNS=$((RUNS + 1))
+  out=$WORK/$RUNS-$name-$scenario
   case $scenario in
     target) args=(--rate "$RATE" --duration "$DURATION" --warmup "$WARMUP") ;;
     sweep) args=(--rate "$SWEEP" --duration "$SWEEP_DURATION" --warmup 2 --stop-p99 "$P99_MS") ;;
@@ -179,16 +182,15 @@ run_scenario() { # server scenario
   local before
   before=$(wc -l <"$RAW")
   "$LOADGEN" --url "ws://127.0.0.1:$PORT/" --clients "$CLIENTS" --rooms "$ROOMS" --writers-per-room "$WRITERS" \
-    --server-pid "$SERVER_PID" --label "$name" --json "$WORK/$name-$scenario.jsonl" "${args[@]}" \
-    >/dev/null 2>"$WORK/$name-$scenario.err"
+    --server-pid "$SERVER_PID" --label "$name" --json "$out.jsonl" "${args[@]}" >/dev/null 2>"$out.err"
   local rc=$?
-  cat "$WORK/$name-$scenario.err" >&2
-  if [[ -f "$WORK/$name-$scenario.jsonl" ]]; then
+  cat "$out.err" >&2
+  if [[ -f "$out.jsonl" ]]; then
     python3 -c '
 import json, sys
 for line in open(sys.argv[1]):
     r = json.loads(line); r["scenario"] = sys.argv[2]; print(json.dumps(r))' \
-      "$WORK/$name-$scenario.jsonl" "$scenario" >>"$RAW"
+      "$out.jsonl" "$scenario" >>"$RAW"
   fi
   if (($(wc -l <"$RAW") == before)); then
     python3 -c 'import json,sys; print(json.dumps({"server":sys.argv[1],"scenario":sys.argv[2],"ok":False,"error":"codesync-load exited %s without a result" % sys.argv[3]}))' \
