@@ -55,6 +55,9 @@ def main():
                "latencies of that row say more about the machine than about the server.\n")
 
     failed = [r for r in rows if r.get("ok") is False]
+    # A generator that synced no client reports no rate: the server was not measured.
+    failed += [dict(r, error=f"no client synced ({r.get('connect_failed')} failed)")
+               for r in rows if "rate" not in r and r.get("ok") is not False]
     target = [r for r in rows if r.get("scenario") == "target" and "rate" in r]
     sweep = [r for r in rows if r.get("scenario") == "sweep" and "rate" in r]
 
