@@ -92,6 +92,17 @@ bool Store::Append(std::string_view room, int64_t seq, std::string_view data) {
 }
 
 bool Store::Load(std::string_view room, LoadedRoom* out) {
+  // One read transaction: a compaction committing between the two queries
+  // must not hide the rows it folded into a snapshot this read did not see.
+  if (!Exec("BEGIN")) return false;
+  bool ok = LoadInTransaction(room, out);
+  std::string e = error_;
+  Exec(ok ? "COMMIT" : "ROLLBACK");
+  error_ = e;
+  return ok;
+}
+
+bool Store::LoadInTransaction(std::string_view room, LoadedRoom* out) {
   *out = LoadedRoom();
   Stmt snap(Prepare("SELECT format, covers_seq, data FROM snapshots WHERE room = ?"));
   if (!snap) return false;

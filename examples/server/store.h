@@ -66,6 +66,7 @@ class Store {
   int64_t CountRooms();
 
  private:
+  bool LoadInTransaction(std::string_view room, LoadedRoom* out);
   bool Exec(const char* sql);
   sqlite3_stmt* Prepare(const char* sql);
   bool Fail();

@@ -359,3 +359,51 @@ TEST_CASE("a client connects from the local address it is bound to") {
   std::sort(peers.begin(), peers.end());
   CHECK(peers == std::vector<std::string>{"127.0.0.2", "127.0.0.3"});
 }
+
+TEST_CASE("random and mutated input: every failure is a known close code or HTTP status") {
+  uint64_t seed = 0x9E3779B97F4A7C15ull;
+  auto next = [&]() {
+    seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+    return seed;
+  };
+  const uint8_t key[4] = {1, 2, 3, 4};
+  std::string valid = EncodeWsFrame(Opcode::kBinary, std::string(150, 'v'), false, key) +
+                      EncodeWsFrame(Opcode::kPing, "p", true, key) +
+                      EncodeWsFrame(Opcode::kContinuation, "end", true, key) +
+                      EncodeWsFrame(Opcode::kText, "h\xC3\xA9", true, key);
+  WsLimits limits;
+  limits.max_frame_bytes = 200;
+  limits.max_message_bytes = 400;
+  int errors = 0, clean = 0;
+  for (int round = 0; round < 3000; ++round) {
+    std::string input = valid;
+    if (round % 2) {
+      input.resize(next() % 600);
+      for (auto& ch : input) ch = static_cast<char>(next());
+    } else {
+      for (int k = 0; k < 1 + round % 4; ++k) input[next() % input.size()] = static_cast<char>(next());
+    }
+    WsFrameParser p(round % 3 ? WsFrameParser::Role::kServer : WsFrameParser::Role::kClient, limits);
+    std::vector<WsEvent> ev;
+    bool ok = FeedAll(p, input, 1 + next() % 64, &ev);
+    if (ok) {
+      ++clean;
+      for (const auto& e : ev) CHECK(e.payload.size() <= limits.max_message_bytes);
+    } else {
+      ++errors;
+      uint16_t c = p.error_code();
+      CHECK((c == kCloseProtocolError || c == kCloseInvalidPayload || c == kCloseMessageTooBig));
+    }
+    HttpRequestParser hp(HttpLimits{256, 64, 8});
+    std::string req = round % 2 ? input : "GET /x HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc" + input;
+    size_t used = 0;
+    ParseState st = FeedRequest(hp, req, 1 + next() % 32, &used);
+    if (st == ParseState::kError) {
+      int s = hp.error_status();
+      CHECK((s == 400 || s == 413 || s == 431 || s == 501 || s == 505));
+    }
+    CHECK(used <= req.size());
+  }
+  CHECK(errors > 100);  // the mutations do hit the checks
+  CHECK(clean > 10);    // and some inputs stay valid
+}

@@ -85,3 +85,22 @@ test('an empty room is compacted, unloaded, and loads again', async () => {
     b.close()
   })
 })
+
+test('rooms reload whole while compactions of them run', async () => {
+  // Every update triggers a compaction and every disconnect an unload, so loads and
+  // compactions of the same room overlap.
+  await withServer({ args: ['--compact-after', '1', '--unload-after-ms', '0'] }, async (server) => {
+    let expected = ''
+    for (let i = 0; i < 15; i++) {
+      const a = client(server, 'churn')
+      await a.synced()
+      assert.equal(a.text.toString(), expected, `round ${i}`)
+      for (let k = 0; k < 3; k++) a.text.insert(0, `${i}.${k};`)
+      expected = a.text.toString()
+      await waitFor(async () => (await server.metrics()).codesync_updates_total >= 3 * (i + 1), `round ${i} stored`)
+      a.close()
+      if (i % 3 === 0) await sleep(600)  // sometimes let the unload happen first
+    }
+    assert.ok((await server.metrics()).codesync_compactions_total >= 5)
+  })
+})
