@@ -1,9 +1,44 @@
 #include "tcp.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstring>
 
 namespace codesync::net {
 namespace {
+
+// Binds the (not yet connected) handle to a local address. The socket is made
+// here rather than by uv_tcp_bind so that IP_BIND_ADDRESS_NO_PORT can be set
+// first: the port is then chosen at connect time from the 4-tuple, not
+// reserved at bind time, so binding does not exhaust the port range.
+int BindLocal(uv_tcp_t* tcp, const std::string& bind_host, int family) {
+  sockaddr_storage local{};
+  if (family == AF_INET) {
+    if (int rc = uv_ip4_addr(bind_host.c_str(), 0, reinterpret_cast<sockaddr_in*>(&local)); rc != 0) return rc;
+  } else {
+    if (int rc = uv_ip6_addr(bind_host.c_str(), 0, reinterpret_cast<sockaddr_in6*>(&local)); rc != 0) return rc;
+  }
+  int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return uv_translate_sys_error(errno);
+#ifdef IP_BIND_ADDRESS_NO_PORT
+  int one = 1;
+  setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+#endif
+  socklen_t len = family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&local), len) != 0) {
+    int rc = uv_translate_sys_error(errno);
+    close(fd);
+    return rc;
+  }
+  if (int rc = uv_tcp_open(tcp, fd); rc != 0) {
+    close(fd);
+    return rc;
+  }
+  return 0;
+}
 
 struct WriteReq {
   uv_write_t req;
@@ -28,10 +63,12 @@ TcpConn* TcpConn::Accept(uv_stream_t* server) {
   return conn;
 }
 
-TcpConn* TcpConn::Connect(uv_loop_t* loop, const std::string& host, int port, ConnectFn on_connected) {
+TcpConn* TcpConn::Connect(uv_loop_t* loop, const std::string& host, int port, ConnectFn on_connected,
+                          const std::string& bind_host) {
   auto* conn = new TcpConn(loop);
   conn->on_connected_ = std::move(on_connected);
   conn->port_ = port;
+  conn->bind_host_ = bind_host;
   struct Resolve {
     uv_getaddrinfo_t req;
     TcpConn* conn;
@@ -69,6 +106,12 @@ TcpConn* TcpConn::Connect(uv_loop_t* loop, const std::string& host, int port, Co
           reinterpret_cast<sockaddr_in*>(&addr)->sin_port = htons(static_cast<uint16_t>(c->port_));
         } else {
           reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port = htons(static_cast<uint16_t>(c->port_));
+        }
+        if (!c->bind_host_.empty()) {
+          if (int rc = BindLocal(&c->tcp_, c->bind_host_, addr.ss_family); rc != 0) {
+            fail(c, rc);
+            return;
+          }
         }
         auto* creq = new uv_connect_t;
         creq->data = c;

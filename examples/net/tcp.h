@@ -22,7 +22,11 @@ class TcpConn {
   static TcpConn* Accept(uv_stream_t* server);
   // Resolves host and connects; on_connected runs once. On failure the
   // connection closes itself (on_close runs if Start was called).
-  static TcpConn* Connect(uv_loop_t* loop, const std::string& host, int port, ConnectFn on_connected);
+  // bind_host (a numeric IPv4/IPv6 address, empty = any) is the local
+  // address: spreading many clients over 127.0.0.x source addresses gives
+  // each its own range of ephemeral ports.
+  static TcpConn* Connect(uv_loop_t* loop, const std::string& host, int port, ConnectFn on_connected,
+                          const std::string& bind_host = {});
 
   // Starts reading (for a client, from inside on_connected). on_close runs
   // once, when the connection is gone: EOF, error, or Close().
@@ -55,6 +59,7 @@ class TcpConn {
   bool shutting_down_ = false;
   size_t pending_write_bytes_ = 0;
   int port_ = 0;
+  std::string bind_host_;
 };
 
 }  // namespace codesync::net

@@ -45,7 +45,7 @@ void WsClient::Connect() {
     key_ = WsNewClientKey();
     std::string host_port = options_.host + ":" + std::to_string(options_.port);
     tcp_->Write(WsClientHandshake(host_port, options_.target, key_, options_.headers));
-  });
+  }, options_.bind_host);
   if (tcp_ == nullptr && state_ == State::kConnecting) Fail("connect: cannot resolve " + options_.host);
 }
 

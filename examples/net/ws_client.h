@@ -22,6 +22,7 @@ namespace codesync::net {
 struct WsClientOptions {
   std::string host = "127.0.0.1";
   int port = 1234;
+  std::string bind_host;        // local address to connect from (empty = any)
   std::string target = "/";     // path and query: "/room?token=..."
   HttpHeaders headers;          // extra handshake headers
   WsLimits limits;

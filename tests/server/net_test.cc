@@ -2,10 +2,12 @@
 // RFC 6455 and hand-built byte sequences, fed whole and one byte at a time.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "http.h"
+#include "tcp.h"
 #include "websocket.h"
 
 using namespace codesync::net;
@@ -307,6 +309,55 @@ TEST_CASE("UTF-8 validation and percent coding") {
   CHECK(out == "a c");
   CHECK_FALSE(PercentDecode("a%2", &out));
   CHECK(PercentEncode("a b/é") == "a%20b%2F%C3%A9");
+}
+
+TEST_CASE("a client connects from the local address it is bound to") {
+  // A listener on 127.0.0.1 (any free port); clients bound to 127.0.0.2 and
+  // 127.0.0.3 must arrive from those addresses, and an unusable address fails.
+  uv_loop_t loop;
+  REQUIRE(uv_loop_init(&loop) == 0);
+  uv_tcp_t listener;
+  uv_tcp_init(&loop, &listener);
+  sockaddr_in any{};
+  uv_ip4_addr("127.0.0.1", 0, &any);
+  REQUIRE(uv_tcp_bind(&listener, reinterpret_cast<sockaddr*>(&any), 0) == 0);
+  sockaddr_storage bound{};
+  int len = sizeof bound;
+  uv_tcp_getsockname(&listener, reinterpret_cast<sockaddr*>(&bound), &len);
+  int port = ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  std::vector<std::string> peers;
+  listener.data = &peers;
+  REQUIRE(uv_listen(reinterpret_cast<uv_stream_t*>(&listener), 16, [](uv_stream_t* server, int status) {
+            auto* peers = static_cast<std::vector<std::string>*>(server->data);
+            TcpConn* conn = TcpConn::Accept(server);
+            if (conn == nullptr) return;
+            std::string peer = conn->peer_address();
+            peers->push_back(peer.substr(0, peer.rfind(':')));
+            conn->Close();
+          }) == 0);
+  const char* locals[] = {"127.0.0.2", "127.0.0.3", "not-an-address"};
+  std::vector<int> statuses(3, 1);  // 1: no callback yet
+  std::vector<TcpConn*> clients;
+  for (int i = 0; i < 3; ++i) {
+    clients.push_back(TcpConn::Connect(
+        &loop, "127.0.0.1", port, [&statuses, i](int status) { statuses[i] = status; }, locals[i]));
+    REQUIRE(clients.back() != nullptr);
+  }
+  // Run until the three connect callbacks and both accepts have happened.
+  auto done = [&] { return std::count(statuses.begin(), statuses.end(), 1) == 0 && peers.size() >= 2; };
+  while (!done() && uv_run(&loop, UV_RUN_ONCE) != 0) {
+  }
+  for (int i = 0; i < 3; ++i) {
+    if (statuses[i] == 0) clients[i]->Close();  // a failed one has closed itself
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&listener), nullptr);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  CHECK(uv_loop_close(&loop) == 0);
+  CHECK(statuses[0] == 0);
+  CHECK(statuses[1] == 0);
+  CHECK(statuses[2] < 0);  // not an address
+  std::sort(peers.begin(), peers.end());
+  CHECK(peers == std::vector<std::string>{"127.0.0.2", "127.0.0.3"});
 }
 
 TEST_CASE("random and mutated input: every failure is a known close code or HTTP status") {
