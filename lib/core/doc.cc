@@ -97,9 +97,7 @@ Item* Doc::SplitItem(Transaction& t, Item* left, uint64_t diff) {
   right->right = left->right;
   left->right = right;
   if (right->right) right->right->left = right;
-  auto& structs = store_.clients[left->id.client];
-  size_t index = StructStore::FindIndex(structs, left->id.clock);
-  structs.insert(structs.begin() + static_cast<ptrdiff_t>(index) + 1, right);
+  store_.clients[left->id.client].InsertSplit(right);
   t.merge_structs.push_back(right->id);
   if (right->parent_sub && !right->right) right->parent->map[*right->parent_sub] = right;
   if (right->parent && !right->parent_sub) {
@@ -111,15 +109,13 @@ Item* Doc::SplitItem(Transaction& t, Item* left, uint64_t diff) {
 }
 
 Item* Doc::GetItemCleanStart(Transaction& t, Id id) {
-  auto& structs = store_.clients[id.client];
-  Item* s = structs[StructStore::FindIndex(structs, id.clock)];
+  Item* s = store_.clients[id.client].Find(id.clock);
   if (s->id.clock < id.clock && !s->is_gc()) return SplitItem(t, s, id.clock - s->id.clock);
   return s;
 }
 
 Item* Doc::GetItemCleanEnd(Transaction& t, Id id) {
-  auto& structs = store_.clients[id.client];
-  Item* s = structs[StructStore::FindIndex(structs, id.clock)];
+  Item* s = store_.clients[id.client].Find(id.clock);
   if (id.clock != s->end_clock() - 1 && !s->is_gc()) SplitItem(t, s, id.clock - s->id.clock + 1);
   return s;
 }
@@ -390,27 +386,34 @@ bool Doc::TryMerge(Item* left, Item* right) {
   left->right = right->right;
   if (left->right) left->right->left = left;
   bool in_sequence = left->parent && !left->parent_sub;
-  if (in_sequence) seq::Erase(left->parent->tree, right);
-  MergeContent(*left, *right);
-  if (in_sequence) seq::Reweigh(left->parent->tree, left);
+  if (in_sequence) {
+    // Same kind and visibility: the merged run weighs what both did (one item).
+    uint64_t w[kUnitCount];
+    for (int u = 0; u < kUnitCount; u++) w[u] = left->w[u] + right->w[u];
+    w[kItems] = 1;
+    seq::Erase(left->parent->tree, right);
+    MergeContent(*left, *right);
+    seq::SetWeights(left->parent->tree, left, w);
+  } else {
+    MergeContent(*left, *right);
+  }
   return true;
 }
 
-size_t Doc::TryToMergeWithLefts(std::vector<Item*>& structs, size_t pos) {
-  // Merges structs[pos] into its left neighbour, then that into its own left, and so on.
-  size_t i = pos;
-  for (Item* right = structs[pos]; i > 0; i--) {
-    Item* left = structs[i - 1];
+Doc::MergeResult Doc::TryToMergeWithLefts(ClientStructs& structs, ClientStructs::const_iterator pos) {
+  // Merges *pos into its left neighbour, then that into its own left, and so on.
+  size_t merged = 0;
+  while (pos != structs.begin()) {
+    auto left_pos = std::prev(pos);
+    Item* left = *left_pos;
+    Item* right = *pos;
     if (left->deleted != right->deleted || left->is_gc() != right->is_gc() || !TryMerge(left, right)) break;
-    right = left;
+    // Erasing invalidates B-tree iterators; the one it returns stays valid.
+    pos = std::prev(structs.Erase(pos));
+    FreeItem(right);
+    merged++;
   }
-  size_t merged = pos - i;
-  if (merged) {
-    for (size_t k = pos + 1 - merged; k <= pos; k++) FreeItem(structs[k]);
-    structs.erase(structs.begin() + static_cast<ptrdiff_t>(pos + 1 - merged),
-                  structs.begin() + static_cast<ptrdiff_t>(pos + 1));
-  }
-  return merged;
+  return {pos, merged};
 }
 
 std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t) {
@@ -441,8 +444,8 @@ std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t
       auto& structs = store_.clients[client];
       for (auto r = ranges.rbegin(); r != ranges.rend(); ++r) {
         uint64_t end = r->clock + r->len;
-        for (size_t si = StructStore::FindIndex(structs, r->clock); si < structs.size(); si++) {
-          Item* s = structs[si];
+        for (auto si = structs.FindIter(r->clock); si != structs.end(); ++si) {
+          Item* s = *si;
           if (s->id.clock >= end) break;
           if (!s->is_gc() && s->deleted && !s->keep) GcItem(s, false);
         }
@@ -455,28 +458,39 @@ std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t
     auto& structs = store_.clients[client];
     for (auto r = ranges.rbegin(); r != ranges.rend(); ++r) {
       if (structs.empty()) break;
-      int64_t most_right = std::min<int64_t>(static_cast<int64_t>(structs.size()) - 1,
-                                             1 + static_cast<int64_t>(StructStore::FindIndex(structs, r->clock + r->len - 1)));
-      for (int64_t si = most_right; si > 0 && structs[static_cast<size_t>(si)]->id.clock >= r->clock;) {
-        si -= 1 + static_cast<int64_t>(TryToMergeWithLefts(structs, static_cast<size_t>(si)));
+      // From the struct after the range (when there is one) leftwards into it.
+      auto si = structs.FindIter(r->clock + r->len - 1);
+      if (si == structs.end() || std::next(si) != structs.end()) si = std::next(si);
+      if (si == structs.end()) --si;
+      while (si != structs.begin() && (*si)->id.clock >= r->clock) {
+        si = TryToMergeWithLefts(structs, si).pos;
+        if (si == structs.begin()) break;
+        --si;
       }
     }
   }
   for (uint64_t client : t.touched_clients) {
     uint64_t before = t.BeforeClock(client);
     auto& structs = store_.clients[client];
-    if (structs.empty() || store_.State(client) == before) continue;
-    int64_t first = std::max<int64_t>(static_cast<int64_t>(StructStore::FindIndex(structs, before)), 1);
-    for (int64_t i = static_cast<int64_t>(structs.size()) - 1; i >= first;) {
-      i -= 1 + static_cast<int64_t>(TryToMergeWithLefts(structs, static_cast<size_t>(i)));
+    if (structs.empty() || structs.end_clock() == before) continue;
+    // The new structs, from the last one down to the one holding `before`.
+    const uint64_t first = structs.Find(before)->id.clock;
+    auto i = std::prev(structs.end());
+    while (i != structs.begin() && (*i)->id.clock >= first) {
+      i = TryToMergeWithLefts(structs, i).pos;
+      if (i == structs.begin()) break;
+      --i;
     }
   }
   for (auto it = t.merge_structs.rbegin(); it != t.merge_structs.rend(); ++it) {
     auto& structs = store_.clients[it->client];
-    if (structs.empty() || it->clock >= structs.back()->end_clock()) continue;
-    size_t pos = StructStore::FindIndex(structs, it->clock);
-    if (pos + 1 < structs.size() && TryToMergeWithLefts(structs, pos + 1) > 1) continue;
-    if (pos > 0) TryToMergeWithLefts(structs, pos);
+    auto pos = structs.FindIter(it->clock);
+    if (pos == structs.end()) continue;
+    auto next = std::next(pos);
+    if (next != structs.end() && TryToMergeWithLefts(structs, next).merged > 1) continue;
+    // The merge above (if any) erased `next` and invalidated `pos`.
+    pos = structs.FindIter(it->clock);
+    if (pos != structs.begin()) TryToMergeWithLefts(structs, pos);
   }
 
   bool changed = !t.delete_set.empty();

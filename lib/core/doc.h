@@ -118,7 +118,11 @@ class Doc {
   std::unique_ptr<Transaction> NewFollowUp();
   void GcItem(Item* item, bool parent_gcd);
   void GcType(Branch* type);
-  size_t TryToMergeWithLefts(std::vector<Item*>& structs, size_t pos);
+  struct MergeResult {
+    ClientStructs::const_iterator pos;  // the struct the run merged into
+    size_t merged;                      // how many structs merged away
+  };
+  MergeResult TryToMergeWithLefts(ClientStructs& structs, ClientStructs::const_iterator pos);
   bool TryMerge(Item* left, Item* right);
   std::vector<std::unique_ptr<Transaction>> EmitDeltas(Transaction& t);
 

@@ -173,6 +173,8 @@ void WriteContent(const Item& item, uint64_t offset, Encoder& enc) {
     case ContentKind::kString:
       if (offset == 0) {
         enc.WriteVarString(item.str);
+      } else if (item.ascii()) {
+        enc.WriteVarString(std::string_view(item.str).substr(offset));
       } else {
         bool inside_pair = false;
         size_t b = utf8::ByteOffsetOfUtf16(item.str, offset, &inside_pair);
@@ -481,16 +483,11 @@ DeleteSet ApplyDeleteSet(Doc& doc, Transaction& t, const DeleteSet& ds) {
       uint64_t end = r.clock + r.len;
       if (r.clock < state) {
         if (state < end) unapplied.Add(client, state, end - state);
-        auto& structs = store.clients[client];
-        size_t index = StructStore::FindIndex(structs, r.clock);
-        Item* s = structs[index];
-        if (!s->deleted && s->id.clock < r.clock) {
-          doc.SplitItem(t, s, r.clock - s->id.clock);
-          index++;
-        }
-        while (index < structs.size()) {
-          s = structs[index++];
-          if (s->id.clock >= end) break;
+        // Splits insert into the client's B-tree, so walk by clock, not by iterator.
+        const ClientStructs& structs = store.clients[client];
+        Item* s = structs.Find(r.clock);
+        if (!s->deleted && s->id.clock < r.clock) s = doc.SplitItem(t, s, r.clock - s->id.clock);
+        for (; s && s->id.clock < end; s = structs.Next(s)) {
           if (!s->deleted) {
             if (end < s->end_clock()) doc.SplitItem(t, s, end - s->id.clock);
             doc.DeleteItem(t, s);
@@ -586,14 +583,16 @@ void WriteStructs(const StructStore& store, const StateVector& sv, Encoder& enc)
   std::sort(sm.begin(), sm.end(), [](auto& a, auto& b) { return a.first > b.first; });
   enc.WriteVarUint(sm.size());
   for (auto [client, clock] : sm) {
-    const auto& structs = store.clients.at(client);
-    clock = std::max(clock, structs[0]->id.clock);
-    size_t start = StructStore::FindIndex(structs, clock);
-    enc.WriteVarUint(structs.size() - start);
+    const ClientStructs& structs = store.clients.at(client);
+    clock = std::max(clock, structs.front()->id.clock);
+    auto start = structs.FindIter(clock);
+    // The whole state: the count is the B-tree's size; a diff counts its tail.
+    size_t count = clock == 0 ? structs.size() : static_cast<size_t>(std::distance(start, structs.end()));
+    enc.WriteVarUint(count);
     enc.WriteVarUint(client);
     enc.WriteVarUint(clock);
-    WriteStruct(*structs[start], clock - structs[start]->id.clock, ParentOf(*structs[start]), enc);
-    for (size_t i = start + 1; i < structs.size(); i++) WriteStruct(*structs[i], 0, ParentOf(*structs[i]), enc);
+    WriteStruct(**start, clock - (*start)->id.clock, ParentOf(**start), enc);
+    for (auto i = std::next(start); i != structs.end(); ++i) WriteStruct(**i, 0, ParentOf(**i), enc);
   }
 }
 
