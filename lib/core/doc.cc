@@ -5,6 +5,7 @@
 
 #include "core/seq_index.h"
 #include "core/update.h"
+#include "encoding/utf8.h"
 
 namespace codesync {
 
@@ -57,13 +58,27 @@ const std::string* Doc::Intern(std::string_view s) { return &*interned_.emplace(
 Item* Doc::NewItem() { return new Item(); }
 void Doc::FreeItem(Item* item) { delete item; }
 
+void Transaction::Reset() {
+  origin.reset();
+  local = true;
+  before_state.clear();
+  delete_set.clients.clear();
+  merge_structs.clear();
+  changed.clear();
+  touched_clients.clear();
+}
+
 Transaction& Doc::Begin(std::optional<std::string> origin, bool local) {
   if (txn_depth_++ == 0) {
-    txn_ = std::make_unique<Transaction>();
+    if (spare_txn_) {
+      txn_ = std::move(spare_txn_);
+    } else {
+      txn_ = std::make_unique<Transaction>();
+    }
     txn_->doc = this;
     txn_->origin = std::move(origin);
     txn_->local = local;
-    txn_->before_state = store_.GetStateVector();
+    store_.FillStateVector(txn_->before_state);
   }
   return *txn_;
 }
@@ -73,11 +88,12 @@ void Doc::Commit() {
   if (--txn_depth_ > 0) return;
   std::unique_ptr<Transaction> t = std::move(txn_);
   // Cleanups (formatting, below) run as transactions of their own, after this one.
-  std::vector<std::unique_ptr<Transaction>> queue;
-  queue.push_back(std::move(t));
+  std::vector<std::unique_ptr<Transaction>> queue = CleanupTransaction(*t);
   for (size_t i = 0; i < queue.size(); i++) {
     for (auto& follow_up : CleanupTransaction(*queue[i])) queue.push_back(std::move(follow_up));
   }
+  t->Reset();
+  spare_txn_ = std::move(t);
 }
 
 // ---------------------------------------------------------------------------
@@ -291,6 +307,41 @@ void Doc::Integrate(Transaction& t, Item* item, uint64_t offset) {
   if ((parent->item && parent->item->deleted) || (sub && item->right)) DeleteItem(t, item);
 }
 
+bool Doc::CanAppendToOwnRun(const Item* left) const {
+  // The conditions under which the slow path's new struct would merge into
+  // `left` at commit (TryMerge): same client, next clock, same right origin,
+  // adjacent, both live strings of one sequence.
+  if (left->kind != ContentKind::kString || left->deleted || left->id.client != client_id_ ||
+      left->end_clock() != store_.State(client_id_) || !left->parent || left->parent_sub ||
+      left->parent->is_deleted()) {
+    return false;
+  }
+  // Text insertion moves past deleted items right of the cut (Yjs
+  // minimizeAttributeChanges), so the new struct would not follow `left` then.
+  const Item* right = left->right;
+  if (!right) return !left->right_origin.present;
+  return !right->deleted && left->right_origin.present && left->right_origin.id == right->id;
+}
+
+void Doc::AppendToOwnRun(Transaction& t, Item* left, std::string_view s, uint64_t utf16_len) {
+  uint64_t w[kUnitCount];
+  w[kUtf16] = left->w[kUtf16] + utf16_len;
+  w[kItems] = 1;
+  if (s.size() == utf16_len) {  // ASCII
+    w[kUtf8] = left->w[kUtf8] + s.size();
+    w[kCodepoints] = left->w[kCodepoints] + s.size();
+  } else {
+    utf8::Lengths l = utf8::Measure(s);
+    w[kUtf8] = left->w[kUtf8] + l.utf8;
+    w[kCodepoints] = left->w[kCodepoints] + l.codepoints;
+  }
+  left->str.append(s);
+  left->length += utf16_len;
+  seq::SetWeights(left->parent->tree, left, w);
+  t.touched_clients.insert(client_id_);
+  t.changed.insert(left->parent);
+}
+
 Item* Doc::InsertLocal(Transaction& t, Branch* parent, Item* left, Item* right, const std::string* parent_sub,
                        Item* content) {
   content->id = NextId();
@@ -304,17 +355,29 @@ Item* Doc::InsertLocal(Transaction& t, Branch* parent, Item* left, Item* right, 
   return content;
 }
 
+void Doc::MarkDeleted(Transaction& t, Item* item) {
+  item->deleted = true;
+  if (item->parent && !item->parent_sub) {
+    // Deleted: weighs nothing in any unit but still counts as one item.
+    uint64_t w[kUnitCount] = {0, 0, 0, 1};
+    seq::SetWeights(item->parent->tree, item, w);
+  }
+  t.delete_set.Add(item->id.client, item->id.clock, item->length);
+  if (item->parent) t.changed.insert(item->parent);
+}
+
 void Doc::DeleteItem(Transaction& t, Item* first) {
+  if (first->kind != ContentKind::kType || !first->type) {
+    if (!first->deleted) MarkDeleted(t, first);
+    return;
+  }
   // Iterative: deleting a type deletes its children, and nesting may be deep.
   std::vector<Item*> work{first};
   while (!work.empty()) {
     Item* item = work.back();
     work.pop_back();
     if (item->deleted) continue;
-    item->deleted = true;
-    if (item->parent && !item->parent_sub) seq::Reweigh(item->parent->tree, item);
-    t.delete_set.Add(item->id.client, item->id.clock, item->length);
-    if (item->parent) t.changed.insert(item->parent);
+    MarkDeleted(t, item);
     if (item->kind != ContentKind::kType || !item->type) continue;
     Branch* b = item->type;
     auto visit = [&](Item* c) {

@@ -40,6 +40,9 @@ struct Transaction {
   absl::flat_hash_set<Branch*> changed;
   absl::flat_hash_set<uint64_t> touched_clients;
 
+  // Empties every field but keeps the containers' memory, so that a document
+  // reuses one transaction instead of allocating a fresh one per edit.
+  void Reset();
   const char* origin_cstr() const { return origin ? origin->c_str() : nullptr; }
   // The client's clock when the transaction began (0 for a client new to it).
   uint64_t BeforeClock(uint64_t client) const {
@@ -97,6 +100,15 @@ class Doc {
   std::optional<uint64_t> GetMissing(Transaction& t, StructRef& ref);
   void Integrate(Transaction& t, Item* item, uint64_t offset);
   void DeleteItem(Transaction& t, Item* item);
+  // Marks one item deleted (no recursion into nested types).
+  void MarkDeleted(Transaction& t, Item* item);
+  // Typing at the end of this client's newest run: when a string inserted
+  // right after `left` would merge into it at commit anyway (TryMerge), it can
+  // be appended to `left` in place, with no new item.  The store, the sequence
+  // and the update come out the same as the slow path's.
+  bool CanAppendToOwnRun(const Item* left) const;
+  // Appends UTF-8 `s` (`utf16_len` clocks) to `left`; requires CanAppendToOwnRun(left).
+  void AppendToOwnRun(Transaction& t, Item* left, std::string_view s, uint64_t utf16_len);
   // Creates a local item after `left` (nullptr = start) and before `right`, and integrates it.
   Item* InsertLocal(Transaction& t, Branch* parent, Item* left, Item* right, const std::string* parent_sub,
                     Item* content);
@@ -134,6 +146,7 @@ class Doc {
   std::vector<std::unique_ptr<Branch>> branches_;
   absl::node_hash_set<std::string> interned_;
   std::unique_ptr<Transaction> txn_;
+  std::unique_ptr<Transaction> spare_txn_;  // a committed transaction kept for reuse
   int txn_depth_ = 0;
   bool busy_ = false;
   uint64_t next_observer_id_ = 1;

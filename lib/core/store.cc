@@ -31,10 +31,15 @@ StateVector DecodeStateVector(Decoder& dec) {
 
 StateVector StructStore::GetStateVector() const {
   StateVector sv;
+  FillStateVector(sv);
+  return sv;
+}
+
+void StructStore::FillStateVector(StateVector& sv) const {
+  sv.clear();
   for (auto& [client, structs] : clients) {
     if (!structs.empty()) sv[client] = structs.end_clock();
   }
-  return sv;
 }
 
 void DeleteSet::SortAndMerge() {

@@ -110,6 +110,8 @@ class StructStore {
     return it == clients.end() ? 0 : it->second.end_clock();
   }
   StateVector GetStateVector() const;
+  // Clears sv and fills it with the state of every client (reuses sv's memory).
+  void FillStateVector(StateVector& sv) const;
   // The struct containing id, or nullptr.
   Item* Find(Id id) const {
     auto it = clients.find(id.client);

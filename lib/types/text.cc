@@ -303,6 +303,18 @@ void CleanupContextlessGap(Doc& doc, Transaction& t, Item* item) {
 absl::Status TextInsert(Doc& doc, Branch* text, uint64_t index, std::string_view s, const Any* attributes) {
   if (!utf8::IsValid(s)) return absl::InvalidArgumentError("text is not valid UTF-8");
   if (s.empty()) return Locate(*text, doc.unit(), index).status();
+  // Typing at the end of our own newest run, outside formatting, with no
+  // delta observer to tell apart old and new parts of one run: extend it.
+  if (!attributes && !text->has_formatting && text->delta_observers.empty()) {
+    auto cut = Locate(*text, doc.unit(), index);
+    if (!cut.ok()) return cut.status();
+    if (cut->item && cut->cut == cut->item->length && doc.CanAppendToOwnRun(cut->item)) {
+      return Transact(doc, text, [&](Transaction& t) {
+        doc.AppendToOwnRun(t, cut->item, s, utf8::Utf16Length(s));
+        return absl::OkStatus();
+      });
+    }
+  }
   Item* content = doc.NewItem();
   content->kind = ContentKind::kString;
   content->str = std::string(s);

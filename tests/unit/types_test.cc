@@ -325,6 +325,44 @@ TEST_CASE("Formatting: a range ending at an existing format of the same key") {
   CHECK(seq == std::vector<std::string>{"[bold:\"x\"]", "ab", "[bold:null]", "[bold:true]", "c", "[bold:null]"});
 }
 
+TEST_CASE("Typing at the end of one's own run extends it in place, as a commit-time merge would") {
+  auto doc = MakeDoc(1);
+  Branch* t = Root(*doc, "t", TypeRef::kText);
+  std::vector<std::vector<uint8_t>> updates;
+  doc->AddUpdateObserver([&](const std::vector<uint8_t>& u, const Transaction&) { updates.push_back(u); });
+  for (const char* c : {"a", "b", "\xc3\xa9", "c"}) REQUIRE(types::TextInsert(*doc, t, t->Length(kUtf16), c, nullptr).ok());
+  CHECK(types::TextString(*t) == "ab\xc3\xa9" "c");
+  const auto& structs = doc->store().clients[1];
+  REQUIRE(structs.size() == 1);
+  CHECK(structs[0]->length == 4);
+  CHECK(t->Length(kUtf8) == 5);
+  CHECK(t->Length(kCodepoints) == 4);
+  CHECK(seq::Validate(t->tree, t->start));
+  // Each keystroke's update is one struct continuing the last: (count 1,
+  // client 1, clock 1) then info 0x84 (origin, string) with origin (1, 0).
+  REQUIRE(updates.size() == 4);
+  CHECK(updates[1] == std::vector<uint8_t>{1, 1, 1, 1, 0x84, 1, 0, 1, 'b', 0});
+
+  // After a deletion at the end, typing goes after the deleted item (Yjs skips
+  // deleted items to the right of the cut), so it is a struct of its own.
+  REQUIRE(types::TextDelete(*doc, t, 3, 1).ok());
+  REQUIRE(types::TextInsert(*doc, t, 3, "d", nullptr).ok());
+  CHECK(types::TextString(*t) == "ab\xc3\xa9" "d");
+  REQUIRE(structs.size() == 3);
+  CHECK(structs[1]->deleted);
+  CHECK(structs[2]->origin == OptId::Of({1, 3}));
+  CHECK(structs[2]->str == "d");
+  CHECK(seq::Validate(t->tree, t->start));
+
+  // At the start, then right after it: the second keystroke extends the first.
+  REQUIRE(types::TextInsert(*doc, t, 0, "X", nullptr).ok());
+  REQUIRE(types::TextInsert(*doc, t, 1, "Y", nullptr).ok());
+  CHECK(types::TextString(*t) == "XYab\xc3\xa9" "d");
+  CHECK(structs.size() == 4);  // "XY" is one struct: its right origin is still its neighbour
+  CHECK(structs[3]->str == "XY");
+  CHECK(seq::Validate(t->tree, t->start));
+}
+
 // ===========================================================================
 // Array
 
