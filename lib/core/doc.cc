@@ -193,7 +193,7 @@ std::optional<uint64_t> Doc::GetMissing(Transaction& t, StructRef& ref) {
   return std::nullopt;
 }
 
-void Doc::Integrate(Transaction& t, Item* item, uint64_t offset) {
+Item* Doc::Integrate(Transaction& t, Item* item, uint64_t offset, bool absorb) {
   t.touched_clients.insert(item->id.client);
   if (offset > 0) {
     item->id.clock += offset;
@@ -220,7 +220,7 @@ void Doc::Integrate(Transaction& t, Item* item, uint64_t offset) {
     item->parent_sub = nullptr;
     item->left = item->right = nullptr;
     store_.Append(item);
-    return;
+    return item;
   }
   Branch* parent = item->parent;
   const std::string* sub = item->parent_sub;
@@ -262,6 +262,27 @@ void Doc::Integrate(Transaction& t, Item* item, uint64_t offset) {
       o = o->right;
     }
     item->left = left;
+  }
+  if (absorb && item->kind == ContentKind::kString && !sub && item->left && parent->delta_observers.empty() &&
+      !parent->has_formatting) {
+    // TryMerge's conditions, decided now instead of at commit: same client,
+    // next clock, origin at left's end, same right origin, adjacent, both live.
+    // (Not under a delta observer, which must tell the old part from the new.)
+    Item* l = item->left;
+    if (l->kind == ContentKind::kString && !l->deleted && l->id.client == item->id.client &&
+        l->end_clock() == item->id.clock && store_.State(l->id.client) == item->id.clock &&
+        item->origin == OptId::Of(l->last_id()) && item->right_origin == l->right_origin && !parent->is_deleted()) {
+      uint64_t w[kUnitCount];
+      ComputeWeights(*item);
+      for (int u = 0; u < kUnitCount; u++) w[u] = l->w[u] + item->w[u];
+      w[kItems] = 1;
+      l->str.append(item->str);
+      l->length += item->length;
+      if (item->keep) l->keep = true;
+      seq::SetWeights(parent->tree, l, w);
+      t.changed.insert(parent);
+      return l;
+    }
   }
   if (item->left) {
     item->right = item->left->right;
@@ -305,6 +326,7 @@ void Doc::Integrate(Transaction& t, Item* item, uint64_t offset) {
   }
   t.changed.insert(parent);
   if ((parent->item && parent->item->deleted) || (sub && item->right)) DeleteItem(t, item);
+  return item;
 }
 
 bool Doc::CanAppendToOwnRun(const Item* left) const {

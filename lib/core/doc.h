@@ -98,7 +98,11 @@ class Doc {
   // Resolves references of a decoded struct; returns the client whose struct
   // is still missing, or nullopt when the struct can be integrated.
   std::optional<uint64_t> GetMissing(Transaction& t, StructRef& ref);
-  void Integrate(Transaction& t, Item* item, uint64_t offset);
+  // With `absorb`, a string that lands right after the newest struct of its
+  // client and would merge into it at commit is appended to that struct
+  // instead: the caller then owns (and frees) `item`, and gets the struct that
+  // holds its content back; otherwise returns `item`, which the store owns.
+  Item* Integrate(Transaction& t, Item* item, uint64_t offset, bool absorb = false);
   void DeleteItem(Transaction& t, Item* item);
   // Marks one item deleted (no recursion into nested types).
   void MarkDeleted(Transaction& t, Item* item);

@@ -453,9 +453,9 @@ void IntegrateStructs(Doc& doc, Transaction& t, absl::flat_hash_map<uint64_t, Re
           consumed = true;
         } else if (local - item->id.clock < item->length) {
           uint64_t offset = local - item->id.clock;
-          doc.Integrate(t, item, offset);
+          Item* holder = doc.Integrate(t, item, offset, /*absorb=*/true);
           state[client] = item->id.clock + item->length;
-          consumed = true;
+          consumed = holder == item;  // else its content went into holder
         }
       }
     }

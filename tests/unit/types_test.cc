@@ -363,6 +363,38 @@ TEST_CASE("Typing at the end of one's own run extends it in place, as a commit-t
   CHECK(seq::Validate(t->tree, t->start));
 }
 
+TEST_CASE("Remote keystrokes continuing a run are appended to it, with or without a delta observer") {
+  for (bool observe : {false, true}) {
+    INFO("observe=" << observe);
+    auto a = MakeDoc(1);
+    auto b = MakeDoc(2);
+    Branch* ta = Root(*a, "t", TypeRef::kText);
+    Branch* tb = Root(*b, "t", TypeRef::kText);
+    std::vector<std::vector<uint8_t>> updates;
+    a->AddUpdateObserver([&](const std::vector<uint8_t>& u, const Transaction&) { updates.push_back(u); });
+    std::vector<std::string> inserted;
+    if (observe) {
+      b->AddDeltaObserver(tb, [&](const std::vector<DeltaOp>& ops, const Transaction&) {
+        for (const DeltaOp& op : ops) {
+          if (op.kind == DeltaOp::kInsert) inserted.push_back(op.text);
+        }
+      });
+    }
+    for (const char* c : {"x", "y", "\xc3\xa9"}) REQUIRE(types::TextInsert(*a, ta, ta->Length(kUtf16), c, nullptr).ok());
+    REQUIRE(updates.size() == 3);
+    for (auto& u : updates) REQUIRE(ApplyUpdate(*b, u.data(), u.size(), std::nullopt).ok());
+    CHECK(types::TextString(*tb) == "xy\xc3\xa9");
+    REQUIRE(b->store().clients[1].size() == 1);
+    CHECK(b->store().clients[1][0]->length == 3);
+    CHECK(tb->Length(kUtf8) == 4);
+    CHECK(seq::Validate(tb->tree, tb->start));
+    if (observe) CHECK(inserted == std::vector<std::string>{"x", "y", "\xc3\xa9"});
+    // The merged run encodes as yjs would encode it: one string struct.
+    std::vector<uint8_t> state = EncodeStateAsUpdate(*b, nullptr);
+    CHECK(state == std::vector<uint8_t>{1, 1, 1, 0, 4, 1, 1, 't', 4, 'x', 'y', 0xc3, 0xa9, 0});
+  }
+}
+
 // ===========================================================================
 // Array
 
