@@ -512,7 +512,10 @@ bool ByClock(const StructRef& a, const StructRef& b) { return a.item->id.clock <
 // structs.  Returns true when pending structs wait for something that has now
 // arrived, so they should be retried (as Yjs does, after the batch itself).
 bool IntegrateBatch(Doc& doc, Transaction& t, absl::flat_hash_map<uint64_t, RefQueue>& queues) {
-  for (auto& [client, q] : queues) std::stable_sort(q.refs.begin(), q.refs.end(), ByClock);
+  for (auto& [client, q] : queues) {
+    // An update's structs come in clock order already; only pending ones need sorting.
+    if (!std::is_sorted(q.refs.begin(), q.refs.end(), ByClock)) std::stable_sort(q.refs.begin(), q.refs.end(), ByClock);
+  }
   absl::flat_hash_map<uint64_t, std::vector<StructRef>> rest;
   StateVector missing;
   IntegrateStructs(doc, t, queues, rest, missing);
@@ -600,6 +603,14 @@ std::vector<uint8_t> EncodeStateAsUpdate(const Doc& doc, const StateVector* sv) 
   static const StateVector kEmpty;
   const StateVector& target = sv ? *sv : kEmpty;
   Encoder enc;
+  if (target.empty()) {
+    // The whole state: a few bytes of header per struct plus the live text,
+    // so the buffer grows once instead of doubling its way up.
+    size_t estimate = 16;
+    for (auto& [client, structs] : doc.store().clients) estimate += structs.size() * 8;
+    for (auto& [name, root] : doc.roots()) estimate += root->Length(kUtf8);
+    enc.Reserve(estimate);
+  }
   WriteStructs(doc.store(), target, enc);
   DeleteSetFromStore(doc.store()).Encode(enc);
   if (!doc.has_pending()) return enc.Take();
