@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "encoding/utf8.h"
 
@@ -393,7 +394,7 @@ struct RefQueue {
 // Structs whose dependencies are missing come back as leftovers.
 void IntegrateStructs(Doc& doc, Transaction& t, absl::flat_hash_map<uint64_t, RefQueue>& queues,
                       absl::flat_hash_map<uint64_t, std::vector<StructRef>>& rest, StateVector& missing_sv) {
-  std::vector<uint64_t> ids;
+  absl::InlinedVector<uint64_t, 4> ids;
   for (auto& [client, q] : queues) ids.push_back(client);
   std::sort(ids.begin(), ids.end());
   auto next_target = [&]() -> RefQueue* {
@@ -423,16 +424,15 @@ void IntegrateStructs(Doc& doc, Transaction& t, absl::flat_hash_map<uint64_t, Re
   };
   RefQueue* target = next_target();
   if (!target) return;
-  absl::flat_hash_map<uint64_t, uint64_t> state;
   StructRef head = target->refs[target->i++];
   while (true) {
     Item* item = head.item;
     bool consumed = false;
     if (item->kind != ContentKind::kSkip) {
       uint64_t client = item->id.client;
-      auto st = state.find(client);
-      if (st == state.end()) st = state.emplace(client, doc.store().State(client)).first;
-      uint64_t local = st->second;
+      // Integrating appends to (or extends) the client's newest struct, so the
+      // store's state is the clock integration has reached.
+      uint64_t local = doc.store().State(client);
       if (local < item->id.clock) {
         stack.push_back(head);
         update_missing(client, item->id.clock - 1);
@@ -454,7 +454,6 @@ void IntegrateStructs(Doc& doc, Transaction& t, absl::flat_hash_map<uint64_t, Re
         } else if (local - item->id.clock < item->length) {
           uint64_t offset = local - item->id.clock;
           Item* holder = doc.Integrate(t, item, offset, /*absorb=*/true);
-          state[client] = item->id.clock + item->length;
           consumed = holder == item;  // else its content went into holder
         }
       }
@@ -556,7 +555,11 @@ absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optiona
   absl::flat_hash_map<uint64_t, RefQueue> queues;
   for (auto& [client, refs] : decoded->clients) {
     auto& q = queues[client].refs;
-    q.insert(q.end(), refs.begin(), refs.end());
+    if (q.empty()) {
+      q = std::move(refs);
+    } else {
+      q.insert(q.end(), refs.begin(), refs.end());
+    }
     refs.clear();  // ownership moves to the queues
   }
   bool retry = IntegrateBatch(doc, t, queues);
