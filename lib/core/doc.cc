@@ -5,6 +5,7 @@
 
 #include "core/seq_index.h"
 #include "core/update.h"
+#include "encoding/utf8.h"
 
 namespace codesync {
 
@@ -57,13 +58,27 @@ const std::string* Doc::Intern(std::string_view s) { return &*interned_.emplace(
 Item* Doc::NewItem() { return new Item(); }
 void Doc::FreeItem(Item* item) { delete item; }
 
+void Transaction::Reset() {
+  origin.reset();
+  local = true;
+  before_state.clear();
+  delete_set.clients.clear();
+  merge_structs.clear();
+  changed.clear();
+  touched_clients.clear();
+}
+
 Transaction& Doc::Begin(std::optional<std::string> origin, bool local) {
   if (txn_depth_++ == 0) {
-    txn_ = std::make_unique<Transaction>();
+    if (spare_txn_) {
+      txn_ = std::move(spare_txn_);
+    } else {
+      txn_ = std::make_unique<Transaction>();
+    }
     txn_->doc = this;
     txn_->origin = std::move(origin);
     txn_->local = local;
-    txn_->before_state = store_.GetStateVector();
+    store_.FillStateVector(txn_->before_state);
   }
   return *txn_;
 }
@@ -73,11 +88,12 @@ void Doc::Commit() {
   if (--txn_depth_ > 0) return;
   std::unique_ptr<Transaction> t = std::move(txn_);
   // Cleanups (formatting, below) run as transactions of their own, after this one.
-  std::vector<std::unique_ptr<Transaction>> queue;
-  queue.push_back(std::move(t));
+  std::vector<std::unique_ptr<Transaction>> queue = CleanupTransaction(*t);
   for (size_t i = 0; i < queue.size(); i++) {
     for (auto& follow_up : CleanupTransaction(*queue[i])) queue.push_back(std::move(follow_up));
   }
+  t->Reset();
+  spare_txn_ = std::move(t);
 }
 
 // ---------------------------------------------------------------------------
@@ -97,9 +113,7 @@ Item* Doc::SplitItem(Transaction& t, Item* left, uint64_t diff) {
   right->right = left->right;
   left->right = right;
   if (right->right) right->right->left = right;
-  auto& structs = store_.clients[left->id.client];
-  size_t index = StructStore::FindIndex(structs, left->id.clock);
-  structs.insert(structs.begin() + static_cast<ptrdiff_t>(index) + 1, right);
+  store_.clients[left->id.client].InsertSplit(right);
   t.merge_structs.push_back(right->id);
   if (right->parent_sub && !right->right) right->parent->map[*right->parent_sub] = right;
   if (right->parent && !right->parent_sub) {
@@ -111,15 +125,13 @@ Item* Doc::SplitItem(Transaction& t, Item* left, uint64_t diff) {
 }
 
 Item* Doc::GetItemCleanStart(Transaction& t, Id id) {
-  auto& structs = store_.clients[id.client];
-  Item* s = structs[StructStore::FindIndex(structs, id.clock)];
+  Item* s = store_.clients[id.client].Find(id.clock);
   if (s->id.clock < id.clock && !s->is_gc()) return SplitItem(t, s, id.clock - s->id.clock);
   return s;
 }
 
 Item* Doc::GetItemCleanEnd(Transaction& t, Id id) {
-  auto& structs = store_.clients[id.client];
-  Item* s = structs[StructStore::FindIndex(structs, id.clock)];
+  Item* s = store_.clients[id.client].Find(id.clock);
   if (id.clock != s->end_clock() - 1 && !s->is_gc()) SplitItem(t, s, id.clock - s->id.clock + 1);
   return s;
 }
@@ -181,7 +193,7 @@ std::optional<uint64_t> Doc::GetMissing(Transaction& t, StructRef& ref) {
   return std::nullopt;
 }
 
-void Doc::Integrate(Transaction& t, Item* item, uint64_t offset) {
+Item* Doc::Integrate(Transaction& t, Item* item, uint64_t offset, bool absorb) {
   t.touched_clients.insert(item->id.client);
   if (offset > 0) {
     item->id.clock += offset;
@@ -208,7 +220,7 @@ void Doc::Integrate(Transaction& t, Item* item, uint64_t offset) {
     item->parent_sub = nullptr;
     item->left = item->right = nullptr;
     store_.Append(item);
-    return;
+    return item;
   }
   Branch* parent = item->parent;
   const std::string* sub = item->parent_sub;
@@ -250,6 +262,27 @@ void Doc::Integrate(Transaction& t, Item* item, uint64_t offset) {
       o = o->right;
     }
     item->left = left;
+  }
+  if (absorb && item->kind == ContentKind::kString && !sub && item->left && parent->delta_observers.empty() &&
+      !parent->has_formatting) {
+    // TryMerge's conditions, decided now instead of at commit: same client,
+    // next clock, origin at left's end, same right origin, adjacent, both live.
+    // (Not under a delta observer, which must tell the old part from the new.)
+    Item* l = item->left;
+    if (l->kind == ContentKind::kString && !l->deleted && l->id.client == item->id.client &&
+        l->end_clock() == item->id.clock && store_.State(l->id.client) == item->id.clock &&
+        item->origin == OptId::Of(l->last_id()) && item->right_origin == l->right_origin && !parent->is_deleted()) {
+      uint64_t w[kUnitCount];
+      ComputeWeights(*item);
+      for (int u = 0; u < kUnitCount; u++) w[u] = l->w[u] + item->w[u];
+      w[kItems] = 1;
+      l->str.append(item->str);
+      l->length += item->length;
+      if (item->keep) l->keep = true;
+      seq::SetWeights(parent->tree, l, w);
+      t.changed.insert(parent);
+      return l;
+    }
   }
   if (item->left) {
     item->right = item->left->right;
@@ -293,6 +326,42 @@ void Doc::Integrate(Transaction& t, Item* item, uint64_t offset) {
   }
   t.changed.insert(parent);
   if ((parent->item && parent->item->deleted) || (sub && item->right)) DeleteItem(t, item);
+  return item;
+}
+
+bool Doc::CanAppendToOwnRun(const Item* left) const {
+  // The conditions under which the slow path's new struct would merge into
+  // `left` at commit (TryMerge): same client, next clock, same right origin,
+  // adjacent, both live strings of one sequence.
+  if (left->kind != ContentKind::kString || left->deleted || left->id.client != client_id_ ||
+      left->end_clock() != store_.State(client_id_) || !left->parent || left->parent_sub ||
+      left->parent->is_deleted()) {
+    return false;
+  }
+  // Text insertion moves past deleted items right of the cut (Yjs
+  // minimizeAttributeChanges), so the new struct would not follow `left` then.
+  const Item* right = left->right;
+  if (!right) return !left->right_origin.present;
+  return !right->deleted && left->right_origin.present && left->right_origin.id == right->id;
+}
+
+void Doc::AppendToOwnRun(Transaction& t, Item* left, std::string_view s, uint64_t utf16_len) {
+  uint64_t w[kUnitCount];
+  w[kUtf16] = left->w[kUtf16] + utf16_len;
+  w[kItems] = 1;
+  if (s.size() == utf16_len) {  // ASCII
+    w[kUtf8] = left->w[kUtf8] + s.size();
+    w[kCodepoints] = left->w[kCodepoints] + s.size();
+  } else {
+    utf8::Lengths l = utf8::Measure(s);
+    w[kUtf8] = left->w[kUtf8] + l.utf8;
+    w[kCodepoints] = left->w[kCodepoints] + l.codepoints;
+  }
+  left->str.append(s);
+  left->length += utf16_len;
+  seq::SetWeights(left->parent->tree, left, w);
+  t.touched_clients.insert(client_id_);
+  t.changed.insert(left->parent);
 }
 
 Item* Doc::InsertLocal(Transaction& t, Branch* parent, Item* left, Item* right, const std::string* parent_sub,
@@ -308,17 +377,29 @@ Item* Doc::InsertLocal(Transaction& t, Branch* parent, Item* left, Item* right, 
   return content;
 }
 
+void Doc::MarkDeleted(Transaction& t, Item* item) {
+  item->deleted = true;
+  if (item->parent && !item->parent_sub) {
+    // Deleted: weighs nothing in any unit but still counts as one item.
+    uint64_t w[kUnitCount] = {0, 0, 0, 1};
+    seq::SetWeights(item->parent->tree, item, w);
+  }
+  t.delete_set.Add(item->id.client, item->id.clock, item->length);
+  if (item->parent) t.changed.insert(item->parent);
+}
+
 void Doc::DeleteItem(Transaction& t, Item* first) {
+  if (first->kind != ContentKind::kType || !first->type) {
+    if (!first->deleted) MarkDeleted(t, first);
+    return;
+  }
   // Iterative: deleting a type deletes its children, and nesting may be deep.
   std::vector<Item*> work{first};
   while (!work.empty()) {
     Item* item = work.back();
     work.pop_back();
     if (item->deleted) continue;
-    item->deleted = true;
-    if (item->parent && !item->parent_sub) seq::Reweigh(item->parent->tree, item);
-    t.delete_set.Add(item->id.client, item->id.clock, item->length);
-    if (item->parent) t.changed.insert(item->parent);
+    MarkDeleted(t, item);
     if (item->kind != ContentKind::kType || !item->type) continue;
     Branch* b = item->type;
     auto visit = [&](Item* c) {
@@ -391,27 +472,34 @@ bool Doc::TryMerge(Item* left, Item* right) {
   left->right = right->right;
   if (left->right) left->right->left = left;
   bool in_sequence = left->parent && !left->parent_sub;
-  if (in_sequence) seq::Erase(left->parent->tree, right);
-  MergeContent(*left, *right);
-  if (in_sequence) seq::Reweigh(left->parent->tree, left);
+  if (in_sequence) {
+    // Same kind and visibility: the merged run weighs what both did (one item).
+    uint64_t w[kUnitCount];
+    for (int u = 0; u < kUnitCount; u++) w[u] = left->w[u] + right->w[u];
+    w[kItems] = 1;
+    seq::Erase(left->parent->tree, right);
+    MergeContent(*left, *right);
+    seq::SetWeights(left->parent->tree, left, w);
+  } else {
+    MergeContent(*left, *right);
+  }
   return true;
 }
 
-size_t Doc::TryToMergeWithLefts(std::vector<Item*>& structs, size_t pos) {
-  // Merges structs[pos] into its left neighbour, then that into its own left, and so on.
-  size_t i = pos;
-  for (Item* right = structs[pos]; i > 0; i--) {
-    Item* left = structs[i - 1];
+Doc::MergeResult Doc::TryToMergeWithLefts(ClientStructs& structs, ClientStructs::const_iterator pos) {
+  // Merges *pos into its left neighbour, then that into its own left, and so on.
+  size_t merged = 0;
+  while (pos != structs.begin()) {
+    auto left_pos = std::prev(pos);
+    Item* left = *left_pos;
+    Item* right = *pos;
     if (left->deleted != right->deleted || left->is_gc() != right->is_gc() || !TryMerge(left, right)) break;
-    right = left;
+    // Erasing invalidates B-tree iterators; the one it returns stays valid.
+    pos = std::prev(structs.Erase(pos));
+    FreeItem(right);
+    merged++;
   }
-  size_t merged = pos - i;
-  if (merged) {
-    for (size_t k = pos + 1 - merged; k <= pos; k++) FreeItem(structs[k]);
-    structs.erase(structs.begin() + static_cast<ptrdiff_t>(pos + 1 - merged),
-                  structs.begin() + static_cast<ptrdiff_t>(pos + 1));
-  }
-  return merged;
+  return {pos, merged};
 }
 
 std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t) {
@@ -448,8 +536,8 @@ std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t
       auto& structs = store_.clients[client];
       for (auto r = ranges.rbegin(); r != ranges.rend(); ++r) {
         uint64_t end = r->clock + r->len;
-        for (size_t si = StructStore::FindIndex(structs, r->clock); si < structs.size(); si++) {
-          Item* s = structs[si];
+        for (auto si = structs.FindIter(r->clock); si != structs.end(); ++si) {
+          Item* s = *si;
           if (s->id.clock >= end) break;
           if (!s->is_gc() && s->deleted && !s->keep) GcItem(s, false);
         }
@@ -462,28 +550,39 @@ std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t
     auto& structs = store_.clients[client];
     for (auto r = ranges.rbegin(); r != ranges.rend(); ++r) {
       if (structs.empty()) break;
-      int64_t most_right = std::min<int64_t>(static_cast<int64_t>(structs.size()) - 1,
-                                             1 + static_cast<int64_t>(StructStore::FindIndex(structs, r->clock + r->len - 1)));
-      for (int64_t si = most_right; si > 0 && structs[static_cast<size_t>(si)]->id.clock >= r->clock;) {
-        si -= 1 + static_cast<int64_t>(TryToMergeWithLefts(structs, static_cast<size_t>(si)));
+      // From the struct after the range (when there is one) leftwards into it.
+      auto si = structs.FindIter(r->clock + r->len - 1);
+      if (si == structs.end() || std::next(si) != structs.end()) si = std::next(si);
+      if (si == structs.end()) --si;
+      while (si != structs.begin() && (*si)->id.clock >= r->clock) {
+        si = TryToMergeWithLefts(structs, si).pos;
+        if (si == structs.begin()) break;
+        --si;
       }
     }
   }
   for (uint64_t client : t.touched_clients) {
     uint64_t before = t.BeforeClock(client);
     auto& structs = store_.clients[client];
-    if (structs.empty() || store_.State(client) == before) continue;
-    int64_t first = std::max<int64_t>(static_cast<int64_t>(StructStore::FindIndex(structs, before)), 1);
-    for (int64_t i = static_cast<int64_t>(structs.size()) - 1; i >= first;) {
-      i -= 1 + static_cast<int64_t>(TryToMergeWithLefts(structs, static_cast<size_t>(i)));
+    if (structs.empty() || structs.end_clock() == before) continue;
+    // The new structs, from the last one down to the one holding `before`.
+    const uint64_t first = structs.Find(before)->id.clock;
+    auto i = std::prev(structs.end());
+    while (i != structs.begin() && (*i)->id.clock >= first) {
+      i = TryToMergeWithLefts(structs, i).pos;
+      if (i == structs.begin()) break;
+      --i;
     }
   }
   for (auto it = t.merge_structs.rbegin(); it != t.merge_structs.rend(); ++it) {
     auto& structs = store_.clients[it->client];
-    if (structs.empty() || it->clock >= structs.back()->end_clock()) continue;
-    size_t pos = StructStore::FindIndex(structs, it->clock);
-    if (pos + 1 < structs.size() && TryToMergeWithLefts(structs, pos + 1) > 1) continue;
-    if (pos > 0) TryToMergeWithLefts(structs, pos);
+    auto pos = structs.FindIter(it->clock);
+    if (pos == structs.end()) continue;
+    auto next = std::next(pos);
+    if (next != structs.end() && TryToMergeWithLefts(structs, next).merged > 1) continue;
+    // The merge above (if any) erased `next` and invalidated `pos`.
+    pos = structs.FindIter(it->clock);
+    if (pos != structs.begin()) TryToMergeWithLefts(structs, pos);
   }
 
   bool changed = !t.delete_set.empty();

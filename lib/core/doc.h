@@ -40,6 +40,9 @@ struct Transaction {
   absl::flat_hash_set<Branch*> changed;
   absl::flat_hash_set<uint64_t> touched_clients;
 
+  // Empties every field but keeps the containers' memory, so that a document
+  // reuses one transaction instead of allocating a fresh one per edit.
+  void Reset();
   const char* origin_cstr() const { return origin ? origin->c_str() : nullptr; }
   // The client's clock when the transaction began (0 for a client new to it).
   uint64_t BeforeClock(uint64_t client) const {
@@ -108,8 +111,21 @@ class Doc {
   // Resolves references of a decoded struct; returns the client whose struct
   // is still missing, or nullopt when the struct can be integrated.
   std::optional<uint64_t> GetMissing(Transaction& t, StructRef& ref);
-  void Integrate(Transaction& t, Item* item, uint64_t offset);
+  // With `absorb`, a string that lands right after the newest struct of its
+  // client and would merge into it at commit is appended to that struct
+  // instead: the caller then owns (and frees) `item`, and gets the struct that
+  // holds its content back; otherwise returns `item`, which the store owns.
+  Item* Integrate(Transaction& t, Item* item, uint64_t offset, bool absorb = false);
   void DeleteItem(Transaction& t, Item* item);
+  // Marks one item deleted (no recursion into nested types).
+  void MarkDeleted(Transaction& t, Item* item);
+  // Typing at the end of this client's newest run: when a string inserted
+  // right after `left` would merge into it at commit anyway (TryMerge), it can
+  // be appended to `left` in place, with no new item.  The store, the sequence
+  // and the update come out the same as the slow path's.
+  bool CanAppendToOwnRun(const Item* left) const;
+  // Appends UTF-8 `s` (`utf16_len` clocks) to `left`; requires CanAppendToOwnRun(left).
+  void AppendToOwnRun(Transaction& t, Item* left, std::string_view s, uint64_t utf16_len);
   // Creates a local item after `left` (nullptr = start) and before `right`, and integrates it.
   Item* InsertLocal(Transaction& t, Branch* parent, Item* left, Item* right, const std::string* parent_sub,
                     Item* content);
@@ -138,7 +154,11 @@ class Doc {
   std::unique_ptr<Transaction> NewFollowUp();
   void GcItem(Item* item, bool parent_gcd);
   void GcType(Branch* type);
-  size_t TryToMergeWithLefts(std::vector<Item*>& structs, size_t pos);
+  struct MergeResult {
+    ClientStructs::const_iterator pos;  // the struct the run merged into
+    size_t merged;                      // how many structs merged away
+  };
+  MergeResult TryToMergeWithLefts(ClientStructs& structs, ClientStructs::const_iterator pos);
   bool TryMerge(Item* left, Item* right);
   std::vector<std::unique_ptr<Transaction>> EmitDeltas(Transaction& t);
 
@@ -150,6 +170,7 @@ class Doc {
   std::vector<std::unique_ptr<Branch>> branches_;
   absl::node_hash_set<std::string> interned_;
   std::unique_ptr<Transaction> txn_;
+  std::unique_ptr<Transaction> spare_txn_;  // a committed transaction kept for reuse
   int txn_depth_ = 0;
   bool busy_ = false;
   uint64_t next_observer_id_ = 1;

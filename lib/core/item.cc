@@ -9,7 +9,7 @@ void SplitContent(Item& item, uint64_t diff, Item& right) {
   switch (item.kind) {
     case ContentKind::kString: {
       bool inside_pair = false;
-      size_t b = utf8::ByteOffsetOfUtf16(item.str, diff, &inside_pair);
+      size_t b = item.ascii() ? diff : utf8::ByteOffsetOfUtf16(item.str, diff, &inside_pair);
       if (inside_pair) {
         // Both halves of a split surrogate pair become U+FFFD, as Yjs does.
         right.str.assign(utf8::kReplacement);
@@ -70,7 +70,9 @@ void ComputeWeights(Item& item) {
     return;
   }
   item.w[kUtf16] = item.length;
-  if (item.kind == ContentKind::kString) {
+  if (item.ascii()) {
+    item.w[kUtf8] = item.w[kCodepoints] = item.length;
+  } else if (item.kind == ContentKind::kString) {
     utf8::Lengths l = utf8::Measure(item.str);
     item.w[kUtf8] = l.utf8;
     item.w[kCodepoints] = l.codepoints;

@@ -84,6 +84,9 @@ struct Item {
     return kind != ContentKind::kDeleted && kind != ContentKind::kFormat && kind != ContentKind::kGC;
   }
   bool visible() const { return !deleted && countable(); }
+  // A string run of ASCII only: its bytes, UTF-16 units and code points coincide
+  // (every other character takes more bytes than UTF-16 units), so offsets need no scan.
+  bool ascii() const { return kind == ContentKind::kString && str.size() == length; }
   Id last_id() const { return {id.client, id.clock + length - 1}; }
   uint64_t end_clock() const { return id.clock + length; }
   ContentExtra& mutable_extra() {

@@ -102,8 +102,23 @@ void Reweigh(Item*& root, Item* node) {
   uint64_t old_w[kUnitCount];
   for (int u = 0; u < kUnitCount; u++) old_w[u] = node->w[u];
   ComputeWeights(*node);
+  uint64_t fresh[kUnitCount];
+  for (int u = 0; u < kUnitCount; u++) {
+    fresh[u] = node->w[u];
+    node->w[u] = old_w[u];
+  }
+  SetWeights(root, node, fresh);
+}
+
+void SetWeights(Item*& root, Item* node, const uint64_t (&w)[kUnitCount]) {
+  (void)root;  // sums change along the path to the root, not the root pointer
+  uint64_t old_w[kUnitCount];
   bool changed = false;
-  for (int u = 0; u < kUnitCount; u++) changed |= old_w[u] != node->w[u];
+  for (int u = 0; u < kUnitCount; u++) {
+    old_w[u] = node->w[u];
+    node->w[u] = w[u];
+    changed |= old_w[u] != w[u];
+  }
   if (!changed) return;
   for (Item* a = node; a; a = a->t_parent) {
     for (int u = 0; u < kUnitCount; u++) a->sum[u] += node->w[u] - old_w[u];  // modular arithmetic is exact

@@ -17,6 +17,9 @@ void InsertAfter(Item*& root, Item* prev, Item* node);
 void Erase(Item*& root, Item* node);
 // Recomputes node's own weight from its content, then fixes sums up to the root.
 void Reweigh(Item*& root, Item* node);
+// Sets node's own weight to w (known by the caller, e.g. the sum of two merged
+// runs), then fixes sums up to the root: no scan of the content.
+void SetWeights(Item*& root, Item* node, const uint64_t (&w)[kUnitCount]);
 // The visible item containing unit position `index` (0-based) and the offset
 // of that position inside it (in unit u).  nullptr when index >= total.
 Item* Find(Item* root, Unit u, uint64_t index, uint64_t* offset_in_item);

@@ -33,36 +33,15 @@ StateVector DecodeStateVector(Decoder& dec) {
 
 StateVector StructStore::GetStateVector() const {
   StateVector sv;
-  for (auto& [client, structs] : clients) {
-    if (!structs.empty()) sv[client] = structs.back()->end_clock();
-  }
+  FillStateVector(sv);
   return sv;
 }
 
-size_t StructStore::FindIndex(const std::vector<Item*>& structs, uint64_t clock) {
-  int64_t lo = 0, hi = static_cast<int64_t>(structs.size()) - 1;
-  const Item* last = structs[static_cast<size_t>(hi)];
-  if (last->id.clock <= clock) return static_cast<size_t>(hi);
-  // Interpolated first guess: typing produces runs of similar size.
-  int64_t mid = static_cast<int64_t>((static_cast<double>(clock) / static_cast<double>(last->end_clock())) *
-                                     static_cast<double>(hi));
-  while (lo <= hi) {
-    const Item* s = structs[static_cast<size_t>(mid)];
-    if (s->id.clock <= clock) {
-      if (clock < s->end_clock()) return static_cast<size_t>(mid);
-      lo = mid + 1;
-    } else {
-      hi = mid - 1;
-    }
-    mid = (lo + hi) / 2;
+void StructStore::FillStateVector(StateVector& sv) const {
+  sv.clear();
+  for (auto& [client, structs] : clients) {
+    if (!structs.empty()) sv[client] = structs.end_clock();
   }
-  return structs.size();  // not reached for a contained clock
-}
-
-Item* StructStore::Find(Id id) const {
-  auto it = clients.find(id.client);
-  if (it == clients.end() || it->second.empty() || id.clock >= it->second.back()->end_clock()) return nullptr;
-  return it->second[FindIndex(it->second, id.clock)];
 }
 
 void DeleteSet::SortAndMerge() {
@@ -160,11 +139,14 @@ DeleteSet DeleteSetFromStore(const StructStore& store) {
   DeleteSet ds;
   for (auto& [client, structs] : store.clients) {
     std::vector<DeleteRange> ranges;
-    for (size_t i = 0; i < structs.size(); i++) {
-      if (!structs[i]->deleted) continue;
-      uint64_t clock = structs[i]->id.clock;
-      uint64_t len = structs[i]->length;
-      while (i + 1 < structs.size() && structs[i + 1]->deleted) len += structs[++i]->length;
+    for (auto it = structs.begin(); it != structs.end(); ++it) {
+      if (!(*it)->deleted) continue;
+      uint64_t clock = (*it)->id.clock;
+      uint64_t len = (*it)->length;
+      for (auto next = std::next(it); next != structs.end() && (*next)->deleted; ++next) {
+        len += (*next)->length;
+        it = next;
+      }
       ranges.push_back({clock, len});
     }
     if (!ranges.empty()) ds.clients[client] = std::move(ranges);

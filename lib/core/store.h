@@ -2,10 +2,13 @@
 #ifndef CODESYNC_CORE_STORE_H_
 #define CODESYNC_CORE_STORE_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <map>
 #include <vector>
 
+#include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
 #include "core/item.h"
 #include "encoding/lib0.h"
@@ -18,22 +21,103 @@ void EncodeStateVector(const StateVector& sv, Encoder& enc);
 // Fails (sticky decoder error) on malformed input.
 StateVector DecodeStateVector(Decoder& dec);
 
+// One client's structs, sorted by clock and contiguous from 0, in a B-tree
+// keyed by first clock: lookup, split (insert) and merge (erase) are all
+// O(log n), where a flat vector made every split and merge O(history).
+class ClientStructs {
+  using Map = absl::btree_map<uint64_t, Item*>;
+
+ public:
+  // Iterates the structs in clock order; dereferences to Item*.
+  class const_iterator {
+   public:
+    using iterator_category = std::bidirectional_iterator_tag;
+    using value_type = Item*;
+    using difference_type = std::ptrdiff_t;
+    using pointer = Item* const*;
+    using reference = Item*;
+    const_iterator() = default;
+    explicit const_iterator(Map::const_iterator it) : it_(it) {}
+    Item* operator*() const { return it_->second; }
+    const_iterator& operator++() { ++it_; return *this; }
+    const_iterator& operator--() { --it_; return *this; }
+    const_iterator operator++(int) { auto c = *this; ++it_; return c; }
+    const_iterator operator--(int) { auto c = *this; --it_; return c; }
+    bool operator==(const const_iterator& o) const { return it_ == o.it_; }
+    bool operator!=(const const_iterator& o) const { return it_ != o.it_; }
+
+   private:
+    friend class ClientStructs;
+    Map::const_iterator it_;
+  };
+
+  bool empty() const { return map_.empty(); }
+  size_t size() const { return map_.size(); }
+  const_iterator begin() const { return const_iterator(map_.begin()); }
+  const_iterator end() const { return const_iterator(map_.end()); }
+  Item* front() const { return map_.begin()->second; }
+  // The i-th struct in clock order. O(i): for tests and debugging, not for hot paths.
+  Item* operator[](size_t i) const { return *std::next(begin(), static_cast<std::ptrdiff_t>(i)); }
+  Item* back() const { return last_; }
+  // The next clock of this client (0 when empty).
+  uint64_t end_clock() const { return last_ ? last_->end_clock() : 0; }
+  // The struct containing clock, or nullptr when clock >= end_clock().
+  Item* Find(uint64_t clock) const {
+    if (clock >= end_clock()) return nullptr;
+    if (clock >= last_->id.clock) return last_;
+    return std::prev(map_.upper_bound(clock))->second;
+  }
+  // Position of the struct containing clock (end() when clock >= end_clock()).
+  const_iterator FindIter(uint64_t clock) const {
+    if (clock >= end_clock()) return end();
+    return const_iterator(std::prev(map_.upper_bound(clock)));
+  }
+  // Position of a struct of this client.
+  const_iterator IterOf(const Item* item) const { return const_iterator(map_.find(item->id.clock)); }
+  // The struct right after / before `item` (nullptr at either end).
+  Item* Next(const Item* item) const { return Find(item->end_clock()); }
+  Item* Prev(const Item* item) const { return item->id.clock == 0 ? nullptr : Find(item->id.clock - 1); }
+
+  // A new struct at the end (its clock is end_clock()).
+  void Append(Item* item) {
+    map_.emplace_hint(map_.end(), item->id.clock, item);
+    last_ = item;
+  }
+  // The right half of a split (its clock lies inside the range already covered).
+  void InsertSplit(Item* item) {
+    map_.emplace(item->id.clock, item);
+    if (last_ && item->id.clock > last_->id.clock) last_ = item;
+  }
+  // Removes a struct that merged into its left neighbour; returns the position after it.
+  const_iterator Erase(const_iterator pos) {
+    auto next = map_.erase(pos.it_);
+    if (next == map_.end()) last_ = map_.empty() ? nullptr : std::prev(map_.end())->second;
+    return const_iterator(next);
+  }
+
+ private:
+  Map map_;
+  Item* last_ = nullptr;  // the struct with the highest clock, cached for State()
+};
+
 class StructStore {
  public:
-  // Clients in no particular order; each vector is sorted by clock and contiguous from 0.
-  absl::flat_hash_map<uint64_t, std::vector<Item*>> clients;
+  // Clients in no particular order.
+  absl::flat_hash_map<uint64_t, ClientStructs> clients;
 
   uint64_t State(uint64_t client) const {
     auto it = clients.find(client);
-    if (it == clients.end() || it->second.empty()) return 0;
-    return it->second.back()->end_clock();
+    return it == clients.end() ? 0 : it->second.end_clock();
   }
   StateVector GetStateVector() const;
-  // Index of the struct containing clock; structs must contain it.
-  static size_t FindIndex(const std::vector<Item*>& structs, uint64_t clock);
+  // Clears sv and fills it with the state of every client (reuses sv's memory).
+  void FillStateVector(StateVector& sv) const;
   // The struct containing id, or nullptr.
-  Item* Find(Id id) const;
-  void Append(Item* item) { clients[item->id.client].push_back(item); }
+  Item* Find(Id id) const {
+    auto it = clients.find(id.client);
+    return it == clients.end() ? nullptr : it->second.Find(id.clock);
+  }
+  void Append(Item* item) { clients[item->id.client].Append(item); }
 };
 
 struct DeleteRange {

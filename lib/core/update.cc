@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "encoding/utf8.h"
 
@@ -173,6 +174,8 @@ void WriteContent(const Item& item, uint64_t offset, Encoder& enc) {
     case ContentKind::kString:
       if (offset == 0) {
         enc.WriteVarString(item.str);
+      } else if (item.ascii()) {
+        enc.WriteVarString(std::string_view(item.str).substr(offset));
       } else {
         bool inside_pair = false;
         size_t b = utf8::ByteOffsetOfUtf16(item.str, offset, &inside_pair);
@@ -391,7 +394,7 @@ struct RefQueue {
 // Structs whose dependencies are missing come back as leftovers.
 void IntegrateStructs(Doc& doc, Transaction& t, absl::flat_hash_map<uint64_t, RefQueue>& queues,
                       absl::flat_hash_map<uint64_t, std::vector<StructRef>>& rest, StateVector& missing_sv) {
-  std::vector<uint64_t> ids;
+  absl::InlinedVector<uint64_t, 4> ids;
   for (auto& [client, q] : queues) ids.push_back(client);
   std::sort(ids.begin(), ids.end());
   auto next_target = [&]() -> RefQueue* {
@@ -421,16 +424,15 @@ void IntegrateStructs(Doc& doc, Transaction& t, absl::flat_hash_map<uint64_t, Re
   };
   RefQueue* target = next_target();
   if (!target) return;
-  absl::flat_hash_map<uint64_t, uint64_t> state;
   StructRef head = target->refs[target->i++];
   while (true) {
     Item* item = head.item;
     bool consumed = false;
     if (item->kind != ContentKind::kSkip) {
       uint64_t client = item->id.client;
-      auto st = state.find(client);
-      if (st == state.end()) st = state.emplace(client, doc.store().State(client)).first;
-      uint64_t local = st->second;
+      // Integrating appends to (or extends) the client's newest struct, so the
+      // store's state is the clock integration has reached.
+      uint64_t local = doc.store().State(client);
       if (local < item->id.clock) {
         stack.push_back(head);
         update_missing(client, item->id.clock - 1);
@@ -451,9 +453,8 @@ void IntegrateStructs(Doc& doc, Transaction& t, absl::flat_hash_map<uint64_t, Re
           consumed = true;
         } else if (local - item->id.clock < item->length) {
           uint64_t offset = local - item->id.clock;
-          doc.Integrate(t, item, offset);
-          state[client] = item->id.clock + item->length;
-          consumed = true;
+          Item* holder = doc.Integrate(t, item, offset, /*absorb=*/true);
+          consumed = holder == item;  // else its content went into holder
         }
       }
     }
@@ -482,16 +483,11 @@ DeleteSet ApplyDeleteSet(Doc& doc, Transaction& t, const DeleteSet& ds) {
       uint64_t end = r.clock + r.len;
       if (r.clock < state) {
         if (state < end) unapplied.Add(client, state, end - state);
-        auto& structs = store.clients[client];
-        size_t index = StructStore::FindIndex(structs, r.clock);
-        Item* s = structs[index];
-        if (!s->deleted && s->id.clock < r.clock) {
-          doc.SplitItem(t, s, r.clock - s->id.clock);
-          index++;
-        }
-        while (index < structs.size()) {
-          s = structs[index++];
-          if (s->id.clock >= end) break;
+        // Splits insert into the client's B-tree, so walk by clock, not by iterator.
+        const ClientStructs& structs = store.clients[client];
+        Item* s = structs.Find(r.clock);
+        if (!s->deleted && s->id.clock < r.clock) s = doc.SplitItem(t, s, r.clock - s->id.clock);
+        for (; s && s->id.clock < end; s = structs.Next(s)) {
           if (!s->deleted) {
             if (end < s->end_clock()) doc.SplitItem(t, s, end - s->id.clock);
             doc.DeleteItem(t, s);
@@ -516,7 +512,10 @@ bool ByClock(const StructRef& a, const StructRef& b) { return a.item->id.clock <
 // structs.  Returns true when pending structs wait for something that has now
 // arrived, so they should be retried (as Yjs does, after the batch itself).
 bool IntegrateBatch(Doc& doc, Transaction& t, absl::flat_hash_map<uint64_t, RefQueue>& queues) {
-  for (auto& [client, q] : queues) std::stable_sort(q.refs.begin(), q.refs.end(), ByClock);
+  for (auto& [client, q] : queues) {
+    // An update's structs come in clock order already; only pending ones need sorting.
+    if (!std::is_sorted(q.refs.begin(), q.refs.end(), ByClock)) std::stable_sort(q.refs.begin(), q.refs.end(), ByClock);
+  }
   absl::flat_hash_map<uint64_t, std::vector<StructRef>> rest;
   StateVector missing;
   IntegrateStructs(doc, t, queues, rest, missing);
@@ -557,7 +556,11 @@ absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optiona
   absl::flat_hash_map<uint64_t, RefQueue> queues;
   for (auto& [client, refs] : decoded->clients) {
     auto& q = queues[client].refs;
-    q.insert(q.end(), refs.begin(), refs.end());
+    if (q.empty()) {
+      q = std::move(refs);
+    } else {
+      q.insert(q.end(), refs.begin(), refs.end());
+    }
     refs.clear();  // ownership moves to the queues
   }
   bool retry = IntegrateBatch(doc, t, queues);
@@ -587,14 +590,16 @@ void WriteStructs(const StructStore& store, const StateVector& sv, Encoder& enc)
   std::sort(sm.begin(), sm.end(), [](auto& a, auto& b) { return a.first > b.first; });
   enc.WriteVarUint(sm.size());
   for (auto [client, clock] : sm) {
-    const auto& structs = store.clients.at(client);
-    clock = std::max(clock, structs[0]->id.clock);
-    size_t start = StructStore::FindIndex(structs, clock);
-    enc.WriteVarUint(structs.size() - start);
+    const ClientStructs& structs = store.clients.at(client);
+    clock = std::max(clock, structs.front()->id.clock);
+    auto start = structs.FindIter(clock);
+    // The whole state: the count is the B-tree's size; a diff counts its tail.
+    size_t count = clock == 0 ? structs.size() : static_cast<size_t>(std::distance(start, structs.end()));
+    enc.WriteVarUint(count);
     enc.WriteVarUint(client);
     enc.WriteVarUint(clock);
-    WriteStruct(*structs[start], clock - structs[start]->id.clock, ParentOf(*structs[start]), enc);
-    for (size_t i = start + 1; i < structs.size(); i++) WriteStruct(*structs[i], 0, ParentOf(*structs[i]), enc);
+    WriteStruct(**start, clock - (*start)->id.clock, ParentOf(**start), enc);
+    for (auto i = std::next(start); i != structs.end(); ++i) WriteStruct(**i, 0, ParentOf(**i), enc);
   }
 }
 
@@ -642,6 +647,14 @@ std::vector<uint8_t> EncodeStateAsUpdate(const Doc& doc, const StateVector* sv) 
   static const StateVector kEmpty;
   const StateVector& target = sv ? *sv : kEmpty;
   Encoder enc;
+  if (target.empty()) {
+    // The whole state: a few bytes of header per struct plus the live text,
+    // so the buffer grows once instead of doubling its way up.
+    size_t estimate = 16;
+    for (auto& [client, structs] : doc.store().clients) estimate += structs.size() * 8;
+    for (auto& [name, root] : doc.roots()) estimate += root->Length(kUtf8);
+    enc.Reserve(estimate);
+  }
   WriteStructs(doc.store(), target, enc);
   DeleteSetFromStore(doc.store()).Encode(enc);
   if (!doc.has_pending()) return enc.Take();

@@ -68,6 +68,7 @@ class Encoder {
   }
 
   size_t size() const { return buf_.size(); }
+  void Reserve(size_t n) { buf_.reserve(n); }
   const std::vector<uint8_t>& data() const { return buf_; }
   std::vector<uint8_t>& mutable_data() { return buf_; }
   std::vector<uint8_t> Take() { return std::move(buf_); }

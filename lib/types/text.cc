@@ -12,7 +12,7 @@
 namespace codesync::types {
 
 absl::StatusOr<uint64_t> ClockOffset(const Item& item, Unit u, uint64_t units) {
-  if (item.kind != ContentKind::kString) return units;
+  if (item.kind != ContentKind::kString || item.ascii()) return units;
   const std::string& s = item.str;
   switch (u) {
     case kUtf16: {
@@ -259,6 +259,7 @@ void CleanupFormattingGap(Transaction& t, Doc& doc, Item* start, Item* curr, con
 
 uint64_t UnitLength(const Item& item, Unit u) {
   if (item.kind != ContentKind::kString) return item.countable() ? item.length : 0;
+  if (item.ascii()) return item.length;
   utf8::Lengths l = utf8::Measure(item.str);
   return u == kUtf8 ? l.utf8 : u == kCodepoints ? l.codepoints : l.utf16;
 }
@@ -302,6 +303,18 @@ void CleanupContextlessGap(Doc& doc, Transaction& t, Item* item) {
 absl::Status TextInsert(Doc& doc, Branch* text, uint64_t index, std::string_view s, const Any* attributes) {
   if (!utf8::IsValid(s)) return absl::InvalidArgumentError("text is not valid UTF-8");
   if (s.empty()) return Locate(*text, doc.unit(), index).status();
+  // Typing at the end of our own newest run, outside formatting, with no
+  // delta observer to tell apart old and new parts of one run: extend it.
+  if (!attributes && !text->has_formatting && text->delta_observers.empty()) {
+    auto cut = Locate(*text, doc.unit(), index);
+    if (!cut.ok()) return cut.status();
+    if (cut->item && cut->cut == cut->item->length && doc.CanAppendToOwnRun(cut->item)) {
+      return Transact(doc, text, [&](Transaction& t) {
+        doc.AppendToOwnRun(t, cut->item, s, utf8::Utf16Length(s));
+        return absl::OkStatus();
+      });
+    }
+  }
   Item* content = doc.NewItem();
   content->kind = ContentKind::kString;
   content->str = std::string(s);
@@ -461,9 +474,9 @@ void CleanupFormatting(Transaction& cleanup, const Transaction& finished) {
   for (uint64_t client : finished.touched_clients) {
     uint64_t before = finished.BeforeClock(client);
     auto sit = store.clients.find(client);
-    if (sit == store.clients.end() || sit->second.empty() || sit->second.back()->end_clock() <= before) continue;
-    for (size_t i = StructStore::FindIndex(sit->second, before); i < sit->second.size(); i++) {
-      const Item* s = sit->second[i];
+    if (sit == store.clients.end() || sit->second.end_clock() <= before) continue;
+    for (auto i = sit->second.FindIter(before); i != sit->second.end(); ++i) {
+      const Item* s = *i;
       if (!s->deleted && s->kind == ContentKind::kFormat && s->parent) add_full(s->parent);
     }
   }
@@ -472,8 +485,8 @@ void CleanupFormatting(Transaction& cleanup, const Transaction& finished) {
     auto sit = store.clients.find(client);
     if (sit == store.clients.end()) continue;
     for (const DeleteRange& r : ranges) {
-      for (size_t i = StructStore::FindIndex(sit->second, r.clock); i < sit->second.size(); i++) {
-        Item* s = sit->second[i];
+      for (auto i = sit->second.FindIter(r.clock); i != sit->second.end(); ++i) {
+        Item* s = *i;
         if (s->id.clock >= r.clock + r.len) break;
         if (s->is_gc() || !s->parent || !s->parent->has_formatting) continue;
         if (std::find(full.begin(), full.end(), s->parent) != full.end()) continue;
@@ -645,9 +658,9 @@ std::vector<DeltaOp> ComputeDelta(const Branch& text, const Transaction& t, std:
     auto it = store.clients.find(client);
     if (it == store.clients.end()) continue;
     uint64_t b = t.BeforeClock(client);
-    if (it->second.empty() || it->second.back()->end_clock() <= b) continue;
-    for (size_t i = StructStore::FindIndex(it->second, b); i < it->second.size(); i++) {
-      const Item* s = it->second[i];
+    if (it->second.end_clock() <= b) continue;
+    for (auto i = it->second.FindIter(b); i != it->second.end(); ++i) {
+      const Item* s = *i;
       if (s->parent == &text && !s->parent_sub && !s->deleted && s->countable()) changed.push_back(s);
     }
   }
@@ -656,8 +669,8 @@ std::vector<DeltaOp> ComputeDelta(const Branch& text, const Transaction& t, std:
     if (it == store.clients.end()) continue;
     uint64_t b = t.BeforeClock(client);
     for (const DeleteRange& r : ranges) {
-      for (size_t i = StructStore::FindIndex(it->second, r.clock); i < it->second.size(); i++) {
-        const Item* s = it->second[i];
+      for (auto i = it->second.FindIter(r.clock); i != it->second.end(); ++i) {
+        const Item* s = *i;
         if (s->id.clock >= r.clock + r.len) break;
         if (s->parent == &text && !s->parent_sub && s->id.clock < b && s->countable()) changed.push_back(s);
       }

@@ -649,7 +649,7 @@ TEST_CASE("seq::Validate detects corruption") {
 // ===========================================================================
 // Struct store
 
-TEST_CASE("StructStore::FindIndex agrees with a linear search on varied run lengths") {
+TEST_CASE("ClientStructs::Find agrees with a linear search on varied run lengths") {
   for (uint64_t seed : {7u, 8u, 9u, 10u}) {
     INFO("seed=" << seed);
     std::mt19937_64 rng(seed);
@@ -658,7 +658,6 @@ TEST_CASE("StructStore::FindIndex agrees with a linear search on varied run leng
     uint64_t clock = 0;
     int n = 1 + static_cast<int>(rng() % 300);
     for (int i = 0; i < n; i++) {
-      // Mostly short runs with a few very long ones, which skew an interpolated guess.
       uint64_t r = rng() % 20;
       uint64_t len = r == 0 ? 500 + rng() % 3000 : r < 3 ? 50 : 1 + rng() % 4;
       pool.push_back(std::make_unique<Item>());
@@ -668,35 +667,78 @@ TEST_CASE("StructStore::FindIndex agrees with a linear search on varied run leng
       structs.push_back(it);
       clock += len;
     }
+    StructStore store;
+    for (Item* it : structs) store.Append(it);
+    const ClientStructs& cs = store.clients[1];
+    REQUIRE(cs.size() == structs.size());
     size_t expect = 0;
     uint64_t mismatches = 0, first_bad = 0;
     for (uint64_t c = 0; c < clock; c++) {
       while (structs[expect]->end_clock() <= c) expect++;
-      if (StructStore::FindIndex(structs, c) != expect && mismatches++ == 0) first_bad = c;
+      bool ok = cs.Find(c) == structs[expect] && *cs.FindIter(c) == structs[expect];
+      if (!ok && mismatches++ == 0) first_bad = c;
     }
     CHECK_MESSAGE(mismatches == 0, "first wrong clock " << first_bad);
-    StructStore store;
-    store.clients[1] = structs;
+    CHECK(std::equal(cs.begin(), cs.end(), structs.begin(), structs.end()));
     CHECK(store.State(1) == clock);
     CHECK(store.Find({1, clock}) == nullptr);
+    CHECK(cs.FindIter(clock) == cs.end());
     CHECK(store.Find({1, clock - 1}) == structs.back());
     CHECK(store.Find({1, 0}) == structs.front());
     CHECK(store.Find({2, 0}) == nullptr);
+    CHECK(cs.Next(structs.back()) == nullptr);
+    CHECK(cs.Prev(structs.front()) == nullptr);
+    if (structs.size() > 1) {
+      CHECK(cs.Next(structs[0]) == structs[1]);
+      CHECK(cs.Prev(structs[1]) == structs[0]);
+    }
   }
 }
 
-TEST_CASE("StructStore::FindIndex on tiny stores") {
-  Item a, b;
+TEST_CASE("ClientStructs: split halves insert in clock order, merges erase, the last struct is tracked") {
+  Item a, b, c, d;
   a.id = {1, 0};
-  a.length = 1;
-  b.id = {1, 1};
-  b.length = 100;
-  std::vector<Item*> one{&a};
-  CHECK(StructStore::FindIndex(one, 0) == 0);
-  std::vector<Item*> two{&a, &b};
-  CHECK(StructStore::FindIndex(two, 0) == 0);
-  CHECK(StructStore::FindIndex(two, 1) == 1);
-  CHECK(StructStore::FindIndex(two, 100) == 1);
+  a.length = 10;
+  ClientStructs cs;
+  CHECK(cs.empty());
+  CHECK(cs.end_clock() == 0);
+  CHECK(cs.Find(0) == nullptr);
+  cs.Append(&a);
+  // Split a at 4 (b = [4,10)), then b at 7 (c = [7,10)).
+  a.length = 4;
+  b.id = {1, 4};
+  b.length = 6;
+  cs.InsertSplit(&b);
+  CHECK(cs.back() == &b);
+  b.length = 3;
+  c.id = {1, 7};
+  c.length = 3;
+  cs.InsertSplit(&c);
+  CHECK(cs.size() == 3);
+  CHECK(cs.back() == &c);
+  CHECK(cs.Find(3) == &a);
+  CHECK(cs.Find(4) == &b);
+  CHECK(cs.Find(6) == &b);
+  CHECK(cs.Find(9) == &c);
+  CHECK(cs.end_clock() == 10);
+  CHECK(cs[1] == &b);
+  d.id = {1, 10};
+  d.length = 2;
+  cs.Append(&d);
+  CHECK(cs.end_clock() == 12);
+  // Merge d into c: erase d, c grows; the last struct is c again.
+  c.length = 5;
+  auto after = cs.Erase(cs.IterOf(&d));
+  CHECK(after == cs.end());
+  CHECK(cs.back() == &c);
+  CHECK(cs.end_clock() == 12);
+  CHECK(cs.Find(11) == &c);
+  // Merge b into a from the middle: the position after it is c.
+  a.length = 7;
+  after = cs.Erase(cs.IterOf(&b));
+  CHECK(*after == &c);
+  CHECK(cs.Find(5) == &a);
+  CHECK(cs.size() == 2);
 }
 
 TEST_CASE("StructStore::State and GetStateVector; state vector encoding") {

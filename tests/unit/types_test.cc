@@ -325,6 +325,76 @@ TEST_CASE("Formatting: a range ending at an existing format of the same key") {
   CHECK(seq == std::vector<std::string>{"[bold:\"x\"]", "ab", "[bold:null]", "[bold:true]", "c", "[bold:null]"});
 }
 
+TEST_CASE("Typing at the end of one's own run extends it in place, as a commit-time merge would") {
+  auto doc = MakeDoc(1);
+  Branch* t = Root(*doc, "t", TypeRef::kText);
+  std::vector<std::vector<uint8_t>> updates;
+  doc->AddUpdateObserver([&](const std::vector<uint8_t>& u, const Transaction&) { updates.push_back(u); });
+  for (const char* c : {"a", "b", "\xc3\xa9", "c"}) REQUIRE(types::TextInsert(*doc, t, t->Length(kUtf16), c, nullptr).ok());
+  CHECK(types::TextString(*t) == "ab\xc3\xa9" "c");
+  const auto& structs = doc->store().clients[1];
+  REQUIRE(structs.size() == 1);
+  CHECK(structs[0]->length == 4);
+  CHECK(t->Length(kUtf8) == 5);
+  CHECK(t->Length(kCodepoints) == 4);
+  CHECK(seq::Validate(t->tree, t->start));
+  // Each keystroke's update is one struct continuing the last: (count 1,
+  // client 1, clock 1) then info 0x84 (origin, string) with origin (1, 0).
+  REQUIRE(updates.size() == 4);
+  CHECK(updates[1] == std::vector<uint8_t>{1, 1, 1, 1, 0x84, 1, 0, 1, 'b', 0});
+
+  // After a deletion at the end, typing goes after the deleted item (Yjs skips
+  // deleted items to the right of the cut), so it is a struct of its own.
+  REQUIRE(types::TextDelete(*doc, t, 3, 1).ok());
+  REQUIRE(types::TextInsert(*doc, t, 3, "d", nullptr).ok());
+  CHECK(types::TextString(*t) == "ab\xc3\xa9" "d");
+  REQUIRE(structs.size() == 3);
+  CHECK(structs[1]->deleted);
+  CHECK(structs[2]->origin == OptId::Of({1, 3}));
+  CHECK(structs[2]->str == "d");
+  CHECK(seq::Validate(t->tree, t->start));
+
+  // At the start, then right after it: the second keystroke extends the first.
+  REQUIRE(types::TextInsert(*doc, t, 0, "X", nullptr).ok());
+  REQUIRE(types::TextInsert(*doc, t, 1, "Y", nullptr).ok());
+  CHECK(types::TextString(*t) == "XYab\xc3\xa9" "d");
+  CHECK(structs.size() == 4);  // "XY" is one struct: its right origin is still its neighbour
+  CHECK(structs[3]->str == "XY");
+  CHECK(seq::Validate(t->tree, t->start));
+}
+
+TEST_CASE("Remote keystrokes continuing a run are appended to it, with or without a delta observer") {
+  for (bool observe : {false, true}) {
+    INFO("observe=" << observe);
+    auto a = MakeDoc(1);
+    auto b = MakeDoc(2);
+    Branch* ta = Root(*a, "t", TypeRef::kText);
+    Branch* tb = Root(*b, "t", TypeRef::kText);
+    std::vector<std::vector<uint8_t>> updates;
+    a->AddUpdateObserver([&](const std::vector<uint8_t>& u, const Transaction&) { updates.push_back(u); });
+    std::vector<std::string> inserted;
+    if (observe) {
+      b->AddDeltaObserver(tb, [&](const std::vector<DeltaOp>& ops, const Transaction&) {
+        for (const DeltaOp& op : ops) {
+          if (op.kind == DeltaOp::kInsert) inserted.push_back(op.text);
+        }
+      });
+    }
+    for (const char* c : {"x", "y", "\xc3\xa9"}) REQUIRE(types::TextInsert(*a, ta, ta->Length(kUtf16), c, nullptr).ok());
+    REQUIRE(updates.size() == 3);
+    for (auto& u : updates) REQUIRE(ApplyUpdate(*b, u.data(), u.size(), std::nullopt).ok());
+    CHECK(types::TextString(*tb) == "xy\xc3\xa9");
+    REQUIRE(b->store().clients[1].size() == 1);
+    CHECK(b->store().clients[1][0]->length == 3);
+    CHECK(tb->Length(kUtf8) == 4);
+    CHECK(seq::Validate(tb->tree, tb->start));
+    if (observe) CHECK(inserted == std::vector<std::string>{"x", "y", "\xc3\xa9"});
+    // The merged run encodes as yjs would encode it: one string struct.
+    std::vector<uint8_t> state = EncodeStateAsUpdate(*b, nullptr);
+    CHECK(state == std::vector<uint8_t>{1, 1, 1, 0, 4, 1, 1, 't', 4, 'x', 'y', 0xc3, 0xa9, 0});
+  }
+}
+
 // ===========================================================================
 // Array
 
