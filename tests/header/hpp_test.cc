@@ -260,6 +260,8 @@ TEST_CASE("history and persistence through the wrapper") {
   CHECK(ErrorCode([&] { loaded.LoadContainer(box); }) == CODESYNC_ERR_MALFORMED);
   Doc gc = MakeDoc(5);
   CHECK(ErrorCode([&] { gc.FromSnapshot(gc.Snapshot()); }) == CODESYNC_ERR_INVALID_ARGUMENT);
+}
+
 TEST_CASE("relative positions and the undo manager") {
   Doc doc = MakeDoc(1);
   codesync::Text text = doc.GetText("t");
