@@ -62,7 +62,7 @@ void Transaction::Reset() {
   origin.reset();
   local = true;
   before_state.clear();
-  delete_set.clients.clear();
+  delete_set.Clear();  // clients and their order: a reused transaction starts empty
   merge_structs.clear();
   changed.clear();
   touched_clients.clear();

@@ -141,6 +141,10 @@ class DeleteSet {
   // `order`, then clients added without Add, ascending.
   std::vector<uint64_t> OrderedClients() const;
   bool empty() const { return clients.empty(); }
+  void Clear() {
+    clients.clear();
+    order.clear();
+  }
   // Sorts ranges and merges overlapping or adjacent ones.
   void SortAndMerge();
   // Requires SortAndMerge.

@@ -612,13 +612,13 @@ void WriteStructsUntil(const StructStore& store, const StateVector& until, Encod
   std::sort(sm.begin(), sm.end(), [](auto& a, auto& b) { return a.first > b.first; });
   enc.WriteVarUint(sm.size());
   for (auto [client, clock] : sm) {
-    const auto& structs = store.clients.at(client);
-    size_t last = StructStore::FindIndex(structs, clock - 1);
-    enc.WriteVarUint(last + 1);
+    const ClientStructs& structs = store.clients.at(client);
+    const auto last = structs.FindIter(clock - 1);
+    enc.WriteVarUint(static_cast<uint64_t>(std::distance(structs.begin(), last)) + 1);
     enc.WriteVarUint(client);
     enc.WriteVarUint(0);
-    for (size_t i = 0; i < last; i++) WriteStruct(*structs[i], 0, ParentOf(*structs[i]), enc);
-    const Item& s = *structs[last];
+    for (auto i = structs.begin(); i != last; ++i) WriteStruct(**i, 0, ParentOf(**i), enc);
+    const Item& s = **last;
     if (s.end_clock() == clock) {
       WriteStruct(s, 0, ParentOf(s), enc);
       continue;

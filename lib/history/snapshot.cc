@@ -223,9 +223,9 @@ absl::StatusOr<std::vector<uint8_t>> SnapshotUpdate(const Doc& origin, const Sna
   for (auto& [client, clock] : s.sv) {
     if (clock == 0) continue;
     // Content the snapshot shows must still be here (a gc peer may have dropped it).
-    const auto& structs = store.clients.at(client);
-    for (size_t i = 0; i < structs.size() && structs[i]->id.clock < clock; i++) {
-      const Item* it = structs[i];
+    const ClientStructs& structs = store.clients.at(client);
+    for (auto pos = structs.begin(); pos != structs.end() && (*pos)->id.clock < clock; ++pos) {
+      const Item* it = *pos;
       if (it->kind != ContentKind::kDeleted && it->kind != ContentKind::kGC) continue;
       if (!Covers(s.ds, client, it->id.clock, std::min(it->end_clock(), clock))) {
         return absl::InvalidArgumentError("content visible at the snapshot was garbage collected (client " +

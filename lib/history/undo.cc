@@ -15,14 +15,11 @@ void IterateStructs(Doc& doc, Transaction& t, const DeleteSet& ds, const std::fu
       const uint64_t state = store.State(client);
       if (r.len == 0 || r.clock >= state) continue;
       const uint64_t end = std::min(r.clock + r.len, state);
-      Item* first = doc.GetItemCleanStart(t, {client, r.clock});
-      size_t index = StructStore::FindIndex(store.clients[client], first->id.clock);
-      while (true) {
-        Item* s = store.clients[client][index++];
+      Item* s = doc.GetItemCleanStart(t, {client, r.clock});
+      while (s && s->id.clock < end) {
         if (end < s->end_clock()) doc.GetItemCleanStart(t, {client, end});
         f(s);
-        const auto& structs = store.clients[client];
-        if (index >= structs.size() || structs[index]->id.clock >= end) break;
+        s = store.clients.at(client).Next(s);
       }
     }
   }

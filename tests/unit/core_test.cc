@@ -1883,5 +1883,21 @@ TEST_CASE("MergeUpdates equals applying the updates one by one") {
   }
 }
 
+TEST_CASE("A reused transaction starts with an empty delete set, client order included") {
+  // The order of a delete set's clients decides the ids an undo re-creates
+  // content under; one left over from the previous transaction would reorder it.
+  DocOptions o;
+  o.client_id = 1;
+  Doc doc(o);
+  Insert(doc, 0, "abc");
+  Delete(doc, 0, 2);
+  Transaction& t = doc.Begin(std::nullopt, true);
+  CHECK(t.delete_set.empty());
+  CHECK(t.delete_set.order.empty());
+  t.delete_set.Add(7, 0, 1);
+  CHECK(t.delete_set.OrderedClients() == std::vector<uint64_t>{7});
+  doc.Commit();
+}
+
 }  // namespace
 }  // namespace codesync
