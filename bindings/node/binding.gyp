@@ -13,6 +13,7 @@
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "../../include",
         "../../lib",
+        "generated",
         "../.."
       ],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

@@ -335,6 +335,22 @@ class YText extends AbstractType {
     if (this._h === null) throw new Error('this Text is not in a document yet: insert it into a Map or Array first');
     return this._h;
   }
+
+  /**
+   * What changed between two snapshots (null/undefined: the empty document /
+   * now), as runs turning the older version into the newer: {retain},
+   * {insert, client} and {delete, text, client} (an embed: insert holds it, or
+   * `embed` for a delete). `client` inserted the content (yjs's ychange
+   * user). The document needs gc: false.
+   */
+  diff(prev = null, next = null) {
+    return JSON.parse(this._needH().diff(snapshotBytes(prev, true), snapshotBytes(next, true)));
+  }
+
+  /** Which client inserted each part of the text: [{index, length, client}] covering it in order. */
+  authorship() {
+    return JSON.parse(this._needH().authorship());
+  }
 }
 
 class YArray extends AbstractType {
@@ -544,6 +560,15 @@ class YMap extends AbstractType {
     }
     return JSON.parse(h.toJSON());
   }
+
+  /**
+   * The keys whose value differs between two snapshots (null as in
+   * Text#diff), ascending: [{key, action: 'add'|'update'|'delete', old?, new?, client}].
+   */
+  diff(prev = null, next = null) {
+    if (this._h === null) throw new Error('this Map is not in a document yet: insert it into a Map or Array first');
+    return JSON.parse(this._h.diff(snapshotBytes(prev, true), snapshotBytes(next, true)));
+  }
 }
 
 /** The whole state as one update, or what a peer with the given state vector lacks. */
@@ -573,6 +598,113 @@ function mergeUpdates(updates) {
 /** The state vector a document would have after applying only this update. */
 function encodeStateVectorFromUpdate(update) {
   return native.updateStateVector(update);
+}
+
+// ---- History: snapshots (yjs's format), versions, restore; persistence -----------
+
+/**
+ * A document's version: its delete set and state vector, held encoded as
+ * yjs's encodeSnapshot (v1) makes them, so snapshots travel between codesync
+ * and yjs through encodeSnapshot / decodeSnapshot.
+ */
+class Snapshot {
+  constructor(bytes) {
+    this._bytes = bytes;
+  }
+}
+
+const EMPTY_UPDATE = new Uint8Array([0, 0]);
+
+function snapshotBytes(snap, optional = false) {
+  if ((snap === null || snap === undefined) && optional) return null;
+  if (snap instanceof Snapshot) return snap._bytes;
+  if (snap instanceof Uint8Array) return snap;
+  throw new TypeError('expected a Snapshot (from snapshot() or decodeSnapshot())');
+}
+
+/** The document's snapshot now (cheap: no content is copied). */
+function snapshot(doc) {
+  return new Snapshot(doc._n.snapshot());
+}
+
+function encodeSnapshot(snap) {
+  return snapshotBytes(snap).slice();
+}
+
+/** Decodes a snapshot (e.g. from yjs's encodeSnapshot); throws CODESYNC_ERR_MALFORMED for an invalid one. */
+function decodeSnapshot(buf) {
+  if (!(buf instanceof Uint8Array)) throw new TypeError('expected a Uint8Array');
+  native.snapshotContainsUpdate(buf, EMPTY_UPDATE); // validates
+  return new Snapshot(buf.slice());
+}
+
+function equalSnapshots(a, b) {
+  const x = snapshotBytes(a);
+  const y = snapshotBytes(b);
+  return x.length === y.length && x.every((v, i) => v === y[i]);
+}
+
+/** The snapshot of an empty document. */
+const emptySnapshot = new Snapshot(new Uint8Array([0, 0]));
+
+/** True when everything the update inserts and deletes is already in the snapshot. */
+function snapshotContainsUpdate(snap, update) {
+  return native.snapshotContainsUpdate(snapshotBytes(snap), update);
+}
+
+/**
+ * A document holding what originDoc (created with gc: false) held at the
+ * snapshot; originDoc is not modified. Without newDoc, a new Doc is made
+ * (opts as for new Doc); with one, the old state is applied to it.
+ */
+function createDocFromSnapshot(originDoc, snap, newDoc = null, { clientID = 0, gc = true } = {}) {
+  const n = originDoc._n.fromSnapshot(snapshotBytes(snap), clientID, gc);
+  if (newDoc === null || newDoc === undefined) return new Doc({}, n);
+  try {
+    applyUpdate(newDoc, n.encodeUpdate());
+  } finally {
+    n.destroy();
+  }
+  return newDoc;
+}
+
+/**
+ * Makes the document's root types read as they did at the snapshot, by
+ * ordinary edits in one transaction with origin (one 'update' event for
+ * peers). Needs gc: false.
+ */
+function restoreSnapshot(doc, snap, origin = null) {
+  const token = doc._holdOrigin(origin);
+  try {
+    doc._n.restoreSnapshot(snapshotBytes(snap), token);
+  } finally {
+    doc._releaseOrigin(token);
+  }
+}
+
+/**
+ * The whole document as a verified container for storage (FlatBuffers,
+ * checksummed): opts.guid a string, opts.metadata an object of string values.
+ */
+function saveContainer(doc, { guid = null, metadata = null } = {}) {
+  return doc._n.saveContainer(guid, metadata === null || metadata === undefined ? null : jsonOf(metadata, 'metadata'));
+}
+
+/** Verifies a container and merges its state into doc (origin 'container'); a corrupt one throws and changes nothing. */
+function loadContainer(doc, data) {
+  doc._n.loadContainer(data);
+}
+
+/** Verifies a container and describes it without a document. */
+function containerInfo(data) {
+  const info = JSON.parse(native.containerInfo(data));
+  return {
+    formatVersion: info.format_version,
+    guid: info.guid,
+    metadata: info.metadata,
+    stateVector: new Map(Object.entries(info.state_vector).map(([k, v]) => [Number(k), v])),
+    stateBytes: info.state_bytes,
+  };
 }
 
 // ---- Awareness ------------------------------------------------------------------
@@ -893,3 +1025,15 @@ exports.encodePermissionDenied = encodePermissionDenied;
 exports.encodeQueryAwareness = encodeQueryAwareness;
 exports.receiveMessage = receiveMessage;
 exports.Room = Room;
+exports.Snapshot = Snapshot;
+exports.snapshot = snapshot;
+exports.encodeSnapshot = encodeSnapshot;
+exports.decodeSnapshot = decodeSnapshot;
+exports.equalSnapshots = equalSnapshots;
+exports.emptySnapshot = emptySnapshot;
+exports.snapshotContainsUpdate = snapshotContainsUpdate;
+exports.createDocFromSnapshot = createDocFromSnapshot;
+exports.restoreSnapshot = restoreSnapshot;
+exports.saveContainer = saveContainer;
+exports.loadContainer = loadContainer;
+exports.containerInfo = containerInfo;

@@ -32,6 +32,21 @@ function nodeDir() {
   return null; // node-gyp falls back to its own header cache
 }
 
+// The library's FlatBuffers schema (lib/persist/container.fbs) compiled by
+// flatc, as lib/CMakeLists.txt does, into generated/ (node-gyp's rebuild
+// empties build/, so it lives beside it).
+function generateSchemas() {
+  const out = path.join(here, 'generated', 'persist');
+  fs.mkdirSync(out, { recursive: true });
+  const fbs = path.resolve(here, '..', '..', 'lib', 'persist', 'container.fbs');
+  const flatc = spawnSync('flatc', ['--cpp', '-o', out, fbs], { stdio: 'inherit' });
+  if (flatc.error || flatc.status !== 0) {
+    console.error('codesync: flatc failed (Debian package flatbuffers-compiler)');
+    process.exit(1);
+  }
+}
+generateSchemas();
+
 const args = [nodeGyp(), 'rebuild', `--jobs=${Math.max(1, os.cpus().length)}`];
 const dir = nodeDir();
 if (dir) args.push(`--nodedir=${dir}`);

@@ -114,6 +114,19 @@ Bytes BytesArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
   throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a Uint8Array");
 }
 
+// An optional snapshot or other bytes: empty (NULL to the C API) when absent,
+// null or undefined.
+Bytes OptBytesArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (info.Length() <= i || info[i].IsNull() || info[i].IsUndefined()) return {};
+  return BytesArg(info, i, what);
+}
+
+// An optional string: nullopt when absent, null or undefined.
+std::optional<std::string> OptStr(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (info.Length() <= i || info[i].IsNull() || info[i].IsUndefined()) return std::nullopt;
+  return Str(info, i, what);
+}
+
 // Origins are strings or null/undefined at this level.
 std::optional<std::string> OriginArg(const Napi::CallbackInfo& info, size_t i) {
   if (info.Length() <= i || info[i].IsNull() || info[i].IsUndefined()) return std::nullopt;
@@ -245,6 +258,11 @@ class NativeDoc : public Napi::ObjectWrap<NativeDoc> {
                            InstanceMethod<&NativeDoc::UnobserveText>("unobserveText"),
                            InstanceMethod<&NativeDoc::ToJson>("toJSON"),
                            InstanceMethod<&NativeDoc::Destroy>("destroy"),
+                           InstanceMethod<&NativeDoc::Snapshot>("snapshot"),
+                           InstanceMethod<&NativeDoc::FromSnapshot>("fromSnapshot"),
+                           InstanceMethod<&NativeDoc::RestoreSnapshot>("restoreSnapshot"),
+                           InstanceMethod<&NativeDoc::SaveContainer>("saveContainer"),
+                           InstanceMethod<&NativeDoc::LoadContainer>("loadContainer"),
                        });
   }
 
@@ -386,6 +404,45 @@ class NativeDoc : public Napi::ObjectWrap<NativeDoc> {
   }
 
   void Destroy(const Napi::CallbackInfo& info) { state_->Free(); }
+
+  // ---- History and persistence ----
+
+  Napi::Value Snapshot(const Napi::CallbackInfo& info) {
+    Buffer out;
+    int rc = codesync_doc_snapshot(doc(info.Env()), out.out());
+    if (rc != CODESYNC_OK) Throw(info.Env(), rc);
+    return out.ToBytes(info.Env());
+  }
+
+  // fromSnapshot(snapshot, clientId, gc): a new NativeDoc (defined after AddonData).
+  Napi::Value FromSnapshot(const Napi::CallbackInfo& info);
+
+  // restoreSnapshot(snapshot, origin?)
+  void RestoreSnapshot(const Napi::CallbackInfo& info) {
+    Bytes s = BytesArg(info, 0, "snapshot");
+    auto origin = OriginArg(info, 1);
+    Check(info.Env(), state_.get(), codesync_doc_restore_snapshot(doc(info.Env()), s.data, s.size, OriginPtr(origin)));
+  }
+
+  // saveContainer(guid?: string, metadataJson?: string)
+  Napi::Value SaveContainer(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto guid = OptStr(info, 0, "guid");
+    auto meta = OptStr(info, 1, "metadata");
+    if (guid && guid->find('\0') != std::string::npos) {
+      ThrowCode(env, CODESYNC_ERR_INVALID_ARGUMENT, "guid must not contain NUL");
+    }
+    Buffer out;
+    int rc = codesync_doc_save_container(doc(env), guid ? guid->c_str() : nullptr, meta ? meta->data() : nullptr,
+                                         meta ? meta->size() : 0, out.out());
+    if (rc != CODESYNC_OK) Throw(env, rc);
+    return out.ToBytes(env);
+  }
+
+  void LoadContainer(const Napi::CallbackInfo& info) {
+    Bytes b = BytesArg(info, 0, "container");
+    Check(info.Env(), state_.get(), codesync_doc_load_container(doc(info.Env()), b.data, b.size));
+  }
 
   std::shared_ptr<DocState> state_;
 };
@@ -533,6 +590,8 @@ class NativeText : public HandleBase<NativeText, codesync_text> {
                            InstanceAccessor<&NativeText::Length>("length"),
                            InstanceMethod<&NativeText::ToString>("toString"),
                            InstanceMethod<&NativeText::ToDelta>("toDelta"),
+                           InstanceMethod<&NativeText::Diff>("diff"),
+                           InstanceMethod<&NativeText::Authorship>("authorship"),
                        });
   }
   using HandleBase::HandleBase;
@@ -595,6 +654,22 @@ class NativeText : public HandleBase<NativeText, codesync_text> {
     if (rc != CODESYNC_OK) Throw(info.Env(), rc);
     return out.ToString(info.Env());
   }
+
+  // diff(prev?, next?): JSON runs (null = the empty document / now).
+  Napi::Value Diff(const Napi::CallbackInfo& info) {
+    Bytes prev = OptBytesArg(info, 0, "prev"), next = OptBytesArg(info, 1, "next");
+    Buffer out;
+    int rc = codesync_text_diff(h(info.Env()), prev.data, prev.size, next.data, next.size, out.out());
+    if (rc != CODESYNC_OK) Throw(info.Env(), rc);
+    return out.ToString(info.Env());
+  }
+
+  Napi::Value Authorship(const Napi::CallbackInfo& info) {
+    Buffer out;
+    int rc = codesync_text_authorship_json(h(info.Env()), out.out());
+    if (rc != CODESYNC_OK) Throw(info.Env(), rc);
+    return out.ToString(info.Env());
+  }
 };
 
 class NativeMap : public HandleBase<NativeMap, codesync_map> {
@@ -611,12 +686,21 @@ class NativeMap : public HandleBase<NativeMap, codesync_map> {
                            InstanceMethod<&NativeMap::Get>("get"),
                            InstanceAccessor<&NativeMap::Size>("size"),
                            InstanceMethod<&NativeMap::ToJson>("toJSON"),
+                           InstanceMethod<&NativeMap::Diff>("diff"),
                        });
   }
   using HandleBase::HandleBase;
 
  private:
   Napi::Value GetKey(const Napi::CallbackInfo& info) { return KeyValue(info.Env()); }
+
+  Napi::Value Diff(const Napi::CallbackInfo& info) {
+    Bytes prev = OptBytesArg(info, 0, "prev"), next = OptBytesArg(info, 1, "next");
+    Buffer out;
+    int rc = codesync_map_diff(h(info.Env()), prev.data, prev.size, next.data, next.size, out.out());
+    if (rc != CODESYNC_OK) Throw(info.Env(), rc);
+    return out.ToString(info.Env());
+  }
 
   void SetJson(const Napi::CallbackInfo& info) {
     std::string key = ::Key(info, 0, "key");
@@ -753,6 +837,22 @@ NativeText* TextArg(const Napi::CallbackInfo& info, size_t i, DocState* state) {
     throw Napi::TypeError::New(info.Env(), "expected a text of this document");
   }
   return t;
+}
+
+Napi::Value NativeDoc::FromSnapshot(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Bytes s = BytesArg(info, 0, "snapshot");
+  codesync_doc_options opts;
+  codesync_doc_options_init(&opts);
+  if (info.Length() > 1 && info[1].IsNumber()) opts.client_id = static_cast<uint64_t>(Index(info, 1, "clientId"));
+  if (info.Length() > 2 && info[2].IsBoolean()) opts.gc = info[2].As<Napi::Boolean>().Value() ? 1 : 0;
+  opts.offset_kind = CODESYNC_OFFSET_UTF16;
+  codesync_doc* out = nullptr;
+  int rc = codesync_doc_from_snapshot(doc(env), s.data, s.size, &opts, &out);
+  if (rc != CODESYNC_OK) Throw(env, rc);
+  auto state = std::make_shared<DocState>();
+  state->doc = out;  // owned: freed with the new NativeDoc
+  return env.GetInstanceData<AddonData>()->doc.New({Napi::External<std::shared_ptr<DocState>>::New(env, &state)});
 }
 
 void NativeDoc::ObserveText(const Napi::CallbackInfo& info) {
@@ -1321,6 +1421,22 @@ Napi::Value UpdateStateVector(const Napi::CallbackInfo& info) {
   return out.ToBytes(info.Env());
 }
 
+Napi::Value SnapshotContainsUpdate(const Napi::CallbackInfo& info) {
+  Bytes s = BytesArg(info, 0, "snapshot"), u = BytesArg(info, 1, "update");
+  int contains = 0;
+  int rc = codesync_snapshot_contains_update(s.data, s.size, u.data, u.size, &contains);
+  if (rc != CODESYNC_OK) Throw(info.Env(), rc);
+  return Napi::Boolean::New(info.Env(), contains != 0);
+}
+
+Napi::Value ContainerInfo(const Napi::CallbackInfo& info) {
+  Bytes b = BytesArg(info, 0, "container");
+  Buffer out;
+  int rc = codesync_container_info(b.data, b.size, out.out());
+  if (rc != CODESYNC_OK) Throw(info.Env(), rc);
+  return out.ToString(info.Env());
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   Napi::Function doc = NativeDoc::Define(env);
@@ -1351,6 +1467,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeArray", array);
   exports.Set("mergeUpdates", Napi::Function::New(env, MergeUpdates));
   exports.Set("updateStateVector", Napi::Function::New(env, UpdateStateVector));
+  exports.Set("snapshotContainsUpdate", Napi::Function::New(env, SnapshotContainsUpdate));
+  exports.Set("containerInfo", Napi::Function::New(env, ContainerInfo));
   exports.Set("version", Napi::String::New(env, codesync_version()));
   exports.Set("OFFSET_UTF16", Napi::Number::New(env, CODESYNC_OFFSET_UTF16));
   exports.Set("OFFSET_UTF8", Napi::Number::New(env, CODESYNC_OFFSET_UTF8));

@@ -87,3 +87,20 @@ room.tick();
 room.detach(1);
 room.destroy();
 aw.destroy();
+
+// History: snapshots, old versions, diffs, authorship; containers.
+const hdoc = new Y.Doc({ gc: false });
+const snap: Y.Snapshot = Y.snapshot(hdoc);
+const snapBytes: Uint8Array = Y.encodeSnapshot(snap);
+const same: boolean = Y.equalSnapshots(Y.decodeSnapshot(snapBytes), Y.emptySnapshot);
+const contained: boolean = Y.snapshotContainsUpdate(snap, Y.encodeStateAsUpdate(hdoc));
+const oldDoc: Y.Doc = Y.createDocFromSnapshot(hdoc, snap);
+Y.createDocFromSnapshot(hdoc, snap, new Y.Doc());
+Y.restoreSnapshot(hdoc, snap, 'restore');
+const tdiff: Y.TextDiffOp[] = hdoc.getText('t').diff(snap, null);
+const mdiff: Y.MapDiffEntry[] = hdoc.getMap('m').diff(snap);
+const runs: Y.AuthorRun[] = hdoc.getText('t').authorship();
+const saved: Uint8Array = Y.saveContainer(hdoc, { guid: 'g', metadata: { k: 'v' } });
+Y.loadContainer(oldDoc, saved);
+const cinfo: Y.ContainerInfo = Y.containerInfo(saved);
+void [same, contained, tdiff[0]?.client, mdiff[0]?.action, runs[0]?.client, cinfo.stateVector.get(1), cinfo.guid];

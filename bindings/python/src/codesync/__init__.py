@@ -25,7 +25,7 @@ import json
 import time
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping, MutableSequence
-from typing import Any, Callable, Optional
+from typing import Any, Callable, NamedTuple, Optional, Union
 
 from . import _codesync as _c
 from ._codesync import (
@@ -62,6 +62,10 @@ __all__ = [
     "receive_message",
     "merge_updates",
     "state_vector_from_update",
+    "Snapshot",
+    "AuthorRun",
+    "ContainerInfo",
+    "container_info",
     "Error",
     "InvalidArgumentError",
     "MalformedError",
@@ -90,6 +94,98 @@ def merge_updates(*updates: bytes) -> bytes:
 def state_vector_from_update(update: bytes) -> bytes:
     """The state vector a document would have after applying only ``update``."""
     return _c.update_state_vector(update)
+
+
+# ---- History ---------------------------------------------------------------------
+
+
+class Snapshot:
+    """A version of a document: its state vector and delete set, no content.
+
+    The bytes are Yjs's ``encodeSnapshot`` (v1), so snapshots travel between
+    codesync and Yjs. Take one with :meth:`Doc.snapshot`; read the version
+    with :meth:`Doc.from_snapshot`, :meth:`Text.diff` or :meth:`Map.diff`
+    (which need a document created with ``gc=False``).
+    """
+
+    __slots__ = ("_b",)
+
+    def __init__(self, data: bytes) -> None:
+        self._b = bytes(data)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "Snapshot":
+        """Decodes a snapshot (e.g. from Yjs's encodeSnapshot); MalformedError when it is not one."""
+        data = bytes(data)
+        _c.snapshot_contains_update(data, _EMPTY_UPDATE)  # validates
+        return cls(data)
+
+    def to_bytes(self) -> bytes:
+        return self._b
+
+    def __bytes__(self) -> bytes:
+        return self._b
+
+    def contains_update(self, update: bytes) -> bool:
+        """True when everything ``update`` inserts and deletes is in this snapshot (Yjs's snapshotContainsUpdate)."""
+        return _c.snapshot_contains_update(self._b, update)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Snapshot) and self._b == other._b
+
+    def __hash__(self) -> int:
+        return hash(self._b)
+
+    def __repr__(self) -> str:
+        return f"Snapshot(<{len(self._b)} bytes>)"
+
+
+_EMPTY_UPDATE = b"\x00\x00"
+
+_SnapshotLike = Union[Snapshot, bytes, bytearray, memoryview]
+
+
+def _snapshot_bytes(snapshot: "Optional[_SnapshotLike]") -> Optional[bytes]:
+    if snapshot is None:
+        return None
+    if isinstance(snapshot, Snapshot):
+        return snapshot._b
+    if isinstance(snapshot, (bytes, bytearray, memoryview)):
+        return bytes(snapshot)
+    raise TypeError("expected a Snapshot, bytes or None")
+
+
+class AuthorRun(NamedTuple):
+    """One run of :meth:`Text.authorship`: ``length`` code points from ``index`` inserted by ``client_id``."""
+
+    index: int
+    length: int
+    client_id: int
+
+
+class ContainerInfo(NamedTuple):
+    """What :func:`container_info` reads from a saved container."""
+
+    format_version: int
+    guid: str
+    metadata: dict
+    state_vector: dict
+    state_bytes: int
+
+
+def container_info(data: bytes) -> ContainerInfo:
+    """Verifies a container made by :meth:`Doc.save` and describes it, without a document.
+
+    Any corruption raises :class:`MalformedError` naming what was wrong.
+    """
+    info = _loads(_c.container_info(data))
+    return ContainerInfo(
+        info["format_version"],
+        info["guid"],
+        info["metadata"],
+        {int(k): v for k, v in info["state_vector"].items()},
+        info["state_bytes"],
+    )
 
 
 # ---- Events and subscriptions ---------------------------------------------------
@@ -228,6 +324,69 @@ class Doc:
     def has_pending(self) -> bool:
         """True while some applied updates wait for missing dependencies."""
         return self._d.has_pending()
+
+    # History and persistence.
+
+    def snapshot(self) -> Snapshot:
+        """The document's version now (cheap: no content is copied)."""
+        return Snapshot(self._d.snapshot())
+
+    @classmethod
+    def from_snapshot(
+        cls, doc: "Doc", snapshot: _SnapshotLike, *, client_id: Optional[int] = None, gc: bool = True
+    ) -> "Doc":
+        """A new document holding what ``doc`` held at ``snapshot`` (Yjs's createDocFromSnapshot).
+
+        ``doc`` must have been created with ``gc=False`` and is not modified;
+        ``client_id`` and ``gc`` configure the new document. A snapshot of a
+        state ``doc`` never saw raises InvalidArgumentError.
+        """
+        if not isinstance(doc, Doc):
+            raise TypeError("from_snapshot() takes a Doc")
+        data = _snapshot_bytes(snapshot)
+        if data is None:
+            raise TypeError("expected a Snapshot or bytes")
+        return cls._from_native(doc._d.from_snapshot(data, client_id or 0, gc, _c.OFFSET_CODEPOINT))
+
+    def restore(self, snapshot: _SnapshotLike, origin: Any = None) -> None:
+        """Makes the root types read as they did at ``snapshot``, by ordinary edits.
+
+        One transaction with ``origin``: content inserted since is deleted,
+        content deleted since is inserted again, and peers receive it as one
+        update. Needs ``gc=False``.
+        """
+        data = _snapshot_bytes(snapshot)
+        if data is None:
+            raise TypeError("expected a Snapshot or bytes")
+        token = self._hold_origin(origin)
+        try:
+            self._d.restore_snapshot(data, token)
+        finally:
+            self._release_origin(token)
+
+    def save(self, guid: Optional[str] = None, metadata: Optional[Mapping[str, str]] = None) -> bytes:
+        """The whole document as a verified container for storage (see :func:`container_info`).
+
+        ``metadata`` maps str to str; other values raise InvalidArgumentError.
+        """
+        if metadata is not None and not isinstance(metadata, Mapping):
+            raise InvalidArgumentError("metadata must be a mapping of str to str")
+        meta = None if metadata is None else _dumps(dict(metadata))
+        return self._d.save_container(guid, meta)
+
+    @classmethod
+    def load(cls, data: bytes, *, client_id: Optional[int] = None, gc: bool = True) -> "Doc":
+        """A new document from a container made by :meth:`save`; MalformedError when it is corrupt."""
+        doc = cls(client_id=client_id, gc=gc)
+        doc.load_container(data)
+        return doc
+
+    def load_container(self, data: bytes) -> None:
+        """Verifies a container and merges its state into this document (origin ``"container"``).
+
+        A corrupt container raises MalformedError and changes nothing.
+        """
+        self._d.load_container(data)
 
     # Transactions and observers.
 
@@ -502,6 +661,23 @@ class Text(_Shared):
     def __repr__(self) -> str:
         return f"Text({str(self)!r})"
 
+    # History.
+
+    def diff(self, prev: "Optional[_SnapshotLike]" = None, next: "Optional[_SnapshotLike]" = None) -> list:  # noqa: A002
+        """What changed between two snapshots, as a delta turning the older version into the newer.
+
+        Runs are ``{"retain": n}``, ``{"insert": str, "client": c}`` and
+        ``{"delete": n, "text": str, "client": c}`` (an embed: ``"insert"``
+        holds it, or ``"embed"`` for a delete), in code points; ``client``
+        inserted that content (Yjs's ychange user). ``prev`` None is the empty
+        document, ``next`` None the document now. Needs ``gc=False``.
+        """
+        return _loads(self._handle().diff(_snapshot_bytes(prev), _snapshot_bytes(next)))
+
+    def authorship(self) -> "list[AuthorRun]":
+        """Which client inserted each part of the text: runs covering it in order, in code points."""
+        return [AuthorRun(*run) for run in self._handle().authorship()]
+
     # Observers.
 
     def observe(self, callback: Callable[[TextEvent], Any]) -> Subscription:
@@ -751,6 +927,15 @@ class Map(_Shared, MutableMapping):
         if h is None:
             return {k: v.to_py() if _is_shared(v) else v for k, v in self._prelim.items()}
         return _loads(h.to_json())
+
+    def diff(self, prev: "Optional[_SnapshotLike]" = None, next: "Optional[_SnapshotLike]" = None) -> list:  # noqa: A002
+        """The keys whose value differs between two snapshots, ascending.
+
+        Each is ``{"key", "action": "add"|"update"|"delete", "old", "new",
+        "client"}`` ("old" absent for add, "new" for delete). None as in
+        :meth:`Text.diff`. Needs ``gc=False``.
+        """
+        return _loads(self._handle().diff(_snapshot_bytes(prev), _snapshot_bytes(next)))
 
     def __repr__(self) -> str:
         return f"Map({self.to_py()!r})"

@@ -5,7 +5,7 @@ Text indices and lengths count Unicode code points, as Python's str does.
 
 import enum
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, MutableSequence
-from typing import Any, Optional, TypeVar, Union, overload
+from typing import Any, NamedTuple, Optional, TypeVar, Union, overload
 
 __version__: str
 
@@ -31,6 +31,39 @@ def merge_updates(*updates: bytes) -> bytes:
 
 def state_vector_from_update(update: bytes) -> bytes:
     """The state vector a document would have after applying only ``update``."""
+
+class Snapshot:
+    """A document's version (state vector and delete set) in Yjs's encodeSnapshot format."""
+
+    def __init__(self, data: bytes) -> None: ...
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Snapshot:
+        """Decodes a snapshot; MalformedError when it is not one."""
+    def to_bytes(self) -> bytes: ...
+    def __bytes__(self) -> bytes: ...
+    def contains_update(self, update: bytes) -> bool:
+        """True when everything ``update`` inserts and deletes is in this snapshot."""
+    def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+
+_SnapshotLike = Union[Snapshot, bytes, bytearray, memoryview]
+
+class AuthorRun(NamedTuple):
+    """``length`` code points from ``index`` inserted by ``client_id``."""
+
+    index: int
+    length: int
+    client_id: int
+
+class ContainerInfo(NamedTuple):
+    format_version: int
+    guid: str
+    metadata: dict[str, Any]
+    state_vector: dict[int, int]
+    state_bytes: int
+
+def container_info(data: bytes) -> ContainerInfo:
+    """Verifies a container made by Doc.save and describes it; MalformedError when corrupt."""
 
 class TransactionEvent:
     """The update one transaction made, and its origin."""
@@ -86,6 +119,22 @@ class Doc:
         """Applies an update as one transaction; raises MalformedError (changing nothing) on bad input."""
     def get_state_vector(self) -> bytes:
         """The encoded state vector."""
+    def snapshot(self) -> Snapshot:
+        """The document's version now."""
+    @classmethod
+    def from_snapshot(
+        cls, doc: Doc, snapshot: _SnapshotLike, *, client_id: Optional[int] = None, gc: bool = True
+    ) -> Doc:
+        """A new document holding what ``doc`` (gc=False) held at ``snapshot``."""
+    def restore(self, snapshot: _SnapshotLike, origin: Any = None) -> None:
+        """Makes the root types read as at ``snapshot``, by ordinary edits in one transaction."""
+    def save(self, guid: Optional[str] = None, metadata: Optional[Mapping[str, str]] = None) -> bytes:
+        """The whole document as a verified container for storage."""
+    @classmethod
+    def load(cls, data: bytes, *, client_id: Optional[int] = None, gc: bool = True) -> Doc:
+        """A new document from a container made by save()."""
+    def load_container(self, data: bytes) -> None:
+        """Verifies a container and merges its state into this document."""
     def transaction(self, origin: Any = None) -> Transaction:
         """A context manager grouping edits into one transaction (one update)."""
     def observe(self, callback: Callable[[TransactionEvent], Any]) -> Subscription:
@@ -125,6 +174,10 @@ class Text(_Shared):
     def to_py(self) -> str: ...
     def to_delta(self) -> list[dict[str, Any]]:
         """The content as a Yjs-style delta."""
+    def diff(self, prev: Optional[_SnapshotLike] = None, next: Optional[_SnapshotLike] = None) -> list[dict[str, Any]]:
+        """The delta turning the version at ``prev`` into the one at ``next`` (None: empty / now)."""
+    def authorship(self) -> list[AuthorRun]:
+        """Which client inserted each part of the text."""
     def observe(self, callback: Callable[[TextEvent], Any]) -> Subscription:
         """Calls ``callback`` after each transaction that changed this text."""
     def unobserve(self, subscription: Subscription) -> None: ...
@@ -165,6 +218,8 @@ class Map(_Shared, MutableMapping[str, Any]):
     def clear(self) -> None: ...
     def to_py(self) -> dict[str, Any]:
         """The content as plain Python values (nested types converted too)."""
+    def diff(self, prev: Optional[_SnapshotLike] = None, next: Optional[_SnapshotLike] = None) -> list[dict[str, Any]]:
+        """The keys whose value differs between the two snapshots, ascending."""
 
 # ---- Awareness ----
 

@@ -86,6 +86,20 @@ class BytesArg {
   Py_buffer view_;
 };
 
+// An optional bytes-like argument: NULL/0 for None (a snapshot meaning "now"
+// or "empty" to the C API).
+class OptBytesArg {
+ public:
+  explicit OptBytesArg(nb::handle h) {
+    if (!h.is_none()) arg_.emplace(h);
+  }
+  const uint8_t* data() const { return arg_ ? arg_->data() : nullptr; }
+  size_t size() const { return arg_ ? arg_->size() : 0; }
+
+ private:
+  std::optional<BytesArg> arg_;
+};
+
 // UTF-8 of a str without copying (CPython caches it in the object).
 std::string_view Utf8(nb::handle s) {
   if (!PyUnicode_Check(s.ptr())) throw nb::type_error("expected a str");
@@ -268,6 +282,8 @@ class PyDoc : public Observers {
     doc_ = codesync_doc_new(&opts);
     if (doc_ == nullptr) Raise(codesync_last_error_code());
   }
+  // Takes ownership of a document the library made (e.g. from a snapshot).
+  explicit PyDoc(codesync_doc* owned) : doc_(owned) {}
   // A document borrowed from `owner` (a room), which outlives this object.
   PyDoc(codesync_doc* borrowed, nb::object owner) : doc_(borrowed), owner_(std::move(owner)) {}
   ~PyDoc() {
@@ -620,6 +636,21 @@ NB_MODULE(_codesync, m) {
     return out.Bytes();
   });
 
+  m.def("snapshot_contains_update", [](nb::handle snapshot, nb::handle update) {
+    BytesArg s(snapshot), u(update);
+    int contains = 0;
+    int rc = codesync_snapshot_contains_update(s.data(), s.size(), u.data(), u.size(), &contains);
+    if (rc != CODESYNC_OK) Raise(rc);
+    return contains != 0;
+  });
+  m.def("container_info", [](nb::handle data) {
+    BytesArg b(data);
+    Buffer out;
+    int rc = codesync_container_info(b.data(), b.size(), out.out());
+    if (rc != CODESYNC_OK) Raise(rc);
+    return out.Str();
+  });
+
   nb::class_<PyDoc>(m, "_Doc", nb::type_slots(g_doc_slots))
       .def(nb::init<uint64_t, bool, int>(), nb::arg("client_id"), nb::arg("gc"), nb::arg("offset_kind"))
       .def_prop_ro("client_id", [](PyDoc& d) { return codesync_doc_client_id(d.get()); })
@@ -680,6 +711,58 @@ NB_MODULE(_codesync, m) {
                               [&](Slot* slot) { return codesync_doc_observe_updates(d.get(), OnUpdate, slot); });
            })
       .def("unobserve", &PyDoc::Unobserve)
+      // ---- History and persistence ----
+      .def("snapshot",
+           [](PyDoc& d) {
+             Buffer out;
+             int rc = codesync_doc_snapshot(d.get(), out.out());
+             if (rc != CODESYNC_OK) Raise(rc);
+             return out.Bytes();
+           })
+      .def(
+          "from_snapshot",
+          [](PyDoc& d, nb::handle snapshot, uint64_t client_id, bool gc, int offset_kind) {
+            BytesArg s(snapshot);
+            codesync_doc_options opts;
+            codesync_doc_options_init(&opts);
+            opts.client_id = client_id;
+            opts.gc = gc ? 1 : 0;
+            opts.offset_kind = static_cast<codesync_offset_kind>(offset_kind);
+            codesync_doc* out = nullptr;
+            int rc = codesync_doc_from_snapshot(d.get(), s.data(), s.size(), &opts, &out);
+            if (rc != CODESYNC_OK) Raise(rc);
+            return new PyDoc(out);
+          },
+          nb::arg("snapshot"), nb::arg("client_id"), nb::arg("gc"), nb::arg("offset_kind"),
+          nb::rv_policy::take_ownership)
+      .def(
+          "restore_snapshot",
+          [](PyDoc& d, nb::handle snapshot, nb::handle origin) {
+            BytesArg s(snapshot);
+            OriginArg o(origin);
+            d.Check(codesync_doc_restore_snapshot(d.get(), s.data(), s.size(), o.get()));
+          },
+          nb::arg("snapshot"), nb::arg("origin").none())
+      .def(
+          "save_container",
+          [](PyDoc& d, nb::handle guid, nb::handle metadata_json) {
+            std::optional<std::string> g;
+            if (!guid.is_none()) g = std::string(Utf8(guid));
+            std::string_view meta;
+            if (!metadata_json.is_none()) meta = Utf8(metadata_json);
+            Buffer out;
+            int rc = codesync_doc_save_container(d.get(), g ? CStr(*g) : nullptr,
+                                                 metadata_json.is_none() ? nullptr : meta.data(), meta.size(),
+                                                 out.out());
+            if (rc != CODESYNC_OK) Raise(rc);
+            return out.Bytes();
+          },
+          nb::arg("guid").none(), nb::arg("metadata_json").none())
+      .def("load_container",
+           [](PyDoc& d, nb::handle data) {
+             BytesArg b(data);
+             d.Check(codesync_doc_load_container(d.get(), b.data(), b.size()));
+           })
       .def("to_json", [](PyDoc& d) {
         Buffer out;
         int rc = codesync_doc_to_json(d.get(), out.out());
@@ -729,6 +812,30 @@ NB_MODULE(_codesync, m) {
              if (rc != CODESYNC_OK) Raise(rc);
              return out.Str();
            })
+      .def(
+          "diff",
+          [](PyText& t, nb::handle prev, nb::handle next) {
+            OptBytesArg p(prev), n(next);
+            Buffer out;
+            int rc = codesync_text_diff(t.h, p.data(), p.size(), n.data(), n.size(), out.out());
+            if (rc != CODESYNC_OK) Raise(rc);
+            return out.Str();
+          },
+          nb::arg("prev").none(), nb::arg("next").none())
+      .def("authorship",
+           [](PyText& t) {
+             size_t count = 0;
+             int rc = codesync_text_authorship(t.h, nullptr, 0, &count);
+             if (rc != CODESYNC_OK) Raise(rc);
+             std::vector<codesync_author_run> runs(count);
+             rc = codesync_text_authorship(t.h, runs.data(), runs.size(), &count);
+             if (rc != CODESYNC_OK) Raise(rc);
+             nb::list out;
+             for (size_t i = 0; i < count && i < runs.size(); ++i) {
+               out.append(nb::make_tuple(runs[i].index, runs[i].length, runs[i].client));
+             }
+             return out;
+           })
       .def("observe", [](PyText& t, nb::object fn) {
         return t.doc()->Observe(std::move(fn),
                                 [&](Slot* slot) { return codesync_text_observe(t.h, OnDelta, slot); });
@@ -756,6 +863,16 @@ NB_MODULE(_codesync, m) {
              return GetValue<codesync_map, const char*>(mp, CStr(key), codesync_map_get_map, codesync_map_get_array,
                                                         codesync_map_get_text, codesync_map_get_json);
            })
+      .def(
+          "diff",
+          [](PyMap& mp, nb::handle prev, nb::handle next) {
+            OptBytesArg p(prev), n(next);
+            Buffer out;
+            int rc = codesync_map_diff(mp.h, p.data(), p.size(), n.data(), n.size(), out.out());
+            if (rc != CODESYNC_OK) Raise(rc);
+            return out.Str();
+          },
+          nb::arg("prev").none(), nb::arg("next").none())
       .def("__len__", [](PyMap& mp) { return codesync_map_size(mp.h); })
       .def("to_json", [](PyMap& mp) {
         Buffer out;
