@@ -120,7 +120,21 @@ class Snapshot:
         _c.snapshot_contains_update(data, _EMPTY_UPDATE)  # validates
         return cls(data)
 
+    @classmethod
+    def from_doc(cls, doc: "Doc") -> "Snapshot":
+        """The document's snapshot now (as :meth:`Doc.snapshot`; pycrdt's name)."""
+        return doc.snapshot()
+
+    @classmethod
+    def decode(cls, data: bytes) -> "Snapshot":
+        """pycrdt's name for :meth:`from_bytes`."""
+        return cls.from_bytes(data)
+
     def to_bytes(self) -> bytes:
+        return self._b
+
+    def encode(self) -> bytes:
+        """pycrdt's name for :meth:`to_bytes`."""
         return self._b
 
     def __bytes__(self) -> bytes:
@@ -339,8 +353,11 @@ class Doc:
 
         ``doc`` must have been created with ``gc=False`` and is not modified;
         ``client_id`` and ``gc`` configure the new document. A snapshot of a
-        state ``doc`` never saw raises InvalidArgumentError.
+        state ``doc`` never saw raises InvalidArgumentError. pycrdt's order,
+        ``Doc.from_snapshot(snapshot, doc)``, is accepted too.
         """
+        if isinstance(doc, Snapshot) and isinstance(snapshot, Doc):
+            doc, snapshot = snapshot, doc
         if not isinstance(doc, Doc):
             raise TypeError("from_snapshot() takes a Doc")
         data = _snapshot_bytes(snapshot)

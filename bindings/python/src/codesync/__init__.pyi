@@ -39,7 +39,12 @@ class Snapshot:
     @classmethod
     def from_bytes(cls, data: bytes) -> Snapshot:
         """Decodes a snapshot; MalformedError when it is not one."""
+    @classmethod
+    def from_doc(cls, doc: Doc) -> Snapshot: ...
+    @classmethod
+    def decode(cls, data: bytes) -> Snapshot: ...
     def to_bytes(self) -> bytes: ...
+    def encode(self) -> bytes: ...
     def __bytes__(self) -> bytes: ...
     def contains_update(self, update: bytes) -> bool:
         """True when everything ``update`` inserts and deletes is in this snapshot."""
@@ -121,11 +126,17 @@ class Doc:
         """The encoded state vector."""
     def snapshot(self) -> Snapshot:
         """The document's version now."""
+    @overload
     @classmethod
     def from_snapshot(
         cls, doc: Doc, snapshot: _SnapshotLike, *, client_id: Optional[int] = None, gc: bool = True
     ) -> Doc:
-        """A new document holding what ``doc`` (gc=False) held at ``snapshot``."""
+        """A new document holding what ``doc`` (gc=False) held at ``snapshot``; pycrdt's argument order works too."""
+    @overload
+    @classmethod
+    def from_snapshot(
+        cls, doc: Snapshot, snapshot: Doc, *, client_id: Optional[int] = None, gc: bool = True
+    ) -> Doc: ...
     def restore(self, snapshot: _SnapshotLike, origin: Any = None) -> None:
         """Makes the root types read as at ``snapshot``, by ordinary edits in one transaction."""
     def save(self, guid: Optional[str] = None, metadata: Optional[Mapping[str, str]] = None) -> bytes:
