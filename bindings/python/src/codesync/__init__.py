@@ -172,7 +172,7 @@ def _snapshot_bytes(snapshot: "Optional[_SnapshotLike]") -> Optional[bytes]:
 class AuthorRun(NamedTuple):
     """One run of :meth:`Text.authorship`: ``length`` code points from ``index`` inserted by ``client_id``."""
 
-    index: int
+    index: int  # type: ignore[assignment]  # shadows tuple.index (the field reads better)
     length: int
     client_id: int
 

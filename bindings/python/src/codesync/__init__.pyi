@@ -56,7 +56,7 @@ _SnapshotLike = Union[Snapshot, bytes, bytearray, memoryview]
 class AuthorRun(NamedTuple):
     """``length`` code points from ``index`` inserted by ``client_id``."""
 
-    index: int
+    index: int  # type: ignore[assignment]  # shadows tuple.index, as the field name should
     length: int
     client_id: int
 
