@@ -207,6 +207,81 @@ export function loadContainer(doc: Doc, data: Uint8Array): void;
 /** Verifies a container and describes it without a document. */
 export function containerInfo(data: Uint8Array): ContainerInfo;
 
+// ---- Relative positions (yjs's RelativePosition) and the undo manager ----
+
+export interface ID {
+  client: number;
+  clock: number;
+}
+/** A position that follows edits; yjs's fields. */
+export class RelativePosition {
+  private constructor();
+  readonly type: ID | null;
+  readonly tname: string | null;
+  readonly item: ID | null;
+  readonly assoc: number;
+}
+export interface AbsolutePosition {
+  /** The Text or Array the position was made from, when it is in that document; else null. */
+  type: Text | YArray | null;
+  index: number;
+  assoc: number;
+}
+/** assoc >= 0 (default) sticks to the character after index, < 0 to the one before. */
+export function createRelativePositionFromTypeIndex(type: Text | YArray, index: number, assoc?: number): RelativePosition;
+/** null when the position's type was deleted or is not in doc (yet). */
+export function createAbsolutePositionFromRelativePosition(rpos: RelativePosition, doc: Doc): AbsolutePosition | null;
+export function encodeRelativePosition(rpos: RelativePosition): Uint8Array;
+export function decodeRelativePosition(buf: Uint8Array): RelativePosition;
+export function relativePositionToJSON(rpos: RelativePosition): { [key: string]: JsonValue };
+export function createRelativePositionFromJSON(json: { [key: string]: any }): RelativePosition;
+export function compareRelativePositions(a: RelativePosition | null, b: RelativePosition | null): boolean;
+
+export class StackItem {
+  /** Yours: e.g. the selection (as relative positions) before the change. */
+  meta: Map<any, any>;
+}
+export interface StackItemEvent {
+  stackItem: StackItem;
+  origin: unknown;
+  type: 'undo' | 'redo';
+  changedParentTypes: Map<any, any>;
+}
+export interface UndoManagerOptions {
+  /** Milliseconds within which changes merge into one stack item (default 500; 0: never). */
+  captureTimeout?: number;
+  /** Origins whose changes are recorded (default: new Set([null]), plain local edits). */
+  trackedOrigins?: Set<unknown>;
+  /** The document, when the scope is empty. */
+  doc?: Doc;
+  /** Milliseconds of a monotonic clock (default performance.now). */
+  clock?: () => number;
+}
+export class UndoManager {
+  constructor(typeScope: AbstractType | AbstractType[], opts?: UndoManagerOptions);
+  readonly doc: Doc;
+  readonly trackedOrigins: Set<unknown>;
+  readonly destroyed: boolean;
+  readonly undoDepth: number;
+  readonly redoDepth: number;
+  addToScope(types: AbstractType | AbstractType[]): void;
+  addTrackedOrigin(origin: unknown): void;
+  removeTrackedOrigin(origin: unknown): void;
+  /** The popped stack item, or null when nothing changed. */
+  undo(): StackItem | null;
+  redo(): StackItem | null;
+  canUndo(): boolean;
+  canRedo(): boolean;
+  stopCapturing(): void;
+  clear(): void;
+  on(name: 'stack-item-added' | 'stack-item-updated' | 'stack-item-popped', fn: (event: StackItemEvent, um: UndoManager) => void): void;
+  on(name: 'stack-cleared', fn: (event: { undoStackCleared: boolean; redoStackCleared: boolean }, um: UndoManager) => void): void;
+  once(name: 'stack-item-added' | 'stack-item-updated' | 'stack-item-popped', fn: (event: StackItemEvent, um: UndoManager) => void): void;
+  off(name: string, fn: (...args: any[]) => void): void;
+  /** Frees the manager (also done when its document is destroyed). */
+  destroy(): void;
+}
+
 /** The library version, e.g. "0.1.0". */
 export const version: string;
 

@@ -748,6 +748,229 @@ function listenerMixin(proto, events) {
  * unref'd timer) to renew the local state and expire silent clients; without
  * it, call tick(). `clock` returns milliseconds of a monotonic clock.
  */
+// ---- Relative positions (yjs's RelativePosition) -------------------------------
+
+/**
+ * A position in a text or array that stays attached to the character after
+ * it (assoc >= 0) or before it (assoc < 0) whatever peers insert or delete.
+ * Its fields are yjs's (type, tname, item as {client, clock}, assoc);
+ * encodeRelativePosition gives yjs's bytes, relativePositionToJSON its JSON.
+ */
+class RelativePosition {
+  constructor(bytes, json, type = null) {
+    this._bytes = bytes;
+    this._json = json;
+    this._type = type;
+    this.type = json.type ?? null;
+    this.tname = json.tname ?? null;
+    this.item = json.item ?? null;
+    this.assoc = json.assoc ?? 0;
+  }
+}
+
+function relposOf(bytes, type = null, json = null) {
+  return new RelativePosition(bytes, json || JSON.parse(native.relposToJson(bytes)), type);
+}
+
+function needRelpos(rpos) {
+  if (!(rpos instanceof RelativePosition)) throw new TypeError('expected a RelativePosition');
+  return rpos._bytes;
+}
+
+/** The position at index (0..length) of a Text or Array; assoc < 0 sticks to the character before. */
+function createRelativePositionFromTypeIndex(type, index, assoc = 0) {
+  if (!(type instanceof YText || type instanceof YArray)) throw new TypeError('expected a Text or Array');
+  if (type._h === null) throw new Error(`this ${type.constructor.name} is not in a document yet`);
+  // The JSON names the type beside the item, as yjs's does; the bytes name it only without an item.
+  return relposOf(type._h.relpos(index, assoc), type, JSON.parse(type._h.relposJson(index, assoc)));
+}
+
+/**
+ * {type, index, assoc} for the position in doc now, or null when its type was
+ * deleted or is not in doc (yet). `type` is the Text or Array the position was
+ * made from when that is in doc, else null.
+ */
+function createAbsolutePositionFromRelativePosition(rpos, doc) {
+  const [index, state] = doc._n.relposToIndex(needRelpos(rpos));
+  if (state !== native.RELPOS_FOUND) return null;
+  const type = rpos._type && rpos._type.doc === doc ? rpos._type : null;
+  return { type, index, assoc: rpos.assoc };
+}
+
+function encodeRelativePosition(rpos) {
+  return needRelpos(rpos).slice();
+}
+
+/** Throws CODESYNC_ERR_MALFORMED for bytes that are not a position. */
+function decodeRelativePosition(buf) {
+  if (!(buf instanceof Uint8Array)) throw new TypeError('expected a Uint8Array');
+  return relposOf(buf.slice());
+}
+
+function relativePositionToJSON(rpos) {
+  needRelpos(rpos);
+  return JSON.parse(JSON.stringify(rpos._json));
+}
+
+/** From relativePositionToJSON's object (ours or yjs's); throws CODESYNC_ERR_INVALID_ARGUMENT for another value. */
+function createRelativePositionFromJSON(json) {
+  const text = jsonOf(json, 'position');
+  return relposOf(native.relposFromJson(text), null, JSON.parse(text));
+}
+
+function compareRelativePositions(a, b) {
+  if (a === b) return true;
+  if (!(a instanceof RelativePosition) || !(b instanceof RelativePosition)) return false;
+  const x = a._bytes;
+  const y = b._bytes;
+  return x.length === y.length && x.every((v, i) => v === y[i]);
+}
+
+// ---- Undo manager (yjs's UndoManager) ------------------------------------------
+
+const UNDO_KINDS = ['stack-item-added', 'stack-item-updated', 'stack-item-popped'];
+
+/** One undo or redo stack entry; `meta` is a Map for the embedder (e.g. the cursor before the change). */
+class StackItem {
+  constructor() {
+    this.meta = new Map();
+  }
+}
+
+/**
+ * Undo/redo of the changes tracked origins make to some types, as yjs's
+ * UndoManager: undo deletes what a stack item inserted and re-creates what it
+ * deleted, so peers' edits made meanwhile are kept. Changes within
+ * captureTimeout ms are one stack item until stopCapturing(). Tracked origins
+ * default to {null} (plain local edits): apply remote updates with an origin.
+ * Undo and redo run with this manager as their origin. Events:
+ * 'stack-item-added', 'stack-item-updated', 'stack-item-popped' ({stackItem,
+ * origin, type: 'undo'|'redo'}, manager) and 'stack-cleared'. Call destroy()
+ * when done.
+ */
+class UndoManager {
+  constructor(typeScope, { captureTimeout = 500, trackedOrigins = new Set([null]), doc = null, clock = monotonicMs } = {}) {
+    const scope = Array.isArray(typeScope) ? typeScope : [typeScope];
+    doc = doc || (scope[0] && scope[0].doc);
+    if (!(doc instanceof Doc)) throw new TypeError('UndoManager needs a type of a document (or opts.doc)');
+    this.doc = doc;
+    this.trackedOrigins = new Set();
+    this.destroyed = false;
+    this._listeners = new Map();
+    this._items = new Map(); // id -> StackItem, named by the C item's meta
+    this._nextItem = 1;
+    this._popped = null;
+    this._token = holdOrigin(this);
+    this._clock = clock;
+    this._n = new native.NativeUndo(doc._n, captureTimeout, this._token, true);
+    this._n._clock = () => this._clock();
+    this._n._onEvent = (kind, stack, origin, meta) => this._onEvent(kind, stack, origin, meta);
+    this._n.removeTrackedOrigin(null);
+    for (const o of trackedOrigins) this.addTrackedOrigin(o);
+    this.addToScope(scope);
+  }
+
+  addToScope(types) {
+    for (const t of Array.isArray(types) ? types : [types]) {
+      if (!(isShared(t)) || t.doc !== this.doc || t._h === null) {
+        throw new TypeError("the scope must be Texts, Arrays or Maps of the manager's document");
+      }
+      this._n.addType(t._h);
+    }
+  }
+
+  addTrackedOrigin(origin) {
+    if (this.trackedOrigins.has(origin)) return;
+    this.trackedOrigins.add(origin);
+    this._n.addTrackedOrigin(holdOrigin(origin));
+  }
+
+  removeTrackedOrigin(origin) {
+    if (!this.trackedOrigins.delete(origin)) return;
+    const token = holdOrigin(origin);
+    this._n.removeTrackedOrigin(token);
+    releaseOrigin(token);
+    releaseOrigin(token);
+  }
+
+  /** Undoes the newest stack item; returns it, or null when nothing changed. */
+  undo() {
+    this._popped = null;
+    return this._n.undo() ? this._popped : null;
+  }
+
+  redo() {
+    this._popped = null;
+    return this._n.redo() ? this._popped : null;
+  }
+
+  canUndo() {
+    return this._n.canUndo;
+  }
+
+  canRedo() {
+    return this._n.canRedo;
+  }
+
+  get undoDepth() {
+    return this._n.undoDepth;
+  }
+
+  get redoDepth() {
+    return this._n.redoDepth;
+  }
+
+  /** The next change starts a new stack item. */
+  stopCapturing() {
+    this._n.stopCapturing();
+  }
+
+  /** Empties both stacks (yjs's clear(clearUndoStack = true, clearRedoStack = true)). */
+  clear() {
+    const event = { undoStackCleared: this._n.canUndo, redoStackCleared: this._n.canRedo };
+    this._n.clear();
+    this._items.clear();
+    if (event.undoStackCleared || event.redoStackCleared) this._emit('stack-cleared', [event, this]);
+  }
+
+  destroy() {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this._n.destroy();
+    for (const o of this.trackedOrigins) {
+      const token = holdOrigin(o); // the token addTrackedOrigin held, released with this extra hold
+      releaseOrigin(token);
+      releaseOrigin(token);
+    }
+    releaseOrigin(this._token);
+    this._items.clear();
+  }
+
+  _onEvent(kind, stack, origin, meta) {
+    const type = stack === 0 ? 'undo' : 'redo';
+    let item;
+    if (kind === 0) {
+      const id = this._nextItem++;
+      item = new StackItem();
+      this._items.set(id, item);
+      const bytes = new Uint8Array(8);
+      new DataView(bytes.buffer).setFloat64(0, id, true);
+      this._n.setMeta(stack, bytes);
+    } else {
+      const bytes = kind === 2 ? meta : this._n.getMeta(stack);
+      const id = bytes && bytes.length === 8 ? new DataView(bytes.buffer, bytes.byteOffset).getFloat64(0, true) : 0;
+      item = this._items.get(id);
+      if (kind === 2) {
+        this._items.delete(id);
+        this._popped = item || null;
+      }
+    }
+    if (item) this._emit(UNDO_KINDS[kind], [{ stackItem: item, origin: originOf(origin), type, changedParentTypes: new Map() }, this]);
+  }
+
+}
+listenerMixin(UndoManager.prototype, new Set(['stack-item-added', 'stack-item-updated', 'stack-item-popped', 'stack-cleared']));
+
 class Awareness {
   constructor(doc, { outdatedTimeout = 30000, clock = monotonicMs, autoTick = true } = {}, _native = null) {
     if (!(doc instanceof Doc)) throw new TypeError('Awareness needs a Doc');
@@ -1037,3 +1260,13 @@ exports.restoreSnapshot = restoreSnapshot;
 exports.saveContainer = saveContainer;
 exports.loadContainer = loadContainer;
 exports.containerInfo = containerInfo;
+exports.RelativePosition = RelativePosition;
+exports.createRelativePositionFromTypeIndex = createRelativePositionFromTypeIndex;
+exports.createAbsolutePositionFromRelativePosition = createAbsolutePositionFromRelativePosition;
+exports.encodeRelativePosition = encodeRelativePosition;
+exports.decodeRelativePosition = decodeRelativePosition;
+exports.relativePositionToJSON = relativePositionToJSON;
+exports.createRelativePositionFromJSON = createRelativePositionFromJSON;
+exports.compareRelativePositions = compareRelativePositions;
+exports.UndoManager = UndoManager;
+exports.StackItem = StackItem;

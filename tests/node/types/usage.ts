@@ -104,3 +104,18 @@ const saved: Uint8Array = Y.saveContainer(hdoc, { guid: 'g', metadata: { k: 'v' 
 Y.loadContainer(oldDoc, saved);
 const cinfo: Y.ContainerInfo = Y.containerInfo(saved);
 void [same, contained, tdiff[0]?.client, mdiff[0]?.action, runs[0]?.client, cinfo.stateVector.get(1), cinfo.guid];
+
+// Relative positions and undo.
+const rtext = hdoc.getText('t');
+const rpos: Y.RelativePosition = Y.createRelativePositionFromTypeIndex(rtext, 0, -1);
+const apos: Y.AbsolutePosition | null = Y.createAbsolutePositionFromRelativePosition(
+  Y.decodeRelativePosition(Y.encodeRelativePosition(rpos)), hdoc);
+const rjson = Y.relativePositionToJSON(Y.createRelativePositionFromJSON(Y.relativePositionToJSON(rpos)));
+const um = new Y.UndoManager(rtext, { captureTimeout: 300, trackedOrigins: new Set([null, 'me']) });
+um.on('stack-item-added', (e: Y.StackItemEvent) => e.stackItem.meta.set('cursor', rpos));
+um.on('stack-item-popped', (e) => void e.stackItem.meta.get('cursor'));
+const popped: Y.StackItem | null = um.undo();
+void [apos?.index, rjson, popped, um.redo(), um.canUndo(), um.canRedo(), rpos.assoc, Y.compareRelativePositions(rpos, null)];
+um.stopCapturing();
+um.clear();
+um.destroy();

@@ -189,6 +189,8 @@ class Text(_Shared):
         """The delta turning the version at ``prev`` into the one at ``next`` (None: empty / now)."""
     def authorship(self) -> list[AuthorRun]:
         """Which client inserted each part of the text."""
+    def sticky_index(self, index: int, assoc: int = 0) -> StickyIndex:
+        """A position at ``index`` that follows edits (assoc: Assoc.AFTER or Assoc.BEFORE)."""
     def observe(self, callback: Callable[[TextEvent], Any]) -> Subscription:
         """Calls ``callback`` after each transaction that changed this text."""
     def unobserve(self, subscription: Subscription) -> None: ...
@@ -215,6 +217,8 @@ class Array(_Shared, MutableSequence[Any]):
     def __iter__(self) -> Iterator[Any]: ...
     def to_py(self) -> list[Any]:
         """The content as plain Python values (nested types converted too)."""
+    def sticky_index(self, index: int, assoc: int = 0) -> StickyIndex:
+        """A position at ``index`` that follows edits."""
 
 class Map(_Shared, MutableMapping[str, Any]):
     """Shared map from str to JSON values and nested types; behaves like a dict."""
@@ -231,6 +235,89 @@ class Map(_Shared, MutableMapping[str, Any]):
         """The content as plain Python values (nested types converted too)."""
     def diff(self, prev: Optional[_SnapshotLike] = None, next: Optional[_SnapshotLike] = None) -> list[dict[str, Any]]:
         """The keys whose value differs between the two snapshots, ascending."""
+
+# ---- Relative positions and undo ----
+
+class Assoc(enum.IntEnum):
+    AFTER = 0
+    BEFORE = -1
+
+class StickyIndex:
+    """A position in a Text or Array that follows edits; Yjs's relative position (bytes and JSON)."""
+
+    def __init__(self, data: bytes, sequence: Optional[Union[Text, Array]] = None, *, json: Optional[str] = None) -> None: ...
+    @classmethod
+    def new(cls, sequence: Union[Text, Array], index: int, assoc: Assoc = ...) -> StickyIndex: ...
+    @classmethod
+    def decode(cls, data: bytes, sequence: Optional[Union[Text, Array]] = None) -> StickyIndex:
+        """From encode()'s bytes (or Yjs's); MalformedError when they are not a position."""
+    @classmethod
+    def from_bytes(cls, data: bytes, sequence: Optional[Union[Text, Array]] = None) -> StickyIndex: ...
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], sequence: Optional[Union[Text, Array]] = None) -> StickyIndex:
+        """From to_json()'s object (or Yjs's relativePositionToJSON)."""
+    def encode(self) -> bytes: ...
+    def to_bytes(self) -> bytes: ...
+    def __bytes__(self) -> bytes: ...
+    def to_json(self) -> dict[str, Any]: ...
+    @property
+    def assoc(self) -> Assoc: ...
+    def resolve(self, doc: Doc) -> Optional[int]:
+        """The index in ``doc`` now, or None when its type is deleted or not in ``doc``."""
+    def get_index(self) -> int:
+        """The index now in the sequence it was made from or decoded with."""
+    def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+
+class StackItem:
+    meta: dict[str, Any]
+    def __init__(self) -> None: ...
+
+class UndoEvent:
+    """kind: "added" | "updated" | "popped"; stack: "undo" | "redo"."""
+
+    kind: str
+    stack: str
+    stack_item: StackItem
+    origin: Any
+    def __init__(self, kind: str, stack: str, stack_item: StackItem, origin: Any) -> None: ...
+
+class UndoManager:
+    """Undo/redo of tracked origins' changes to some shared types, as Yjs's UndoManager."""
+
+    def __init__(
+        self,
+        scopes: Union[Text, Array, Map, Iterable[Union[Text, Array, Map]], None] = None,
+        *,
+        doc: Optional[Doc] = None,
+        tracked_origins: Optional[Iterable[Any]] = None,
+        capture_timeout: Optional[int] = None,
+        capture_timeout_millis: int = 500,
+        timestamp: Optional[Callable[[], int]] = None,
+    ) -> None: ...
+    @property
+    def doc(self) -> Doc: ...
+    @property
+    def origin(self) -> str:
+        """The origin of undo's and redo's transactions."""
+    def expand_scope(self, scope: Union[Text, Array, Map]) -> None: ...
+    def include_origin(self, origin: Any) -> None: ...
+    def exclude_origin(self, origin: Any) -> None: ...
+    def undo(self) -> bool:
+        """Undoes the newest stack item; True when something changed."""
+    def redo(self) -> bool: ...
+    def can_undo(self) -> bool: ...
+    def can_redo(self) -> bool: ...
+    @property
+    def undo_depth(self) -> int: ...
+    @property
+    def redo_depth(self) -> int: ...
+    def stop_capturing(self) -> None:
+        """The next change starts a new stack item."""
+    def clear(self) -> None: ...
+    def observe(self, callback: Callable[[UndoEvent], Any]) -> Subscription:
+        """Calls ``callback`` when a stack item is added, updated or popped."""
+    def unobserve(self, subscription: Subscription) -> None: ...
 
 # ---- Awareness ----
 
