@@ -204,3 +204,23 @@ test('undo events, meta, tracked origins and errors', () => {
   d2.destroy()
   assert.throws(() => um2.undo(), { code: 'CODESYNC_ERR_INVALID_ARGUMENT' })
 })
+
+test('stack items are forgotten with their stack entries', () => {
+  const doc = new C.Doc()
+  const t = doc.getText('t')
+  const um = new C.UndoManager(t, { captureTimeout: 0 })
+  const popped = []
+  um.on('stack-item-popped', (e) => popped.push(e.stackItem))
+  for (let i = 0; i < 20; i++) {
+    t.insert(0, 'ab')
+    t.insert(0, 'cd')
+    assert.ok(um.undo() instanceof C.StackItem) // one item moves to the redo stack
+    t.insert(0, 'x') // a new change clears the redo stack
+  }
+  assert.equal(popped.length, 20)
+  assert.equal(um.redoDepth, 0)
+  assert.equal(um._items.size, um.undoDepth + um.redoDepth) // internal: nothing kept for dropped items
+  um.clear()
+  assert.equal(um._items.size, 0)
+  um.destroy()
+})

@@ -216,3 +216,21 @@ def test_undo_matches_pycrdt_on_a_script():
             assert cum.redo() == pum.redo(), step
         assert str(ct) == str(pt), step
     assert undos > 20
+
+
+def test_stack_items_are_forgotten_with_their_stack_entries():
+    doc = Doc()
+    t = doc.get_text("t")
+    um = UndoManager(t, capture_timeout=0)
+    popped = []
+    um.observe(lambda e: e.kind == "popped" and popped.append(e.stack_item))
+    for _ in range(20):
+        t.insert(0, "ab")
+        t.insert(0, "cd")
+        assert um.undo()  # one item moves to the redo stack
+        t.insert(0, "x")  # a new change clears the redo stack
+    assert len(popped) == 20 and all(isinstance(p, codesync.StackItem) for p in popped)
+    assert um.redo_depth == 0
+    assert len(um._items) == um.undo_depth + um.redo_depth  # internal: nothing kept for dropped items
+    um.clear()
+    assert not um._items

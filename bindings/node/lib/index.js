@@ -858,8 +858,11 @@ class UndoManager {
     this.destroyed = false;
     this._listeners = new Map();
     this._items = new Map(); // id -> StackItem, named by the C item's meta
+    this._stacks = [[], []]; // item ids of the undo and redo stacks, bottom first
     this._nextItem = 1;
     this._popped = null;
+    this._poppedIds = [];
+    this._busy = false;
     this._token = holdOrigin(this);
     this._clock = clock;
     this._n = new native.NativeUndo(doc._n, captureTimeout, this._token, true);
@@ -895,13 +898,40 @@ class UndoManager {
 
   /** Undoes the newest stack item; returns it, or null when nothing changed. */
   undo() {
-    this._popped = null;
-    return this._n.undo() ? this._popped : null;
+    return this._run(() => this._n.undo());
   }
 
   redo() {
+    return this._run(() => this._n.redo());
+  }
+
+  _forgetPopped() {
+    for (const id of this._poppedIds) this._items.delete(id);
+    this._poppedIds = [];
+  }
+
+  _run(op) {
+    this._forgetPopped();
     this._popped = null;
-    return this._n.redo() ? this._popped : null;
+    this._busy = true;
+    try {
+      return op() ? this._popped : null;
+    } finally {
+      this._busy = false;
+      this._trim();
+    }
+  }
+
+  // Forgets the items the library dropped (a cleared redo stack, items with nothing left to change).
+  _trim() {
+    if (this.destroyed) return;
+    const depths = [this._n.undoDepth, this._n.redoDepth];
+    this._stacks.forEach((ids, s) => {
+      while (ids.length > depths[s]) {
+        const id = ids.pop();
+        if (!this._poppedIds.includes(id)) this._items.delete(id);
+      }
+    });
   }
 
   canUndo() {
@@ -930,6 +960,7 @@ class UndoManager {
     const event = { undoStackCleared: this._n.canUndo, redoStackCleared: this._n.canRedo };
     this._n.clear();
     this._items.clear();
+    this._stacks = [[], []];
     if (event.undoStackCleared || event.redoStackCleared) this._emit('stack-cleared', [event, this]);
   }
 
@@ -953,16 +984,29 @@ class UndoManager {
       const id = this._nextItem++;
       item = new StackItem();
       this._items.set(id, item);
+      this._stacks[stack].push(id);
       const bytes = new Uint8Array(8);
       new DataView(bytes.buffer).setFloat64(0, id, true);
       this._n.setMeta(stack, bytes);
+      if (!this._busy) {
+        // A new change: it cleared the redo stack, and the last undo's events are over.
+        this._forgetPopped();
+        this._trim();
+      }
     } else {
       const bytes = kind === 2 ? meta : this._n.getMeta(stack);
       const id = bytes && bytes.length === 8 ? new DataView(bytes.buffer, bytes.byteOffset).getFloat64(0, true) : 0;
       item = this._items.get(id);
       if (kind === 2) {
-        this._items.delete(id);
+        // Listeners still see it in this event; its changes went to the other stack as a new item.
         this._popped = item || null;
+        this._poppedIds.push(id);
+        const ids = this._stacks[stack];
+        const i = ids.indexOf(id);
+        if (i >= 0) {
+          for (const dropped of ids.slice(i + 1)) this._items.delete(dropped); // nothing left to change
+          ids.length = i;
+        }
       }
     }
     if (item) this._emit(UNDO_KINDS[kind], [{ stackItem: item, origin: originOf(origin), type, changedParentTypes: new Map() }, this]);

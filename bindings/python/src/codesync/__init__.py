@@ -1129,7 +1129,7 @@ class UndoManager:
     milliseconds (default :func:`time.monotonic`).
     """
 
-    __slots__ = ("_u", "_doc", "_tracked", "_items", "_popped", "_next_item", "__weakref__")
+    __slots__ = ("_u", "_doc", "_tracked", "_items", "_stacks", "_popped", "_busy", "_next_item", "__weakref__")
 
     def __init__(
         self,
@@ -1158,7 +1158,9 @@ class UndoManager:
         self._u = _c._UndoManager(doc._d, timeout, timestamp or _monotonic_ms)
         self._tracked: dict[int, Any] = {}  # id -> origin kept alive while tracked (its token names it)
         self._items: dict[int, StackItem] = {}
+        self._stacks: tuple[list[int], list[int]] = ([], [])  # item ids of the undo and redo stacks, bottom first
         self._popped: list[int] = []  # ids of items popped by the last undo/redo, forgotten at the next
+        self._busy = False  # inside undo()/redo()
         self._next_item = 1
         for scope in scope_list:
             self.expand_scope(scope)
@@ -1211,18 +1213,33 @@ class UndoManager:
 
     def undo(self) -> bool:
         """Undoes the newest stack item; True when something changed."""
-        self._forget_popped()
-        return self._u.undo()
+        return self._run(self._u.undo)
 
     def redo(self) -> bool:
         """Redoes the newest undone stack item; True when something changed."""
+        return self._run(self._u.redo)
+
+    def _run(self, op: Callable[[], bool]) -> bool:
         self._forget_popped()
-        return self._u.redo()
+        self._busy = True
+        try:
+            return op()
+        finally:
+            self._busy = False
+            self._trim()
 
     def _forget_popped(self) -> None:
         for item_id in self._popped:
             self._items.pop(item_id, None)
         self._popped.clear()
+
+    def _trim(self) -> None:
+        """Forgets the items the library dropped (a cleared redo stack, items with nothing left to change)."""
+        for ids, depth in zip(self._stacks, (self._u.undo_depth(), self._u.redo_depth())):
+            while len(ids) > depth:
+                item_id = ids.pop()
+                if item_id not in self._popped:
+                    self._items.pop(item_id, None)
 
     def can_undo(self) -> bool:
         return self._u.can_undo()
@@ -1247,6 +1264,8 @@ class UndoManager:
         self._u.clear()
         self._items.clear()
         self._popped.clear()
+        for ids in self._stacks:
+            ids.clear()
 
     def observe(self, callback: Callable[[UndoEvent], Any]) -> Subscription:
         """Calls ``callback(UndoEvent)`` when a stack item is added, updated or popped.
@@ -1277,10 +1296,21 @@ class UndoManager:
             item_id = self._next_item
             self._next_item += 1
             self._items[item_id] = StackItem()
+            self._stacks[stack].append(item_id)
             self._u.set_meta(stack, item_id.to_bytes(8, "little"))
+            if not self._busy:  # a new change: it cleared the redo stack, the last undo's events are over
+                self._forget_popped()
+                self._trim()
         elif kind == _c.UNDO_ITEM_POPPED and meta:
             # Observers still see it in this event; its changes went to the other stack as a new item.
-            self._popped.append(int.from_bytes(meta, "little"))
+            item_id = int.from_bytes(meta, "little")
+            self._popped.append(item_id)
+            ids = self._stacks[stack]
+            if item_id in ids:
+                i = ids.index(item_id)
+                for dropped in ids[i + 1 :]:  # skipped by the library: nothing left to change
+                    self._items.pop(dropped, None)
+                del ids[i:]
 
     def __del__(self) -> None:
         doc = getattr(self, "_doc", None)
