@@ -106,6 +106,11 @@ function undoScript (seed, steps) {
   const c = new C.Doc({ clientID: 1 }); const cRemote = new C.Doc({ clientID: 2 })
   const yum = new Y.UndoManager(y.getText('t'), { captureTimeout: 1e9 })
   const cum = new C.UndoManager(c.getText('t'), { captureTimeout: 1e9 })
+  const yEvents = []; const cEvents = []
+  for (const name of ['stack-item-added', 'stack-item-updated', 'stack-item-popped']) {
+    yum.on(name, (e) => yEvents.push(`${name}:${e.type}`))
+    cum.on(name, (e) => cEvents.push(`${name}:${e.type}`))
+  }
   let undos = 0
   for (let step = 0; step < steps; step++) {
     const x = r.next()
@@ -131,6 +136,7 @@ function undoScript (seed, steps) {
       yum.stopCapturing(); cum.stopCapturing()
     }
     assert.equal(c.getText('t').toString(), y.getText('t').toString(), `seed ${seed} step ${step}`)
+    assert.deepEqual(cEvents, yEvents, `seed ${seed} step ${step}: stack events`)
   }
   syncY(yRemote, y, 'remote'); syncC(cRemote, c, 'remote')
   assert.equal(c.getText('t').toString(), y.getText('t').toString())
