@@ -208,7 +208,10 @@ test('undo events, meta, tracked origins and errors', () => {
   const um2 = new C.UndoManager(d2.getText('t'))
   d2.getText('t').insert(0, 'a')
   d2.destroy()
+  assert.equal(um2.destroyed, true)
   assert.throws(() => um2.undo(), { code: 'CODESYNC_ERR_INVALID_ARGUMENT' })
+  // Neither manager, nor its tracked origins, stay in the process-wide origin table.
+  assert.equal([...doc._originTokens.keys()].some((o) => o === um || o === um2 || o === editor), false)
 })
 
 test('stack items are forgotten with their stack entries', () => {

@@ -863,11 +863,17 @@ class UndoManager {
     this._popped = null;
     this._poppedIds = [];
     this._busy = false;
-    this._token = holdOrigin(this);
+    // The origin of undo's and redo's transactions: a token that names this
+    // manager only while they run, so the process-wide origin table never
+    // keeps a manager alive.
+    this._token = `${ORIGIN_PREFIX}undo-manager:${nextOrigin++}`;
     this._clock = clock;
     this._n = new native.NativeUndo(doc._n, captureTimeout, this._token, true);
     this._n._clock = () => this._clock();
     this._n._onEvent = (kind, stack, origin, meta) => this._onEvent(kind, stack, origin, meta);
+    // Freed with its document at the latest (the library frees the C manager first).
+    this._onDocDestroy = () => this.destroy();
+    doc.on('destroy', this._onDocDestroy);
     this._n.removeTrackedOrigin(null);
     for (const o of trackedOrigins) this.addTrackedOrigin(o);
     this.addToScope(scope);
@@ -914,9 +920,11 @@ class UndoManager {
     this._forgetPopped();
     this._popped = null;
     this._busy = true;
+    originValues.set(this._token, this);
     try {
       return op() ? this._popped : null;
     } finally {
+      originValues.delete(this._token);
       this._busy = false;
       this._trim();
     }
@@ -973,7 +981,7 @@ class UndoManager {
       releaseOrigin(token);
       releaseOrigin(token);
     }
-    releaseOrigin(this._token);
+    this.doc.off('destroy', this._onDocDestroy);
     this._items.clear();
   }
 
