@@ -234,3 +234,26 @@ def test_stack_items_are_forgotten_with_their_stack_entries():
     assert len(um._items) == um.undo_depth + um.redo_depth  # internal: nothing kept for dropped items
     um.clear()
     assert not um._items
+
+
+def test_a_dropped_manager_is_collected_and_releases_its_origins():
+    import gc
+    import weakref
+
+    doc = Doc()
+    t = doc.get_text("t")
+    um = UndoManager(t, tracked_origins=[None, object()])
+    um.observe(lambda e: um.can_undo())  # a cycle through the native callback
+    ref = weakref.ref(um)
+    t.insert(0, "a")
+    assert doc._origins  # the tracked object origin is held while the manager lives
+    del um
+    gc.collect()
+    assert ref() is None
+    assert not doc._origins
+    t.insert(1, "b")  # the document works on without it
+    assert str(t) == "ab"
+    # The manager keeps its document alive.
+    um2 = UndoManager(Doc().get_text("x"))
+    um2.doc.get_text("x").insert(0, "z")
+    assert um2.undo() and str(um2.doc.get_text("x")) == ""
