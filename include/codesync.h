@@ -497,6 +497,155 @@ CODESYNC_EXPORT int codesync_room_next_message(codesync_room *room, uint64_t *co
 CODESYNC_EXPORT size_t codesync_room_pending_messages(const codesync_room *room);
 CODESYNC_EXPORT size_t codesync_room_connection_count(const codesync_room *room);
 
+/* ---- Relative positions (sticky cursors) --------------------------------- */
+/*
+ * A relative position stays attached to the character after an index
+ * (assoc >= 0) or before it (assoc < 0), or to the end / start of its type,
+ * whatever peers insert or delete around it. Encodings are those of Yjs 13.6:
+ * the binary form of Y.encodeRelativePosition and the JSON form of
+ * Y.relativePositionToJSON, e.g. {"type":{"client":1,"clock":4},"item":
+ * {"client":7,"clock":12},"assoc":0} or {"tname":"doc","assoc":-1}, which is
+ * what y-monaco and y-codemirror put in awareness states; both decode in yjs
+ * and back. Indices are in the document's offset unit for texts and count
+ * elements for arrays.
+ */
+typedef enum {
+  CODESYNC_RELPOS_FOUND = 0,        /* *index_out is the position */
+  CODESYNC_RELPOS_TYPE_DELETED = 1, /* the text or array was deleted; *index_out is 0 */
+  CODESYNC_RELPOS_NOT_FOUND = 2     /* its item or type is not in this document: updates not received
+                                       yet, or deleted and collected; *index_out is 0 */
+} codesync_relpos_state;
+
+/* The binary position at `index` (0..length). CODESYNC_ERR_OUT_OF_RANGE past
+ * the end or inside a character; CODESYNC_ERR_INVALID_ARGUMENT for a deleted type. */
+CODESYNC_EXPORT int codesync_relpos_from_text(codesync_text *text, size_t index, int assoc, codesync_buffer *out);
+CODESYNC_EXPORT int codesync_relpos_from_array(codesync_array *array, size_t index, int assoc,
+                                               codesync_buffer *out);
+/* The same positions in JSON form, with every field yjs's relativePositionToJSON
+ * writes (the type as "tname" or "type" beside the "item"). */
+CODESYNC_EXPORT int codesync_relpos_from_text_json(codesync_text *text, size_t index, int assoc,
+                                                   codesync_buffer *out);
+CODESYNC_EXPORT int codesync_relpos_from_array_json(codesync_array *array, size_t index, int assoc,
+                                                    codesync_buffer *out);
+/* Resolves a binary position against the document's current content. Positions
+ * inside content re-created by an undo manager follow the copy (as yjs does).
+ * Malformed bytes: CODESYNC_ERR_MALFORMED. state_out may be NULL. A position
+ * naming a root that does not exist yet creates it (empty), as yjs doc.get does. */
+CODESYNC_EXPORT int codesync_relpos_to_index(codesync_doc *doc, const uint8_t *rel, size_t len, size_t *index_out,
+                                             codesync_relpos_state *state_out);
+/* Like codesync_relpos_to_index, but CODESYNC_ERR_TYPE_MISMATCH unless the
+ * position points into `text` (e.g. a cursor from awareness for another text). */
+CODESYNC_EXPORT int codesync_relpos_to_text_index(codesync_text *text, const uint8_t *rel, size_t len,
+                                                  size_t *index_out, codesync_relpos_state *state_out);
+/* Binary <-> JSON. The binary form names the type only when it has no item,
+ * so JSON made from it holds just "item" and "assoc" then (as yjs's does for a
+ * decoded position); both resolve the same. Malformed binary:
+ * CODESYNC_ERR_MALFORMED; JSON that is not a position: CODESYNC_ERR_INVALID_ARGUMENT. */
+CODESYNC_EXPORT int codesync_relpos_to_json(const uint8_t *rel, size_t len, codesync_buffer *out);
+CODESYNC_EXPORT int codesync_relpos_from_json(const char *json, size_t len, codesync_buffer *out);
+
+/* ---- Undo manager -------------------------------------------------------- */
+/*
+ * Records the changes that tracked origins make to a scope of types (and
+ * everything nested in them) and undoes them as Yjs's UndoManager does:
+ * undo deletes what a stack item inserted and re-creates what it deleted as
+ * new content, so edits other peers made in between are kept; redo undoes an
+ * undo. Changes that follow each other within capture_timeout_ms go into one
+ * stack item, until codesync_undo_manager_stop_capturing. A new tracked change
+ * clears the redo stack. Tracked origins: the NULL origin (plain local edits,
+ * and updates applied without an origin, as in yjs: apply remote updates with
+ * an origin such as "remote") plus those added. Content that a stack item may
+ * re-create is kept from garbage collection until the item leaves the stacks
+ * by undo/redo or codesync_undo_manager_clear.
+ *
+ * There are no timers: the time of a change is read from options.clock at the
+ * end of its transaction, or, without a clock, is the last value given to
+ * codesync_undo_manager_set_time (0 at first).
+ *
+ * An undo manager belongs to its document's thread and must be freed before
+ * the document. undo, redo and clear called inside an open transaction or from
+ * inside an observer return CODESYNC_ERR_BUSY and change nothing.
+ */
+typedef struct codesync_undo_manager codesync_undo_manager;
+typedef struct codesync_undo_subscription codesync_undo_subscription;
+
+typedef int64_t (*codesync_clock_fn)(void *user_data); /* milliseconds, any monotonic clock */
+
+typedef struct codesync_undo_options {
+  int64_t capture_timeout_ms; /* default 500; 0 = never merge */
+  codesync_clock_fn clock;    /* NULL (default) = the time given to codesync_undo_manager_set_time */
+  void *clock_user_data;
+  /* Origin of the transactions that undo and redo, as update observers see it.
+   * Default "codesync:undo"; NULL = no origin. Copied. */
+  const char *origin;
+  /* may grow; always fill with codesync_undo_options_init first */
+} codesync_undo_options;
+
+CODESYNC_EXPORT void codesync_undo_options_init(codesync_undo_options *opts);
+/* NULL opts = defaults. The scope starts empty: add types with the _add_* calls. */
+CODESYNC_EXPORT codesync_undo_manager *codesync_undo_manager_new(codesync_doc *doc, const codesync_undo_options *opts);
+CODESYNC_EXPORT void codesync_undo_manager_free(codesync_undo_manager *um);
+/* Types of the manager's document (else CODESYNC_ERR_INVALID_ARGUMENT). */
+CODESYNC_EXPORT int codesync_undo_manager_add_text(codesync_undo_manager *um, codesync_text *text);
+CODESYNC_EXPORT int codesync_undo_manager_add_map(codesync_undo_manager *um, codesync_map *map);
+CODESYNC_EXPORT int codesync_undo_manager_add_array(codesync_undo_manager *um, codesync_array *array);
+/* origin NULL = the null origin. */
+CODESYNC_EXPORT int codesync_undo_manager_add_tracked_origin(codesync_undo_manager *um, const char *origin);
+CODESYNC_EXPORT int codesync_undo_manager_remove_tracked_origin(codesync_undo_manager *um, const char *origin);
+/* Undo / redo the newest stack item (stack items that turn out to change
+ * nothing, e.g. content peers deleted meanwhile, are dropped and the next one
+ * is tried). *changed_out (may be NULL) is 1 when something changed, 0 when
+ * the stack was empty or nothing could change. */
+CODESYNC_EXPORT int codesync_undo_manager_undo(codesync_undo_manager *um, int *changed_out);
+CODESYNC_EXPORT int codesync_undo_manager_redo(codesync_undo_manager *um, int *changed_out);
+CODESYNC_EXPORT int codesync_undo_manager_can_undo(const codesync_undo_manager *um); /* 1 or 0 */
+CODESYNC_EXPORT int codesync_undo_manager_can_redo(const codesync_undo_manager *um);
+CODESYNC_EXPORT size_t codesync_undo_manager_undo_depth(const codesync_undo_manager *um);
+CODESYNC_EXPORT size_t codesync_undo_manager_redo_depth(const codesync_undo_manager *um);
+/* The next change starts a new stack item. */
+CODESYNC_EXPORT int codesync_undo_manager_stop_capturing(codesync_undo_manager *um);
+/* Empties both stacks. */
+CODESYNC_EXPORT int codesync_undo_manager_clear(codesync_undo_manager *um);
+CODESYNC_EXPORT int codesync_undo_manager_set_time(codesync_undo_manager *um, int64_t now_ms);
+
+typedef enum {
+  CODESYNC_UNDO_STACK_UNDO = 0,
+  CODESYNC_UNDO_STACK_REDO = 1
+} codesync_undo_stack;
+
+/* Meta: bytes the embedder attaches to a stack item, typically the selection
+ * as relative positions (codesync_relpos_*) before the change, to restore the
+ * cursor when the item is undone. Set it on the newest item of a stack (e.g.
+ * from a STACK_ITEM_ADDED event); CODESYNC_ERR_OUT_OF_RANGE when that stack is
+ * empty. Copied; replaces earlier meta. */
+CODESYNC_EXPORT int codesync_undo_manager_set_meta(codesync_undo_manager *um, codesync_undo_stack stack,
+                                                   const uint8_t *meta, size_t len);
+CODESYNC_EXPORT int codesync_undo_manager_get_meta(codesync_undo_manager *um, codesync_undo_stack stack,
+                                                   codesync_buffer *out);
+
+typedef enum {
+  CODESYNC_UNDO_ITEM_ADDED = 0,   /* a change made a new stack item */
+  CODESYNC_UNDO_ITEM_UPDATED = 1, /* a change merged into the newest stack item */
+  CODESYNC_UNDO_ITEM_POPPED = 2   /* undo/redo applied a stack item and removed it */
+} codesync_undo_event_kind;
+
+typedef struct codesync_undo_event {
+  codesync_undo_event_kind kind;
+  codesync_undo_stack stack; /* the stack the item is on (added/updated) or came from (popped) */
+  const char *origin;        /* origin of the transaction (NULL = none) */
+  const uint8_t *meta;       /* the item's meta; NULL when none; valid during the callback */
+  size_t meta_len;
+} codesync_undo_event;
+
+/* ADDED and UPDATED run at the end of the change's transaction, where the
+ * document refuses edits (CODESYNC_ERR_BUSY) but set_meta works; POPPED runs
+ * after undo/redo completed, with the popped item's meta. Free the
+ * subscription with codesync_undo_manager_unobserve before the manager. */
+typedef void (*codesync_undo_fn)(codesync_undo_manager *um, const codesync_undo_event *event, void *user_data);
+CODESYNC_EXPORT codesync_undo_subscription *codesync_undo_manager_observe(codesync_undo_manager *um,
+                                                                         codesync_undo_fn fn, void *user_data);
+CODESYNC_EXPORT void codesync_undo_manager_unobserve(codesync_undo_subscription *sub);
+
 #ifdef __cplusplus
 }
 #endif

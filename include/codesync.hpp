@@ -23,6 +23,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -576,6 +577,7 @@ class Doc {
     return detail::TakeBytes(buf);
   }
 
+  friend class UndoManager;  // its observers report exceptions through state_
   codesync_doc* raw_ = nullptr;
   std::unique_ptr<detail::DocState> state_;
 };
@@ -601,6 +603,163 @@ class Transaction {
 
  private:
   Doc* doc_;
+};
+
+// ---- Relative positions and undo -------------------------------------------
+
+// A relative position (sticky cursor) resolved against a document.
+struct ResolvedPosition {
+  codesync_relpos_state state;  // FOUND, TYPE_DELETED or NOT_FOUND
+  size_t index;                 // valid when found()
+  bool found() const { return state == CODESYNC_RELPOS_FOUND; }
+};
+
+// The Yjs binary position at `index` of a text (assoc < 0: sticks to the left character).
+inline std::vector<uint8_t> RelativePosition(const Text& text, size_t index, int assoc = 0) {
+  codesync_buffer buf{nullptr, 0};
+  detail::Check(codesync_relpos_from_text(text.raw(), index, assoc, &buf), nullptr);
+  return detail::TakeBytes(buf);
+}
+inline ResolvedPosition ResolvePosition(Doc& doc, ByteView rel) {
+  ResolvedPosition r{CODESYNC_RELPOS_NOT_FOUND, 0};
+  detail::Check(codesync_relpos_to_index(doc.raw(), rel.data(), rel.size(), &r.index, &r.state), nullptr);
+  return r;
+}
+// The JSON form y-monaco and y-codemirror put in awareness states, and back.
+inline std::string RelativePositionToJson(ByteView rel) {
+  codesync_buffer buf{nullptr, 0};
+  detail::Check(codesync_relpos_to_json(rel.data(), rel.size(), &buf), nullptr);
+  return detail::TakeString(buf);
+}
+inline std::vector<uint8_t> RelativePositionFromJson(std::string_view json) {
+  codesync_buffer buf{nullptr, 0};
+  detail::Check(codesync_relpos_from_json(json.data(), json.size(), &buf), nullptr);
+  return detail::TakeBytes(buf);
+}
+
+// Undo manager over types of one Doc (see codesync_undo_manager in codesync.h).
+// Move-only; destroy it before the Doc. Observer exceptions are rethrown from
+// the call that made the change (an edit of the Doc, Undo or Redo).
+class UndoManager {
+ public:
+  struct Options {
+    int64_t capture_timeout_ms = 500;
+    std::string origin = "codesync:undo";  // of undo/redo transactions; empty = none
+    std::function<int64_t()> clock;        // unset = the time given to SetTime
+  };
+  struct Event {
+    codesync_undo_event_kind kind;
+    codesync_undo_stack stack;
+    std::string_view origin;  // empty when none
+    ByteView meta;
+  };
+
+  explicit UndoManager(Doc& doc) : UndoManager(doc, Options()) {}
+  UndoManager(Doc& doc, Options options)
+      : state_(doc.state_.get()), clock_(std::make_unique<std::function<int64_t()>>(std::move(options.clock))) {
+    codesync_undo_options opts;
+    codesync_undo_options_init(&opts);
+    opts.capture_timeout_ms = options.capture_timeout_ms;
+    detail::OriginArg origin(options.origin);
+    opts.origin = origin.get();
+    if (*clock_) {
+      opts.clock = &ClockTrampoline;
+      opts.clock_user_data = clock_.get();
+    }
+    raw_ = detail::CheckPtr(codesync_undo_manager_new(doc.raw(), &opts), CODESYNC_ERR_INVALID_ARGUMENT, nullptr);
+  }
+  UndoManager(UndoManager&& other) noexcept
+      : raw_(std::exchange(other.raw_, nullptr)),
+        state_(other.state_),
+        clock_(std::move(other.clock_)),
+        observers_(std::move(other.observers_)) {}
+  UndoManager& operator=(UndoManager&&) = delete;
+  UndoManager(const UndoManager&) = delete;
+  UndoManager& operator=(const UndoManager&) = delete;
+  ~UndoManager() {
+    for (auto& o : observers_) codesync_undo_manager_unobserve(o.sub);
+    codesync_undo_manager_free(raw_);
+  }
+
+  void AddScope(const Text& t) { Check(codesync_undo_manager_add_text(raw_, t.raw())); }
+  void AddScope(const Map& m) { Check(codesync_undo_manager_add_map(raw_, m.raw())); }
+  void AddScope(const Array& a) { Check(codesync_undo_manager_add_array(raw_, a.raw())); }
+  // Empty = the null origin (tracked from the start).
+  void AddTrackedOrigin(std::string_view origin) {
+    detail::OriginArg o(origin);
+    Check(codesync_undo_manager_add_tracked_origin(raw_, o.get()));
+  }
+  void RemoveTrackedOrigin(std::string_view origin) {
+    detail::OriginArg o(origin);
+    Check(codesync_undo_manager_remove_tracked_origin(raw_, o.get()));
+  }
+  // True when something changed.
+  bool Undo() {
+    int changed = 0;
+    Check(codesync_undo_manager_undo(raw_, &changed));
+    return changed != 0;
+  }
+  bool Redo() {
+    int changed = 0;
+    Check(codesync_undo_manager_redo(raw_, &changed));
+    return changed != 0;
+  }
+  bool CanUndo() const { return codesync_undo_manager_can_undo(raw_) != 0; }
+  bool CanRedo() const { return codesync_undo_manager_can_redo(raw_) != 0; }
+  void StopCapturing() { Check(codesync_undo_manager_stop_capturing(raw_)); }
+  void Clear() { Check(codesync_undo_manager_clear(raw_)); }
+  void SetTime(int64_t now_ms) { Check(codesync_undo_manager_set_time(raw_, now_ms)); }
+  void SetMeta(codesync_undo_stack stack, ByteView meta) {
+    Check(codesync_undo_manager_set_meta(raw_, stack, meta.data(), meta.size()));
+  }
+  std::vector<uint8_t> GetMeta(codesync_undo_stack stack) {
+    codesync_buffer buf{nullptr, 0};
+    Check(codesync_undo_manager_get_meta(raw_, stack, &buf));
+    return detail::TakeBytes(buf);
+  }
+
+  // fn(const UndoManager::Event&) for every stack item added, updated or popped,
+  // for the manager's lifetime.
+  template <typename F>
+  void Observe(F fn) {
+    auto cb = std::make_unique<Callback<F>>(state_, std::move(fn));
+    codesync_undo_subscription* sub = codesync_undo_manager_observe(raw_, &Callback<F>::Invoke, cb.get());
+    detail::CheckPtr(sub, CODESYNC_ERR_INVALID_ARGUMENT, state_);
+    observers_.push_back({sub, std::move(cb)});
+  }
+
+  codesync_undo_manager* raw() const noexcept { return raw_; }
+
+ private:
+  template <typename F>
+  struct Callback final : detail::CallbackBase {
+    Callback(detail::DocState* s, F f) : CallbackBase(s), fn(std::move(f)) {}
+    static void Invoke(codesync_undo_manager*, const codesync_undo_event* e, void* user_data) {
+      auto* self = static_cast<Callback*>(user_data);
+      self->Guard([&] {
+        Event ev{e->kind, e->stack, detail::Origin(e->origin), ByteView(e->meta, e->meta_len)};
+        self->fn(static_cast<const Event&>(ev));
+      });
+    }
+    F fn;
+  };
+  struct Observer {
+    codesync_undo_subscription* sub;
+    std::unique_ptr<detail::CallbackBase> callback;
+  };
+  static int64_t ClockTrampoline(void* user_data) {
+    try {
+      return (*static_cast<std::function<int64_t()>*>(user_data))();
+    } catch (...) {
+      return 0;  // nothing may cross the C boundary; a throwing clock reads as time 0
+    }
+  }
+  void Check(int rc) const { detail::Check(rc, state_); }
+
+  codesync_undo_manager* raw_ = nullptr;
+  detail::DocState* state_;
+  std::unique_ptr<std::function<int64_t()>> clock_;
+  std::vector<Observer> observers_;
 };
 
 // Merges updates without a document.

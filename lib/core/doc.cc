@@ -382,6 +382,7 @@ bool Doc::TryMerge(Item* left, Item* right) {
         ContentMergeable(left->kind))) {
     return false;
   }
+  if (!redone_.empty() && (FindRedone(left->id, nullptr) || FindRedone(right->id, nullptr))) return false;
   if (right->parent_sub) {
     auto it = right->parent->map.find(*right->parent_sub);
     if (it != right->parent->map.end() && it->second == right) it->second = left;
@@ -417,6 +418,12 @@ std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t
   t.delete_set.SortAndMerge();
 
   std::vector<std::unique_ptr<Transaction>> follow_ups = EmitDeltas(t);
+  if (!after_transaction_observers_.empty()) {
+    busy_ = true;
+    auto observers = after_transaction_observers_;  // callbacks may unsubscribe
+    for (auto& [id, fn] : observers) fn(t);
+    busy_ = false;
+  }
 
   // After remote changes to formatted text, Yjs deletes format items that
   // became redundant, in a local transaction of its own.  So do we, so that a
@@ -538,6 +545,27 @@ uint64_t Doc::AddDeltaObserver(Branch* text, DeltaObserver fn) {
   uint64_t id = next_observer_id_++;
   text->delta_observers.emplace_back(id, std::move(fn));
   return id;
+}
+
+uint64_t Doc::AddAfterTransactionObserver(AfterTransactionObserver fn) {
+  uint64_t id = next_observer_id_++;
+  after_transaction_observers_.emplace_back(id, std::move(fn));
+  return id;
+}
+
+void Doc::RemoveAfterTransactionObserver(uint64_t id) {
+  std::erase_if(after_transaction_observers_, [id](auto& p) { return p.first == id; });
+}
+
+const RedoneRange* Doc::FindRedone(Id id, uint64_t* start_clock) const {
+  auto c = redone_.find(id.client);
+  if (c == redone_.end()) return nullptr;
+  auto it = c->second.upper_bound(id.clock);
+  if (it == c->second.begin()) return nullptr;
+  --it;
+  if (id.clock >= it->first + it->second.len) return nullptr;
+  if (start_clock) *start_clock = it->first;
+  return &it->second;
 }
 
 void Doc::RemoveDeltaObserver(Branch* text, uint64_t id) {

@@ -55,6 +55,19 @@ struct DocOptions {
 };
 
 using UpdateObserver = std::function<void(const std::vector<uint8_t>& update, const Transaction&)>;
+// Runs after a transaction's observers, before its deleted content is collected
+// (Yjs 'afterTransaction'): may mark items `keep` and split items (t is still open
+// for merging), must not insert or delete.
+using AfterTransactionObserver = std::function<void(Transaction&)>;
+
+// Where a deleted range was re-created by an undo manager (Yjs Item.redone), by
+// first clock of the range; relative positions follow it.  Items with an entry
+// never merge, as in Yjs, so an entry always starts at an item.
+struct RedoneRange {
+  uint64_t len = 0;
+  Id target;  // id of the copy of the range's first clock
+};
+using RedoneTable = absl::flat_hash_map<uint64_t, std::map<uint64_t, RedoneRange>>;
 
 class Doc {
  public:
@@ -111,6 +124,13 @@ class Doc {
   void RemoveUpdateObserver(uint64_t id);
   uint64_t AddDeltaObserver(Branch* text, DeltaObserver fn);
   void RemoveDeltaObserver(Branch* text, uint64_t id);
+  uint64_t AddAfterTransactionObserver(AfterTransactionObserver fn);
+  void RemoveAfterTransactionObserver(uint64_t id);
+
+  RedoneTable& redone() { return redone_; }
+  const RedoneTable& redone() const { return redone_; }
+  // The redone range containing id, or nullptr.
+  const RedoneRange* FindRedone(Id id, uint64_t* start_clock) const;
 
  private:
   // Runs observers, GC and merges; returns a follow-up transaction to clean up next, if any.
@@ -134,6 +154,8 @@ class Doc {
   bool busy_ = false;
   uint64_t next_observer_id_ = 1;
   std::vector<std::pair<uint64_t, UpdateObserver>> update_observers_;
+  std::vector<std::pair<uint64_t, AfterTransactionObserver>> after_transaction_observers_;
+  RedoneTable redone_;
 };
 
 }  // namespace codesync

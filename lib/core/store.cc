@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
+
 namespace codesync {
 
 void EncodeStateVector(const StateVector& sv, Encoder& enc) {
@@ -91,11 +93,28 @@ bool DeleteSet::Contains(Id id) const {
 }
 
 void DeleteSet::MergeFrom(const DeleteSet& other) {
-  for (auto& [client, ranges] : other.clients) {
-    auto& mine = clients[client];
-    mine.insert(mine.end(), ranges.begin(), ranges.end());
+  for (uint64_t client : other.OrderedClients()) {
+    auto [it, inserted] = clients.try_emplace(client);
+    if (inserted) order.push_back(client);
+    const auto& ranges = other.clients.at(client);
+    it->second.insert(it->second.end(), ranges.begin(), ranges.end());
   }
   SortAndMerge();
+}
+
+std::vector<uint64_t> DeleteSet::OrderedClients() const {
+  // Every client came through Add once (the usual case): `order` is the answer.
+  if (order.size() == clients.size()) return order;
+  std::vector<uint64_t> out;
+  out.reserve(clients.size());
+  absl::flat_hash_set<uint64_t> seen;
+  for (uint64_t c : order) {
+    if (clients.contains(c) && seen.insert(c).second) out.push_back(c);
+  }
+  for (const auto& [c, ranges] : clients) {
+    if (seen.insert(c).second) out.push_back(c);
+  }
+  return out;
 }
 
 void DeleteSet::Encode(Encoder& enc) const {

@@ -44,10 +44,18 @@ struct DeleteRange {
 class DeleteSet {
  public:
   std::map<uint64_t, std::vector<DeleteRange>> clients;
+  // Clients in the order Add first saw them (Yjs keeps a Map's insertion order,
+  // and its undo manager re-creates deleted content in that order).
+  std::vector<uint64_t> order;
 
   void Add(uint64_t client, uint64_t clock, uint64_t len) {
-    if (len > 0) clients[client].push_back({clock, len});
+    if (len == 0) return;
+    auto [it, inserted] = clients.try_emplace(client);
+    if (inserted) order.push_back(client);
+    it->second.push_back({clock, len});
   }
+  // `order`, then clients added without Add, ascending.
+  std::vector<uint64_t> OrderedClients() const;
   bool empty() const { return clients.empty(); }
   // Sorts ranges and merges overlapping or adjacent ones.
   void SortAndMerge();

@@ -475,7 +475,8 @@ void IntegrateStructs(Doc& doc, Transaction& t, absl::flat_hash_map<uint64_t, Re
 DeleteSet ApplyDeleteSet(Doc& doc, Transaction& t, const DeleteSet& ds) {
   DeleteSet unapplied;
   StructStore& store = doc.store();
-  for (auto& [client, ranges] : ds.clients) {
+  for (uint64_t client : ds.OrderedClients()) {  // in the update's order, as Yjs deletes
+    const std::vector<DeleteRange>& ranges = ds.clients.at(client);
     uint64_t state = store.State(client);
     for (const DeleteRange& r : ranges) {
       uint64_t end = r.clock + r.len;

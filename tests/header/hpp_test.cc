@@ -260,6 +260,45 @@ TEST_CASE("history and persistence through the wrapper") {
   CHECK(ErrorCode([&] { loaded.LoadContainer(box); }) == CODESYNC_ERR_MALFORMED);
   Doc gc = MakeDoc(5);
   CHECK(ErrorCode([&] { gc.FromSnapshot(gc.Snapshot()); }) == CODESYNC_ERR_INVALID_ARGUMENT);
+TEST_CASE("relative positions and the undo manager") {
+  Doc doc = MakeDoc(1);
+  codesync::Text text = doc.GetText("t");
+  text.Insert(0, "hello");
+  std::vector<uint8_t> rel = codesync::RelativePosition(text, 4);  // before 'o'
+  CHECK(codesync::RelativePositionToJson(rel) == R"({"item":{"client":1,"clock":4},"assoc":0})");
+  CHECK(codesync::RelativePositionFromJson(codesync::RelativePositionToJson(rel)) == rel);
+  CHECK(ErrorCode([&] { codesync::RelativePositionFromJson("{}"); }) == CODESYNC_ERR_INVALID_ARGUMENT);
+
+  int64_t now = 1000;
+  codesync::UndoManager::Options options;
+  options.clock = [&] { return now; };
+  codesync::UndoManager um(doc, options);
+  um.AddScope(text);
+  std::vector<std::string> events;
+  um.Observe([&](const codesync::UndoManager::Event& e) {
+    events.push_back(std::to_string(e.kind) + ":" + std::string(e.origin));
+    if (e.kind == CODESYNC_UNDO_ITEM_ADDED) um.SetMeta(e.stack, rel);
+  });
+  text.Insert(0, ">> ");
+  CHECK(codesync::ResolvePosition(doc, rel).index == 7);
+  CHECK(um.GetMeta(CODESYNC_UNDO_STACK_UNDO) == rel);
+  now += 1000;
+  text.Delete(3, 5);
+  CHECK(text.ToString() == ">> ");
+  CHECK(um.Undo());
+  CHECK(text.ToString() == ">> hello");
+  CHECK(codesync::ResolvePosition(doc, rel).found());
+  CHECK(um.Undo());
+  CHECK(text.ToString() == "hello");
+  CHECK(!um.CanUndo());
+  CHECK(!um.Undo());
+  CHECK(um.Redo());
+  CHECK(text.ToString() == ">> hello");
+  CHECK(events == std::vector<std::string>{"0:", "0:", "0:codesync:undo", "2:codesync:undo", "0:codesync:undo",
+                                           "2:codesync:undo", "0:codesync:undo", "2:codesync:undo"});
+  // An observer's exception surfaces from the edit that ran it.
+  um.Observe([](const codesync::UndoManager::Event&) { throw std::runtime_error("observer failed"); });
+  CHECK_THROWS_AS(text.Insert(0, "x"), std::runtime_error);
 }
 
 }  // namespace

@@ -1,0 +1,147 @@
+// codesync-server: one libuv loop, rooms by URL path, the sans-I/O
+// codesync_room per room, SQLite underneath.
+//
+// Durability: the room document's update observer collects every applied
+// update; once per loop iteration (a uv_check handle, after all reads) they
+// are appended to the SQLite log in one transaction, and only after it has
+// committed are the room's queued frames sent. Nothing a client has seen can
+// be missing after a crash.
+#ifndef CODESYNC_EXAMPLES_SERVER_SERVER_H_
+#define CODESYNC_EXAMPLES_SERVER_SERVER_H_
+
+#include <uv.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "codesync.h"
+#include "http.h"
+#include "options.h"
+#include "store.h"
+#include "tcp.h"
+#include "websocket.h"
+
+namespace codesync::server {
+
+class Server;
+struct Room;
+
+struct Conn {
+  uint64_t id = 0;
+  Server* server = nullptr;
+  net::TcpConn* tcp = nullptr;
+  enum class Phase { kHttp, kWebSocket, kClosing } phase = Phase::kHttp;
+  net::HttpRequestParser http;
+  std::unique_ptr<net::WsFrameParser> ws;
+  Room* room = nullptr;
+  bool read_only = false;
+  bool pong_seen = true;
+  double rate_tokens = 0;
+  int64_t rate_at_ms = 0;
+  int64_t closing_since_ms = 0;
+  std::string peer;
+};
+
+struct Room {
+  std::string id;
+  codesync_room* room = nullptr;
+  codesync_subscription* updates_sub = nullptr;
+  std::vector<std::string> unsaved;  // applied, not yet committed
+  std::vector<uint64_t> awareness_echo;  // senders to echo their awareness frame to
+  std::vector<std::string> awareness_echo_frames;
+  std::map<uint64_t, Conn*> conns;
+  int64_t next_seq = 1;
+  int64_t log_rows = 0;   // rows since the snapshot
+  size_t log_bytes = 0;
+  size_t snapshot_bytes = 0;
+  int64_t empty_since_ms = 0;
+  uint64_t generation = 0;  // tells a reloaded room from the one a compaction started on
+  bool dirty = false;
+  bool compacting = false;
+  bool broken = false;  // a commit failed: drop the room, never send what was not stored
+};
+
+struct Metrics {
+  uint64_t connections_total = 0;
+  uint64_t bytes_in = 0;
+  uint64_t bytes_out = 0;
+  uint64_t messages_in = 0;
+  uint64_t updates_stored = 0;
+  uint64_t http_requests = 0;
+  uint64_t compactions = 0;
+  uint64_t rooms_loaded_total = 0;
+  uint64_t rooms_unloaded_total = 0;
+  std::map<std::string, uint64_t> errors;  // by kind
+};
+
+class Server {
+ public:
+  Server(uv_loop_t* loop, Options options);
+  ~Server();
+  // Opens the store and listens; false with *error on failure.
+  bool Start(std::string* error);
+  int bound_port() const { return bound_port_; }
+  // Flushes, closes every connection with 1001, stops; the loop then ends.
+  void Shutdown();
+
+ private:
+  friend struct ServerAccess;
+  // Connections.
+  void OnConnection();
+  void OnData(Conn* c, const char* data, size_t len);
+  void OnHttpRequest(Conn* c, const char* rest, size_t rest_len);
+  void OnUpgrade(Conn* c, const char* rest, size_t rest_len);
+  void OnWsData(Conn* c, const char* data, size_t len);
+  void OnWsMessage(Conn* c, const std::string& payload);
+  void OnClosed(Conn* c);
+  void SendWs(Conn* c, net::Opcode opcode, std::string_view payload);
+  void CloseWs(Conn* c, uint16_t code, const std::string& reason);
+  void SendHttp(Conn* c, int status, std::string_view type, std::string_view body, bool keep_alive,
+                const net::HttpHeaders& extra = {});
+  void Error(const std::string& kind) { ++metrics_.errors[kind]; }
+
+  // HTTP.
+  void HandleRest(Conn* c, const net::HttpRequest& req, bool keep_alive);
+  void HandleStatic(Conn* c, const net::HttpRequest& req, bool keep_alive);
+  std::string MetricsText();
+  // nullptr with *status/*why set when the request may not do that.
+  bool Authorize(const net::HttpRequest& req, const std::string& room, bool write, bool whole_list, int* status,
+                 std::string* why, bool* read_only);
+
+  // Rooms and persistence.
+  Room* GetOrLoadRoom(const std::string& id, std::string* error);
+  void Flush();
+  void Unload(Room* room);
+  void DropRoom(Room* room, uint16_t code, const std::string& reason);
+  void MaybeCompact(Room* room);
+  void Sweep();  // idle unload, closing timeouts
+  static void OnDocUpdate(const uint8_t* update, size_t len, const char* origin, void* user_data);
+
+  uv_loop_t* loop_;
+  Options options_;
+  Store store_;
+  uv_tcp_t listener_;
+  uv_check_t flush_check_;
+  uv_timer_t sweep_timer_;
+  uv_timer_t ping_timer_;
+  uv_signal_t sigint_, sigterm_;
+  int bound_port_ = 0;
+  bool started_ = false;
+  bool shutting_down_ = false;
+  uint64_t next_conn_id_ = 1;
+  uint64_t next_generation_ = 1;
+  size_t ws_connections_ = 0;
+  std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns_;
+  std::map<std::string, std::unique_ptr<Room>> rooms_;
+  std::map<std::string, int> compactions_in_flight_;  // room id -> jobs
+  std::vector<std::string> deleted_while_compacting_;
+  Metrics metrics_;
+};
+
+}  // namespace codesync::server
+
+#endif  // CODESYNC_EXAMPLES_SERVER_SERVER_H_
