@@ -88,6 +88,36 @@ export class Text extends AbstractType {
   toDelta(): DeltaOp[];
   observe(fn: (event: TextEvent, tr: Transaction) => void): void;
   unobserve(fn: (event: TextEvent, tr: Transaction) => void): void;
+  /** The runs turning the version at prev into the one at next (null: the empty document / now); needs gc: false. */
+  diff(prev?: Snapshot | null, next?: Snapshot | null): TextDiffOp[];
+  /** Which client inserted each part of the text, in order, without gaps. */
+  authorship(): AuthorRun[];
+}
+
+/** One run of Text#diff; `client` inserted the content (yjs's ychange user). */
+export interface TextDiffOp {
+  retain?: number;
+  insert?: string | JsonValue;
+  delete?: number;
+  /** The deleted text (or `embed` for a deleted embed). */
+  text?: string;
+  embed?: JsonValue;
+  client?: number;
+}
+
+export interface AuthorRun {
+  index: number;
+  length: number;
+  client: number;
+}
+
+/** One key of YMap#diff. */
+export interface MapDiffEntry {
+  key: string;
+  action: 'add' | 'update' | 'delete';
+  old?: JsonValue;
+  new?: JsonValue;
+  client: number;
 }
 
 declare class YArray<T = any> extends AbstractType implements Iterable<T> {
@@ -123,6 +153,8 @@ declare class YMap<T = any> extends AbstractType implements Iterable<[string, T]
   forEach(fn: (value: T, key: string, map: YMap<T>) => void): void;
   [Symbol.iterator](): IterableIterator<[string, T]>;
   toJSON(): { [key: string]: JsonValue };
+  /** The keys whose value differs between the two snapshots (null: the empty document / now), ascending. */
+  diff(prev?: Snapshot | null, next?: Snapshot | null): MapDiffEntry[];
 }
 
 export { YArray as Array, YMap as Map, Text as YText, YArray, YMap };
@@ -136,6 +168,120 @@ export function encodeStateVector(doc: Doc): Uint8Array;
 export function mergeUpdates(updates: Uint8Array[]): Uint8Array;
 /** The state vector a document would have after applying only this update. */
 export function encodeStateVectorFromUpdate(update: Uint8Array): Uint8Array;
+// ---- History: snapshots (yjs's encodeSnapshot format) and persistence ----
+
+/** A document's version (delete set and state vector); encodeSnapshot gives yjs's bytes. */
+export class Snapshot {
+  private constructor();
+}
+/** The document's snapshot now. */
+export function snapshot(doc: Doc): Snapshot;
+export function encodeSnapshot(snapshot: Snapshot): Uint8Array;
+/** Throws CODESYNC_ERR_MALFORMED for bytes that are not a snapshot. */
+export function decodeSnapshot(buf: Uint8Array): Snapshot;
+export function equalSnapshots(a: Snapshot, b: Snapshot): boolean;
+export const emptySnapshot: Snapshot;
+/** True when everything the update inserts and deletes is already in the snapshot. */
+export function snapshotContainsUpdate(snapshot: Snapshot, update: Uint8Array): boolean;
+/** A document holding what originDoc (gc: false) held at the snapshot; newDoc receives it when given. */
+export function createDocFromSnapshot(originDoc: Doc, snapshot: Snapshot, newDoc?: Doc | null, opts?: DocOptions): Doc;
+/** Makes the root types read as at the snapshot, by ordinary edits in one transaction; needs gc: false. */
+export function restoreSnapshot(doc: Doc, snapshot: Snapshot, origin?: unknown): void;
+
+export interface ContainerOptions {
+  guid?: string | null;
+  /** String values only. */
+  metadata?: { [key: string]: string } | null;
+}
+export interface ContainerInfo {
+  formatVersion: number;
+  guid: string;
+  metadata: { [key: string]: string | number[] };
+  stateVector: Map<number, number>;
+  stateBytes: number;
+}
+/** The whole document as a verified container for storage. */
+export function saveContainer(doc: Doc, opts?: ContainerOptions): Uint8Array;
+/** Verifies a container and merges its state into doc (origin 'container'). */
+export function loadContainer(doc: Doc, data: Uint8Array): void;
+/** Verifies a container and describes it without a document. */
+export function containerInfo(data: Uint8Array): ContainerInfo;
+
+// ---- Relative positions (yjs's RelativePosition) and the undo manager ----
+
+export interface ID {
+  client: number;
+  clock: number;
+}
+/** A position that follows edits; yjs's fields. */
+export class RelativePosition {
+  private constructor();
+  readonly type: ID | null;
+  readonly tname: string | null;
+  readonly item: ID | null;
+  readonly assoc: number;
+}
+export interface AbsolutePosition {
+  /** The Text or Array the position was made from, when it is in that document; else null. */
+  type: Text | YArray | null;
+  index: number;
+  assoc: number;
+}
+/** assoc >= 0 (default) sticks to the character after index, < 0 to the one before. */
+export function createRelativePositionFromTypeIndex(type: Text | YArray, index: number, assoc?: number): RelativePosition;
+/** null when the position's type was deleted or is not in doc (yet). */
+export function createAbsolutePositionFromRelativePosition(rpos: RelativePosition, doc: Doc): AbsolutePosition | null;
+export function encodeRelativePosition(rpos: RelativePosition): Uint8Array;
+export function decodeRelativePosition(buf: Uint8Array): RelativePosition;
+export function relativePositionToJSON(rpos: RelativePosition): { [key: string]: JsonValue };
+export function createRelativePositionFromJSON(json: { [key: string]: any }): RelativePosition;
+export function compareRelativePositions(a: RelativePosition | null, b: RelativePosition | null): boolean;
+
+export class StackItem {
+  /** Yours: e.g. the selection (as relative positions) before the change. */
+  meta: Map<any, any>;
+}
+export interface StackItemEvent {
+  stackItem: StackItem;
+  origin: unknown;
+  type: 'undo' | 'redo';
+  changedParentTypes: Map<any, any>;
+}
+export interface UndoManagerOptions {
+  /** Milliseconds within which changes merge into one stack item (default 500; 0: never). */
+  captureTimeout?: number;
+  /** Origins whose changes are recorded (default: new Set([null]), plain local edits). */
+  trackedOrigins?: Set<unknown>;
+  /** The document, when the scope is empty. */
+  doc?: Doc;
+  /** Milliseconds of a monotonic clock (default performance.now). */
+  clock?: () => number;
+}
+export class UndoManager {
+  constructor(typeScope: AbstractType | AbstractType[], opts?: UndoManagerOptions);
+  readonly doc: Doc;
+  readonly trackedOrigins: Set<unknown>;
+  readonly destroyed: boolean;
+  readonly undoDepth: number;
+  readonly redoDepth: number;
+  addToScope(types: AbstractType | AbstractType[]): void;
+  addTrackedOrigin(origin: unknown): void;
+  removeTrackedOrigin(origin: unknown): void;
+  /** The popped stack item, or null when nothing changed. */
+  undo(): StackItem | null;
+  redo(): StackItem | null;
+  canUndo(): boolean;
+  canRedo(): boolean;
+  stopCapturing(): void;
+  clear(): void;
+  on(name: 'stack-item-added' | 'stack-item-updated' | 'stack-item-popped', fn: (event: StackItemEvent, um: UndoManager) => void): void;
+  on(name: 'stack-cleared', fn: (event: { undoStackCleared: boolean; redoStackCleared: boolean }, um: UndoManager) => void): void;
+  once(name: 'stack-item-added' | 'stack-item-updated' | 'stack-item-popped', fn: (event: StackItemEvent, um: UndoManager) => void): void;
+  off(name: string, fn: (...args: any[]) => void): void;
+  /** Frees the manager (also done when its document is destroyed). */
+  destroy(): void;
+}
+
 /** The library version, e.g. "0.1.0". */
 export const version: string;
 

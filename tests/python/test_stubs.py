@@ -32,7 +32,7 @@ def test_stubs_match_the_runtime(tmp_path):
     assert out.returncode == 0, out.stdout + out.stderr
 
 
-@pytest.mark.parametrize("example", ["collab.py", "presence_room.py"])
+@pytest.mark.parametrize("example", ["collab.py", "presence_room.py", "history.py"])
 def test_example_type_checks(tmp_path, example):
     out = run_mypy(["mypy", "--strict", str(REPO / "examples" / "python" / example)], tmp_path)
     assert out.returncode == 0, out.stdout + out.stderr

@@ -335,6 +335,22 @@ class YText extends AbstractType {
     if (this._h === null) throw new Error('this Text is not in a document yet: insert it into a Map or Array first');
     return this._h;
   }
+
+  /**
+   * What changed between two snapshots (null/undefined: the empty document /
+   * now), as runs turning the older version into the newer: {retain},
+   * {insert, client} and {delete, text, client} (an embed: insert holds it, or
+   * `embed` for a delete). `client` inserted the content (yjs's ychange
+   * user). The document needs gc: false.
+   */
+  diff(prev = null, next = null) {
+    return JSON.parse(this._needH().diff(snapshotBytes(prev, true), snapshotBytes(next, true)));
+  }
+
+  /** Which client inserted each part of the text: [{index, length, client}] covering it in order. */
+  authorship() {
+    return JSON.parse(this._needH().authorship());
+  }
 }
 
 class YArray extends AbstractType {
@@ -544,6 +560,15 @@ class YMap extends AbstractType {
     }
     return JSON.parse(h.toJSON());
   }
+
+  /**
+   * The keys whose value differs between two snapshots (null as in
+   * Text#diff), ascending: [{key, action: 'add'|'update'|'delete', old?, new?, client}].
+   */
+  diff(prev = null, next = null) {
+    if (this._h === null) throw new Error('this Map is not in a document yet: insert it into a Map or Array first');
+    return JSON.parse(this._h.diff(snapshotBytes(prev, true), snapshotBytes(next, true)));
+  }
 }
 
 /** The whole state as one update, or what a peer with the given state vector lacks. */
@@ -573,6 +598,113 @@ function mergeUpdates(updates) {
 /** The state vector a document would have after applying only this update. */
 function encodeStateVectorFromUpdate(update) {
   return native.updateStateVector(update);
+}
+
+// ---- History: snapshots (yjs's format), versions, restore; persistence -----------
+
+/**
+ * A document's version: its delete set and state vector, held encoded as
+ * yjs's encodeSnapshot (v1) makes them, so snapshots travel between codesync
+ * and yjs through encodeSnapshot / decodeSnapshot.
+ */
+class Snapshot {
+  constructor(bytes) {
+    this._bytes = bytes;
+  }
+}
+
+const EMPTY_UPDATE = new Uint8Array([0, 0]);
+
+function snapshotBytes(snap, optional = false) {
+  if ((snap === null || snap === undefined) && optional) return null;
+  if (snap instanceof Snapshot) return snap._bytes;
+  if (snap instanceof Uint8Array) return snap;
+  throw new TypeError('expected a Snapshot (from snapshot() or decodeSnapshot())');
+}
+
+/** The document's snapshot now (cheap: no content is copied). */
+function snapshot(doc) {
+  return new Snapshot(doc._n.snapshot());
+}
+
+function encodeSnapshot(snap) {
+  return snapshotBytes(snap).slice();
+}
+
+/** Decodes a snapshot (e.g. from yjs's encodeSnapshot); throws CODESYNC_ERR_MALFORMED for an invalid one. */
+function decodeSnapshot(buf) {
+  if (!(buf instanceof Uint8Array)) throw new TypeError('expected a Uint8Array');
+  native.snapshotContainsUpdate(buf, EMPTY_UPDATE); // validates
+  return new Snapshot(buf.slice());
+}
+
+function equalSnapshots(a, b) {
+  const x = snapshotBytes(a);
+  const y = snapshotBytes(b);
+  return x.length === y.length && x.every((v, i) => v === y[i]);
+}
+
+/** The snapshot of an empty document. */
+const emptySnapshot = new Snapshot(new Uint8Array([0, 0]));
+
+/** True when everything the update inserts and deletes is already in the snapshot. */
+function snapshotContainsUpdate(snap, update) {
+  return native.snapshotContainsUpdate(snapshotBytes(snap), update);
+}
+
+/**
+ * A document holding what originDoc (created with gc: false) held at the
+ * snapshot; originDoc is not modified. Without newDoc, a new Doc is made
+ * (opts as for new Doc); with one, the old state is applied to it.
+ */
+function createDocFromSnapshot(originDoc, snap, newDoc = null, { clientID = 0, gc = true } = {}) {
+  const n = originDoc._n.fromSnapshot(snapshotBytes(snap), clientID, gc);
+  if (newDoc === null || newDoc === undefined) return new Doc({}, n);
+  try {
+    applyUpdate(newDoc, n.encodeUpdate());
+  } finally {
+    n.destroy();
+  }
+  return newDoc;
+}
+
+/**
+ * Makes the document's root types read as they did at the snapshot, by
+ * ordinary edits in one transaction with origin (one 'update' event for
+ * peers). Needs gc: false.
+ */
+function restoreSnapshot(doc, snap, origin = null) {
+  const token = doc._holdOrigin(origin);
+  try {
+    doc._n.restoreSnapshot(snapshotBytes(snap), token);
+  } finally {
+    doc._releaseOrigin(token);
+  }
+}
+
+/**
+ * The whole document as a verified container for storage (FlatBuffers,
+ * checksummed): opts.guid a string, opts.metadata an object of string values.
+ */
+function saveContainer(doc, { guid = null, metadata = null } = {}) {
+  return doc._n.saveContainer(guid, metadata === null || metadata === undefined ? null : jsonOf(metadata, 'metadata'));
+}
+
+/** Verifies a container and merges its state into doc (origin 'container'); a corrupt one throws and changes nothing. */
+function loadContainer(doc, data) {
+  doc._n.loadContainer(data);
+}
+
+/** Verifies a container and describes it without a document. */
+function containerInfo(data) {
+  const info = JSON.parse(native.containerInfo(data));
+  return {
+    formatVersion: info.format_version,
+    guid: info.guid,
+    metadata: info.metadata,
+    stateVector: new Map(Object.entries(info.state_vector).map(([k, v]) => [Number(k), v])),
+    stateBytes: info.state_bytes,
+  };
 }
 
 // ---- Awareness ------------------------------------------------------------------
@@ -616,6 +748,281 @@ function listenerMixin(proto, events) {
  * unref'd timer) to renew the local state and expire silent clients; without
  * it, call tick(). `clock` returns milliseconds of a monotonic clock.
  */
+// ---- Relative positions (yjs's RelativePosition) -------------------------------
+
+/**
+ * A position in a text or array that stays attached to the character after
+ * it (assoc >= 0) or before it (assoc < 0) whatever peers insert or delete.
+ * Its fields are yjs's (type, tname, item as {client, clock}, assoc);
+ * encodeRelativePosition gives yjs's bytes, relativePositionToJSON its JSON.
+ */
+class RelativePosition {
+  constructor(bytes, json, type = null) {
+    this._bytes = bytes;
+    this._json = json;
+    this._type = type;
+    this.type = json.type ?? null;
+    this.tname = json.tname ?? null;
+    this.item = json.item ?? null;
+    this.assoc = json.assoc ?? 0;
+  }
+}
+
+function relposOf(bytes, type = null, json = null) {
+  return new RelativePosition(bytes, json || JSON.parse(native.relposToJson(bytes)), type);
+}
+
+function needRelpos(rpos) {
+  if (!(rpos instanceof RelativePosition)) throw new TypeError('expected a RelativePosition');
+  return rpos._bytes;
+}
+
+/** The position at index (0..length) of a Text or Array; assoc < 0 sticks to the character before. */
+function createRelativePositionFromTypeIndex(type, index, assoc = 0) {
+  if (!(type instanceof YText || type instanceof YArray)) throw new TypeError('expected a Text or Array');
+  if (type._h === null) throw new Error(`this ${type.constructor.name} is not in a document yet`);
+  // The JSON names the type beside the item, as yjs's does; the bytes name it only without an item.
+  return relposOf(type._h.relpos(index, assoc), type, JSON.parse(type._h.relposJson(index, assoc)));
+}
+
+/**
+ * {type, index, assoc} for the position in doc now, or null when its type was
+ * deleted or is not in doc (yet). `type` is the Text or Array the position was
+ * made from when that is in doc, else null.
+ */
+function createAbsolutePositionFromRelativePosition(rpos, doc) {
+  const [index, state] = doc._n.relposToIndex(needRelpos(rpos));
+  if (state !== native.RELPOS_FOUND) return null;
+  const type = rpos._type && rpos._type.doc === doc ? rpos._type : null;
+  return { type, index, assoc: rpos.assoc };
+}
+
+function encodeRelativePosition(rpos) {
+  return needRelpos(rpos).slice();
+}
+
+/** Throws CODESYNC_ERR_MALFORMED for bytes that are not a position. */
+function decodeRelativePosition(buf) {
+  if (!(buf instanceof Uint8Array)) throw new TypeError('expected a Uint8Array');
+  return relposOf(buf.slice());
+}
+
+function relativePositionToJSON(rpos) {
+  needRelpos(rpos);
+  return JSON.parse(JSON.stringify(rpos._json));
+}
+
+/** From relativePositionToJSON's object (ours or yjs's); throws CODESYNC_ERR_INVALID_ARGUMENT for another value. */
+function createRelativePositionFromJSON(json) {
+  const text = jsonOf(json, 'position');
+  return relposOf(native.relposFromJson(text), null, JSON.parse(text));
+}
+
+function compareRelativePositions(a, b) {
+  if (a === b) return true;
+  if (!(a instanceof RelativePosition) || !(b instanceof RelativePosition)) return false;
+  const x = a._bytes;
+  const y = b._bytes;
+  return x.length === y.length && x.every((v, i) => v === y[i]);
+}
+
+// ---- Undo manager (yjs's UndoManager) ------------------------------------------
+
+const UNDO_KINDS = ['stack-item-added', 'stack-item-updated', 'stack-item-popped'];
+
+/** One undo or redo stack entry; `meta` is a Map for the embedder (e.g. the cursor before the change). */
+class StackItem {
+  constructor() {
+    this.meta = new Map();
+  }
+}
+
+/**
+ * Undo/redo of the changes tracked origins make to some types, as yjs's
+ * UndoManager: undo deletes what a stack item inserted and re-creates what it
+ * deleted, so peers' edits made meanwhile are kept. Changes within
+ * captureTimeout ms are one stack item until stopCapturing(). Tracked origins
+ * default to {null} (plain local edits): apply remote updates with an origin.
+ * Undo and redo run with this manager as their origin. Events:
+ * 'stack-item-added', 'stack-item-updated', 'stack-item-popped' ({stackItem,
+ * origin, type: 'undo'|'redo'}, manager) and 'stack-cleared'. Call destroy()
+ * when done.
+ */
+class UndoManager {
+  constructor(typeScope, { captureTimeout = 500, trackedOrigins = new Set([null]), doc = null, clock = monotonicMs } = {}) {
+    const scope = Array.isArray(typeScope) ? typeScope : [typeScope];
+    doc = doc || (scope[0] && scope[0].doc);
+    if (!(doc instanceof Doc)) throw new TypeError('UndoManager needs a type of a document (or opts.doc)');
+    this.doc = doc;
+    this.trackedOrigins = new Set();
+    this.destroyed = false;
+    this._listeners = new Map();
+    this._items = new Map(); // id -> StackItem, named by the C item's meta
+    this._stacks = [[], []]; // item ids of the undo and redo stacks, bottom first
+    this._nextItem = 1;
+    this._popped = null;
+    this._poppedIds = [];
+    this._busy = false;
+    // The origin of undo's and redo's transactions: a token that names this
+    // manager only while they run, so the process-wide origin table never
+    // keeps a manager alive.
+    this._token = `${ORIGIN_PREFIX}undo-manager:${nextOrigin++}`;
+    this._clock = clock;
+    this._n = new native.NativeUndo(doc._n, captureTimeout, this._token, true);
+    this._n._clock = () => this._clock();
+    this._n._onEvent = (kind, stack, origin, meta) => this._onEvent(kind, stack, origin, meta);
+    // Freed with its document at the latest (the library frees the C manager first).
+    this._onDocDestroy = () => this.destroy();
+    doc.on('destroy', this._onDocDestroy);
+    this._n.removeTrackedOrigin(null);
+    for (const o of trackedOrigins) this.addTrackedOrigin(o);
+    this.addToScope(scope);
+  }
+
+  addToScope(types) {
+    for (const t of Array.isArray(types) ? types : [types]) {
+      if (!(isShared(t)) || t.doc !== this.doc || t._h === null) {
+        throw new TypeError("the scope must be Texts, Arrays or Maps of the manager's document");
+      }
+      this._n.addType(t._h);
+    }
+  }
+
+  addTrackedOrigin(origin) {
+    if (this.trackedOrigins.has(origin)) return;
+    this.trackedOrigins.add(origin);
+    this._n.addTrackedOrigin(holdOrigin(origin));
+  }
+
+  removeTrackedOrigin(origin) {
+    if (!this.trackedOrigins.delete(origin)) return;
+    const token = holdOrigin(origin);
+    this._n.removeTrackedOrigin(token);
+    releaseOrigin(token);
+    releaseOrigin(token);
+  }
+
+  /** Undoes the newest stack item; returns it, or null when nothing changed. */
+  undo() {
+    return this._run(() => this._n.undo());
+  }
+
+  redo() {
+    return this._run(() => this._n.redo());
+  }
+
+  _forgetPopped() {
+    for (const id of this._poppedIds) this._items.delete(id);
+    this._poppedIds = [];
+  }
+
+  _run(op) {
+    this._forgetPopped();
+    this._popped = null;
+    this._busy = true;
+    originValues.set(this._token, this);
+    try {
+      return op() ? this._popped : null;
+    } finally {
+      originValues.delete(this._token);
+      this._busy = false;
+      this._trim();
+    }
+  }
+
+  // Forgets the items the library dropped (a cleared redo stack, items with nothing left to change).
+  _trim() {
+    if (this.destroyed) return;
+    const depths = [this._n.undoDepth, this._n.redoDepth];
+    this._stacks.forEach((ids, s) => {
+      while (ids.length > depths[s]) {
+        const id = ids.pop();
+        if (!this._poppedIds.includes(id)) this._items.delete(id);
+      }
+    });
+  }
+
+  canUndo() {
+    return this._n.canUndo;
+  }
+
+  canRedo() {
+    return this._n.canRedo;
+  }
+
+  get undoDepth() {
+    return this._n.undoDepth;
+  }
+
+  get redoDepth() {
+    return this._n.redoDepth;
+  }
+
+  /** The next change starts a new stack item. */
+  stopCapturing() {
+    this._n.stopCapturing();
+  }
+
+  /** Empties both stacks (yjs's clear(clearUndoStack = true, clearRedoStack = true)). */
+  clear() {
+    const event = { undoStackCleared: this._n.canUndo, redoStackCleared: this._n.canRedo };
+    this._n.clear();
+    this._items.clear();
+    this._stacks = [[], []];
+    if (event.undoStackCleared || event.redoStackCleared) this._emit('stack-cleared', [event, this]);
+  }
+
+  destroy() {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this._n.destroy();
+    for (const o of this.trackedOrigins) {
+      const token = holdOrigin(o); // the token addTrackedOrigin held, released with this extra hold
+      releaseOrigin(token);
+      releaseOrigin(token);
+    }
+    this.doc.off('destroy', this._onDocDestroy);
+    this._items.clear();
+  }
+
+  _onEvent(kind, stack, origin, meta) {
+    const type = stack === 0 ? 'undo' : 'redo';
+    let item;
+    if (kind === 0) {
+      const id = this._nextItem++;
+      item = new StackItem();
+      this._items.set(id, item);
+      this._stacks[stack].push(id);
+      const bytes = new Uint8Array(8);
+      new DataView(bytes.buffer).setFloat64(0, id, true);
+      this._n.setMeta(stack, bytes);
+      if (!this._busy) {
+        // A new change: it cleared the redo stack, and the last undo's events are over.
+        this._forgetPopped();
+        this._trim();
+      }
+    } else {
+      const bytes = kind === 2 ? meta : this._n.getMeta(stack);
+      const id = bytes && bytes.length === 8 ? new DataView(bytes.buffer, bytes.byteOffset).getFloat64(0, true) : 0;
+      item = this._items.get(id);
+      if (kind === 2) {
+        // Listeners still see it in this event; its changes went to the other stack as a new item.
+        this._popped = item || null;
+        this._poppedIds.push(id);
+        const ids = this._stacks[stack];
+        const i = ids.indexOf(id);
+        if (i >= 0) {
+          for (const dropped of ids.slice(i + 1)) this._items.delete(dropped); // nothing left to change
+          ids.length = i;
+        }
+      }
+    }
+    if (item) this._emit(UNDO_KINDS[kind], [{ stackItem: item, origin: originOf(origin), type, changedParentTypes: new Map() }, this]);
+  }
+
+}
+listenerMixin(UndoManager.prototype, new Set(['stack-item-added', 'stack-item-updated', 'stack-item-popped', 'stack-cleared']));
+
 class Awareness {
   constructor(doc, { outdatedTimeout = 30000, clock = monotonicMs, autoTick = true } = {}, _native = null) {
     if (!(doc instanceof Doc)) throw new TypeError('Awareness needs a Doc');
@@ -893,3 +1300,25 @@ exports.encodePermissionDenied = encodePermissionDenied;
 exports.encodeQueryAwareness = encodeQueryAwareness;
 exports.receiveMessage = receiveMessage;
 exports.Room = Room;
+exports.Snapshot = Snapshot;
+exports.snapshot = snapshot;
+exports.encodeSnapshot = encodeSnapshot;
+exports.decodeSnapshot = decodeSnapshot;
+exports.equalSnapshots = equalSnapshots;
+exports.emptySnapshot = emptySnapshot;
+exports.snapshotContainsUpdate = snapshotContainsUpdate;
+exports.createDocFromSnapshot = createDocFromSnapshot;
+exports.restoreSnapshot = restoreSnapshot;
+exports.saveContainer = saveContainer;
+exports.loadContainer = loadContainer;
+exports.containerInfo = containerInfo;
+exports.RelativePosition = RelativePosition;
+exports.createRelativePositionFromTypeIndex = createRelativePositionFromTypeIndex;
+exports.createAbsolutePositionFromRelativePosition = createAbsolutePositionFromRelativePosition;
+exports.encodeRelativePosition = encodeRelativePosition;
+exports.decodeRelativePosition = decodeRelativePosition;
+exports.relativePositionToJSON = relativePositionToJSON;
+exports.createRelativePositionFromJSON = createRelativePositionFromJSON;
+exports.compareRelativePositions = compareRelativePositions;
+exports.UndoManager = UndoManager;
+exports.StackItem = StackItem;

@@ -114,6 +114,19 @@ Bytes BytesArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
   throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a Uint8Array");
 }
 
+// An optional snapshot or other bytes: empty (NULL to the C API) when absent,
+// null or undefined.
+Bytes OptBytesArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (info.Length() <= i || info[i].IsNull() || info[i].IsUndefined()) return {};
+  return BytesArg(info, i, what);
+}
+
+// An optional string: nullopt when absent, null or undefined.
+std::optional<std::string> OptStr(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (info.Length() <= i || info[i].IsNull() || info[i].IsUndefined()) return std::nullopt;
+  return Str(info, i, what);
+}
+
 // Origins are strings or null/undefined at this level.
 std::optional<std::string> OriginArg(const Napi::CallbackInfo& info, size_t i) {
   if (info.Length() <= i || info[i].IsNull() || info[i].IsUndefined()) return std::nullopt;
@@ -180,8 +193,14 @@ struct DocState {
   std::unordered_map<uintptr_t, Slot*> text_slots;  // live delta observers by text
   std::vector<std::unique_ptr<Slot>> slots;
   std::optional<Napi::Error> pending;  // the first observer exception of the current call
+  // Objects that must be freed before the document (undo managers), by id.
+  std::unordered_map<uint64_t, std::function<void()>> dependents;
+  uint64_t next_dependent = 1;
 
   void Free() {
+    auto deps = std::move(dependents);
+    dependents.clear();
+    for (auto& [id, free] : deps) free();
     for (auto& s : slots) {
       if (!s->dead) codesync_unobserve(s->sub);
       s->dead = true;
@@ -245,6 +264,12 @@ class NativeDoc : public Napi::ObjectWrap<NativeDoc> {
                            InstanceMethod<&NativeDoc::UnobserveText>("unobserveText"),
                            InstanceMethod<&NativeDoc::ToJson>("toJSON"),
                            InstanceMethod<&NativeDoc::Destroy>("destroy"),
+                           InstanceMethod<&NativeDoc::Snapshot>("snapshot"),
+                           InstanceMethod<&NativeDoc::FromSnapshot>("fromSnapshot"),
+                           InstanceMethod<&NativeDoc::RestoreSnapshot>("restoreSnapshot"),
+                           InstanceMethod<&NativeDoc::SaveContainer>("saveContainer"),
+                           InstanceMethod<&NativeDoc::LoadContainer>("loadContainer"),
+                           InstanceMethod<&NativeDoc::RelposToIndex>("relposToIndex"),
                        });
   }
 
@@ -276,6 +301,7 @@ class NativeDoc : public Napi::ObjectWrap<NativeDoc> {
   }
 
   DocState* state() { return state_.get(); }
+  const std::shared_ptr<DocState>& shared_state() { return state_; }
 
  private:
   codesync_doc* doc(Napi::Env env) { return Live(env, state_.get()); }
@@ -386,6 +412,58 @@ class NativeDoc : public Napi::ObjectWrap<NativeDoc> {
   }
 
   void Destroy(const Napi::CallbackInfo& info) { state_->Free(); }
+
+  // ---- History and persistence ----
+
+  Napi::Value Snapshot(const Napi::CallbackInfo& info) {
+    Buffer out;
+    int rc = codesync_doc_snapshot(doc(info.Env()), out.out());
+    if (rc != CODESYNC_OK) Throw(info.Env(), rc);
+    return out.ToBytes(info.Env());
+  }
+
+  // fromSnapshot(snapshot, clientId, gc): a new NativeDoc (defined after AddonData).
+  Napi::Value FromSnapshot(const Napi::CallbackInfo& info);
+
+  // restoreSnapshot(snapshot, origin?)
+  void RestoreSnapshot(const Napi::CallbackInfo& info) {
+    Bytes s = BytesArg(info, 0, "snapshot");
+    auto origin = OriginArg(info, 1);
+    Check(info.Env(), state_.get(), codesync_doc_restore_snapshot(doc(info.Env()), s.data, s.size, OriginPtr(origin)));
+  }
+
+  // saveContainer(guid?: string, metadataJson?: string)
+  Napi::Value SaveContainer(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto guid = OptStr(info, 0, "guid");
+    auto meta = OptStr(info, 1, "metadata");
+    if (guid && guid->find('\0') != std::string::npos) {
+      ThrowCode(env, CODESYNC_ERR_INVALID_ARGUMENT, "guid must not contain NUL");
+    }
+    Buffer out;
+    int rc = codesync_doc_save_container(doc(env), guid ? guid->c_str() : nullptr, meta ? meta->data() : nullptr,
+                                         meta ? meta->size() : 0, out.out());
+    if (rc != CODESYNC_OK) Throw(env, rc);
+    return out.ToBytes(env);
+  }
+
+  // relposToIndex(bytes): [index, state] (state: RELPOS_FOUND, ...).
+  Napi::Value RelposToIndex(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Bytes r = BytesArg(info, 0, "position");
+    size_t index = 0;
+    codesync_relpos_state st = CODESYNC_RELPOS_FOUND;
+    Check(env, state_.get(), codesync_relpos_to_index(doc(env), r.data, r.size, &index, &st));
+    Napi::Array out = Napi::Array::New(env, 2);
+    out.Set(0u, Napi::Number::New(env, static_cast<double>(index)));
+    out.Set(1u, Napi::Number::New(env, static_cast<double>(st)));
+    return out;
+  }
+
+  void LoadContainer(const Napi::CallbackInfo& info) {
+    Bytes b = BytesArg(info, 0, "container");
+    Check(info.Env(), state_.get(), codesync_doc_load_container(doc(info.Env()), b.data, b.size));
+  }
 
   std::shared_ptr<DocState> state_;
 };
@@ -533,6 +611,10 @@ class NativeText : public HandleBase<NativeText, codesync_text> {
                            InstanceAccessor<&NativeText::Length>("length"),
                            InstanceMethod<&NativeText::ToString>("toString"),
                            InstanceMethod<&NativeText::ToDelta>("toDelta"),
+                           InstanceMethod<&NativeText::Diff>("diff"),
+                           InstanceMethod<&NativeText::Authorship>("authorship"),
+                           InstanceMethod<&NativeText::Relpos>("relpos"),
+                           InstanceMethod<&NativeText::RelposJson>("relposJson"),
                        });
   }
   using HandleBase::HandleBase;
@@ -595,6 +677,41 @@ class NativeText : public HandleBase<NativeText, codesync_text> {
     if (rc != CODESYNC_OK) Throw(info.Env(), rc);
     return out.ToString(info.Env());
   }
+
+  // diff(prev?, next?): JSON runs (null = the empty document / now).
+  Napi::Value Diff(const Napi::CallbackInfo& info) {
+    Bytes prev = OptBytesArg(info, 0, "prev"), next = OptBytesArg(info, 1, "next");
+    Buffer out;
+    int rc = codesync_text_diff(h(info.Env()), prev.data, prev.size, next.data, next.size, out.out());
+    if (rc != CODESYNC_OK) Throw(info.Env(), rc);
+    return out.ToString(info.Env());
+  }
+
+  // relpos(index, assoc): yjs's encoded relative position.
+  Napi::Value Relpos(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    size_t index = Index(info, 0, "index");
+    int assoc = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
+    Buffer out;
+    Check(env, codesync_relpos_from_text(h(env), index, assoc, out.out()));
+    return out.ToBytes(env);
+  }
+  // relposJson(index, assoc): the same position as yjs's relativePositionToJSON (with the type).
+  Napi::Value RelposJson(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    size_t index = Index(info, 0, "index");
+    int assoc = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
+    Buffer out;
+    Check(env, codesync_relpos_from_text_json(h(env), index, assoc, out.out()));
+    return out.ToString(env);
+  }
+
+  Napi::Value Authorship(const Napi::CallbackInfo& info) {
+    Buffer out;
+    int rc = codesync_text_authorship_json(h(info.Env()), out.out());
+    if (rc != CODESYNC_OK) Throw(info.Env(), rc);
+    return out.ToString(info.Env());
+  }
 };
 
 class NativeMap : public HandleBase<NativeMap, codesync_map> {
@@ -611,12 +728,21 @@ class NativeMap : public HandleBase<NativeMap, codesync_map> {
                            InstanceMethod<&NativeMap::Get>("get"),
                            InstanceAccessor<&NativeMap::Size>("size"),
                            InstanceMethod<&NativeMap::ToJson>("toJSON"),
+                           InstanceMethod<&NativeMap::Diff>("diff"),
                        });
   }
   using HandleBase::HandleBase;
 
  private:
   Napi::Value GetKey(const Napi::CallbackInfo& info) { return KeyValue(info.Env()); }
+
+  Napi::Value Diff(const Napi::CallbackInfo& info) {
+    Bytes prev = OptBytesArg(info, 0, "prev"), next = OptBytesArg(info, 1, "next");
+    Buffer out;
+    int rc = codesync_map_diff(h(info.Env()), prev.data, prev.size, next.data, next.size, out.out());
+    if (rc != CODESYNC_OK) Throw(info.Env(), rc);
+    return out.ToString(info.Env());
+  }
 
   void SetJson(const Napi::CallbackInfo& info) {
     std::string key = ::Key(info, 0, "key");
@@ -678,6 +804,8 @@ class NativeArray : public HandleBase<NativeArray, codesync_array> {
                            InstanceMethod<&NativeArray::Get>("get"),
                            InstanceAccessor<&NativeArray::Length>("length"),
                            InstanceMethod<&NativeArray::ToJson>("toJSON"),
+                           InstanceMethod<&NativeArray::Relpos>("relpos"),
+                           InstanceMethod<&NativeArray::RelposJson>("relposJson"),
                        });
   }
   using HandleBase::HandleBase;
@@ -702,6 +830,23 @@ class NativeArray : public HandleBase<NativeArray, codesync_array> {
   Napi::Value InsertArray(const Napi::CallbackInfo& info) {
     size_t index = Index(info, 0, "index");
     return Handle(info.Env(), codesync_array_insert_array(h(info.Env()), index));
+  }
+  Napi::Value Relpos(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    size_t index = Index(info, 0, "index");
+    int assoc = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
+    Buffer out;
+    Check(env, codesync_relpos_from_array(h(env), index, assoc, out.out()));
+    return out.ToBytes(env);
+  }
+  // relposJson(index, assoc): the same position as yjs's relativePositionToJSON (with the type).
+  Napi::Value RelposJson(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    size_t index = Index(info, 0, "index");
+    int assoc = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
+    Buffer out;
+    Check(env, codesync_relpos_from_array_json(h(env), index, assoc, out.out()));
+    return out.ToString(env);
   }
   void Delete(const Napi::CallbackInfo& info) {
     size_t index = Index(info, 0, "index");
@@ -753,6 +898,22 @@ NativeText* TextArg(const Napi::CallbackInfo& info, size_t i, DocState* state) {
     throw Napi::TypeError::New(info.Env(), "expected a text of this document");
   }
   return t;
+}
+
+Napi::Value NativeDoc::FromSnapshot(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Bytes s = BytesArg(info, 0, "snapshot");
+  codesync_doc_options opts;
+  codesync_doc_options_init(&opts);
+  if (info.Length() > 1 && info[1].IsNumber()) opts.client_id = static_cast<uint64_t>(Index(info, 1, "clientId"));
+  if (info.Length() > 2 && info[2].IsBoolean()) opts.gc = info[2].As<Napi::Boolean>().Value() ? 1 : 0;
+  opts.offset_kind = CODESYNC_OFFSET_UTF16;
+  codesync_doc* out = nullptr;
+  int rc = codesync_doc_from_snapshot(doc(env), s.data, s.size, &opts, &out);
+  if (rc != CODESYNC_OK) Throw(env, rc);
+  auto state = std::make_shared<DocState>();
+  state->doc = out;  // owned: freed with the new NativeDoc
+  return env.GetInstanceData<AddonData>()->doc.New({Napi::External<std::shared_ptr<DocState>>::New(env, &state)});
 }
 
 void NativeDoc::ObserveText(const Napi::CallbackInfo& info) {
@@ -1290,6 +1451,264 @@ class NativeRoom : public Napi::ObjectWrap<NativeRoom> {
   bool destroyed_ = false;
 };
 
+// ---- Undo manager ---------------------------------------------------------------------
+
+class NativeUndo;
+
+// The C undo manager of a NativeUndo. Freed by destroy(), when the NativeUndo
+// is collected, or first thing when its document is freed (the C API wants
+// the manager gone before the document).
+struct UndoState {
+  codesync_undo_manager* um = nullptr;
+  codesync_undo_subscription* sub = nullptr;
+  std::shared_ptr<DocState> doc;
+  uint64_t dependent_id = 0;
+  NativeUndo* wrap = nullptr;
+  std::optional<Napi::Error> pending;  // only before `doc` is set
+  std::string origin;
+
+  std::optional<Napi::Error>& Pending() { return doc != nullptr ? doc->pending : pending; }
+
+  void Free() {
+    if (sub != nullptr) codesync_undo_manager_unobserve(sub);
+    sub = nullptr;
+    if (um != nullptr) codesync_undo_manager_free(um);
+    um = nullptr;
+    if (doc != nullptr) doc->dependents.erase(dependent_id);
+    doc.reset();
+  }
+};
+
+class NativeUndo : public Napi::ObjectWrap<NativeUndo> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeUndo",
+                       {
+                           InstanceMethod<&NativeUndo::AddType>("addType"),
+                           InstanceMethod<&NativeUndo::AddTrackedOrigin>("addTrackedOrigin"),
+                           InstanceMethod<&NativeUndo::RemoveTrackedOrigin>("removeTrackedOrigin"),
+                           InstanceMethod<&NativeUndo::Undo>("undo"),
+                           InstanceMethod<&NativeUndo::Redo>("redo"),
+                           InstanceAccessor<&NativeUndo::CanUndo>("canUndo"),
+                           InstanceAccessor<&NativeUndo::CanRedo>("canRedo"),
+                           InstanceAccessor<&NativeUndo::UndoDepth>("undoDepth"),
+                           InstanceAccessor<&NativeUndo::RedoDepth>("redoDepth"),
+                           InstanceMethod<&NativeUndo::StopCapturing>("stopCapturing"),
+                           InstanceMethod<&NativeUndo::Clear>("clear"),
+                           InstanceMethod<&NativeUndo::SetMeta>("setMeta"),
+                           InstanceMethod<&NativeUndo::GetMeta>("getMeta"),
+                           InstanceMethod<&NativeUndo::Destroy>("destroy"),
+                       });
+  }
+
+  // new NativeUndo(doc: NativeDoc, captureTimeoutMs: number, origin: string | null, useClock: boolean):
+  // events call this._onEvent(kind, stack, origin, meta); with useClock the
+  // time of a change is this._clock().
+  explicit NativeUndo(const Napi::CallbackInfo& info);
+
+  ~NativeUndo() override {
+    if (state_ == nullptr) return;
+    state_->wrap = nullptr;
+    state_->Free();
+  }
+
+ private:
+  codesync_undo_manager* um(Napi::Env env) {
+    if (state_ == nullptr || state_->um == nullptr) {
+      ThrowCode(env, CODESYNC_ERR_INVALID_ARGUMENT, "the undo manager (or its document) was destroyed");
+    }
+    return state_->um;
+  }
+
+  // Observer exceptions (the document's, where this manager's events and
+  // clock keep theirs too, as they run inside the document's calls), then the status.
+  void CheckAll(Napi::Env env, int rc) {
+    if (state_->doc != nullptr) RethrowPending(state_->doc->pending);
+    RethrowPending(state_->pending);
+    if (rc != CODESYNC_OK) Throw(env, rc);
+  }
+
+  static int64_t Clock(void* user_data);
+  static void OnEvent(codesync_undo_manager*, const codesync_undo_event* ev, void* user_data);
+
+  void AddType(const Napi::CallbackInfo& info);
+
+  void AddTrackedOrigin(const Napi::CallbackInfo& info) {
+    codesync_undo_manager* u = um(info.Env());
+    auto origin = OriginArg(info, 0);
+    CheckAll(info.Env(), codesync_undo_manager_add_tracked_origin(u, OriginPtr(origin)));
+  }
+  void RemoveTrackedOrigin(const Napi::CallbackInfo& info) {
+    codesync_undo_manager* u = um(info.Env());
+    auto origin = OriginArg(info, 0);
+    CheckAll(info.Env(), codesync_undo_manager_remove_tracked_origin(u, OriginPtr(origin)));
+  }
+  Napi::Value Undo(const Napi::CallbackInfo& info) {
+    int changed = 0;
+    CheckAll(info.Env(), codesync_undo_manager_undo(um(info.Env()), &changed));
+    return Napi::Boolean::New(info.Env(), changed != 0);
+  }
+  Napi::Value Redo(const Napi::CallbackInfo& info) {
+    int changed = 0;
+    CheckAll(info.Env(), codesync_undo_manager_redo(um(info.Env()), &changed));
+    return Napi::Boolean::New(info.Env(), changed != 0);
+  }
+  Napi::Value CanUndo(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), codesync_undo_manager_can_undo(um(info.Env())) != 0);
+  }
+  Napi::Value CanRedo(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), codesync_undo_manager_can_redo(um(info.Env())) != 0);
+  }
+  Napi::Value UndoDepth(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(codesync_undo_manager_undo_depth(um(info.Env()))));
+  }
+  Napi::Value RedoDepth(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(codesync_undo_manager_redo_depth(um(info.Env()))));
+  }
+  void StopCapturing(const Napi::CallbackInfo& info) {
+    CheckAll(info.Env(), codesync_undo_manager_stop_capturing(um(info.Env())));
+  }
+  void Clear(const Napi::CallbackInfo& info) { CheckAll(info.Env(), codesync_undo_manager_clear(um(info.Env()))); }
+  // setMeta(stack, bytes) / getMeta(stack)
+  void SetMeta(const Napi::CallbackInfo& info) {
+    codesync_undo_manager* u = um(info.Env());
+    size_t stack = Index(info, 0, "stack");
+    Bytes b = BytesArg(info, 1, "meta");
+    CheckAll(info.Env(), codesync_undo_manager_set_meta(u, static_cast<codesync_undo_stack>(stack), b.data, b.size));
+  }
+  Napi::Value GetMeta(const Napi::CallbackInfo& info) {
+    codesync_undo_manager* u = um(info.Env());
+    size_t stack = Index(info, 0, "stack");
+    Buffer out;
+    CheckAll(info.Env(), codesync_undo_manager_get_meta(u, static_cast<codesync_undo_stack>(stack), out.out()));
+    return out.ToBytes(info.Env());
+  }
+  void Destroy(const Napi::CallbackInfo& info) {
+    if (state_ != nullptr) state_->Free();
+  }
+
+  std::shared_ptr<UndoState> state_;
+};
+
+NativeUndo::NativeUndo(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeUndo>(info) {
+  Napi::Env env = info.Env();
+  NativeDoc* d = DocArg(info, 0);
+  codesync_doc* doc = Live(env, d->state());
+  codesync_undo_options opts;
+  codesync_undo_options_init(&opts);
+  if (info.Length() > 1 && info[1].IsNumber()) {
+    double t = info[1].As<Napi::Number>().DoubleValue();
+    if (!(t >= 0)) ThrowCode(env, CODESYNC_ERR_INVALID_ARGUMENT, "captureTimeout must be a non-negative number");
+    opts.capture_timeout_ms = static_cast<int64_t>(t);
+  }
+  state_ = std::make_shared<UndoState>();
+  state_->wrap = this;
+  auto origin = OriginArg(info, 2);
+  if (origin) {
+    state_->origin = *origin;
+    opts.origin = state_->origin.c_str();
+  }
+  if (info.Length() > 3 && info[3].IsBoolean() && info[3].As<Napi::Boolean>().Value()) {
+    opts.clock = &NativeUndo::Clock;
+    opts.clock_user_data = state_.get();
+  }
+  state_->um = codesync_undo_manager_new(doc, &opts);
+  if (state_->um == nullptr) Throw(env, codesync_last_error_code());
+  state_->sub = codesync_undo_manager_observe(state_->um, &NativeUndo::OnEvent, state_.get());
+  if (state_->sub == nullptr) {
+    int code = codesync_last_error_code();
+    state_->Free();
+    Throw(env, code);
+  }
+  state_->doc = d->shared_state();
+  state_->dependent_id = state_->doc->next_dependent++;
+  std::weak_ptr<UndoState> weak = state_;
+  state_->doc->dependents[state_->dependent_id] = [weak] {
+    if (auto s = weak.lock()) s->Free();
+  };
+}
+
+int64_t NativeUndo::Clock(void* user_data) {
+  auto* state = static_cast<UndoState*>(user_data);
+  if (state->wrap == nullptr) return 0;
+  Napi::Env env = state->wrap->Env();
+  Napi::HandleScope scope(env);
+  try {
+    Napi::Object self = state->wrap->Value();
+    Napi::Value fn = self.Get("_clock");
+    if (!fn.IsFunction()) return 0;
+    Napi::Value v = fn.As<Napi::Function>().Call(self, {});
+    return v.IsNumber() ? v.As<Napi::Number>().Int64Value() : 0;
+  } catch (const Napi::Error& e) {
+    if (!state->Pending()) state->Pending().emplace(e);
+  }
+  return 0;
+}
+
+void NativeUndo::OnEvent(codesync_undo_manager*, const codesync_undo_event* ev, void* user_data) {
+  auto* state = static_cast<UndoState*>(user_data);
+  if (state->wrap == nullptr) return;
+  Napi::Env env = state->wrap->Env();
+  Napi::HandleScope scope(env);
+  try {
+    Napi::Object self = state->wrap->Value();
+    Napi::Value fn = self.Get("_onEvent");
+    if (!fn.IsFunction()) return;
+    Napi::Value meta = ev->meta != nullptr ? Napi::Value(NewBytes(env, ev->meta, ev->meta_len)) : env.Null();
+    fn.As<Napi::Function>().Call(self, {Napi::Number::New(env, ev->kind), Napi::Number::New(env, ev->stack),
+                                        OriginValue(env, ev->origin), meta});
+  } catch (const Napi::Error& e) {
+    if (!state->Pending()) state->Pending().emplace(e);
+  } catch (const std::exception& e) {
+    if (!state->Pending()) state->Pending().emplace(Napi::Error::New(env, e.what()));
+  }
+}
+
+// addType(handle: NativeText | NativeMap | NativeArray of the manager's document)
+void NativeUndo::AddType(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  codesync_undo_manager* u = um(env);
+  AddonData* data = env.GetInstanceData<AddonData>();
+  if (info[0].IsObject()) {
+    Napi::Object o = info[0].As<Napi::Object>();
+    if (o.InstanceOf(data->text.Value())) {
+      NativeText* t = NativeText::Unwrap(o);
+      if (t->handle() != nullptr && t->state() == state_->doc.get()) {
+        return CheckAll(env, codesync_undo_manager_add_text(u, t->handle()));
+      }
+    } else if (o.InstanceOf(data->map.Value())) {
+      NativeMap* m = NativeMap::Unwrap(o);
+      if (m->handle() != nullptr && m->state() == state_->doc.get()) {
+        return CheckAll(env, codesync_undo_manager_add_map(u, m->handle()));
+      }
+    } else if (o.InstanceOf(data->array.Value())) {
+      NativeArray* a = NativeArray::Unwrap(o);
+      if (a->handle() != nullptr && a->state() == state_->doc.get()) {
+        return CheckAll(env, codesync_undo_manager_add_array(u, a->handle()));
+      }
+    }
+  }
+  ThrowCode(env, CODESYNC_ERR_INVALID_ARGUMENT, "the scope must be texts, maps or arrays of the manager's document");
+}
+
+// ---- Relative positions (module functions) ------------------------------------------
+
+Napi::Value RelposToJson(const Napi::CallbackInfo& info) {
+  Bytes r = BytesArg(info, 0, "position");
+  Buffer out;
+  int rc = codesync_relpos_to_json(r.data, r.size, out.out());
+  if (rc != CODESYNC_OK) Throw(info.Env(), rc);
+  return out.ToString(info.Env());
+}
+
+Napi::Value RelposFromJson(const Napi::CallbackInfo& info) {
+  std::string json = Str(info, 0, "json");
+  Buffer out;
+  int rc = codesync_relpos_from_json(json.data(), json.size(), out.out());
+  if (rc != CODESYNC_OK) Throw(info.Env(), rc);
+  return out.ToBytes(info.Env());
+}
+
 // ---- Module functions -----------------------------------------------------------------
 
 Napi::Value MergeUpdates(const Napi::CallbackInfo& info) {
@@ -1319,6 +1738,22 @@ Napi::Value UpdateStateVector(const Napi::CallbackInfo& info) {
   int rc = codesync_update_state_vector(u.data, u.size, out.out());
   if (rc != CODESYNC_OK) Throw(info.Env(), rc);
   return out.ToBytes(info.Env());
+}
+
+Napi::Value SnapshotContainsUpdate(const Napi::CallbackInfo& info) {
+  Bytes s = BytesArg(info, 0, "snapshot"), u = BytesArg(info, 1, "update");
+  int contains = 0;
+  int rc = codesync_snapshot_contains_update(s.data, s.size, u.data, u.size, &contains);
+  if (rc != CODESYNC_OK) Throw(info.Env(), rc);
+  return Napi::Boolean::New(info.Env(), contains != 0);
+}
+
+Napi::Value ContainerInfo(const Napi::CallbackInfo& info) {
+  Bytes b = BytesArg(info, 0, "container");
+  Buffer out;
+  int rc = codesync_container_info(b.data, b.size, out.out());
+  if (rc != CODESYNC_OK) Throw(info.Env(), rc);
+  return out.ToString(info.Env());
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -1351,6 +1786,14 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeArray", array);
   exports.Set("mergeUpdates", Napi::Function::New(env, MergeUpdates));
   exports.Set("updateStateVector", Napi::Function::New(env, UpdateStateVector));
+  exports.Set("snapshotContainsUpdate", Napi::Function::New(env, SnapshotContainsUpdate));
+  exports.Set("containerInfo", Napi::Function::New(env, ContainerInfo));
+  exports.Set("NativeUndo", NativeUndo::Define(env));
+  exports.Set("relposToJson", Napi::Function::New(env, RelposToJson));
+  exports.Set("relposFromJson", Napi::Function::New(env, RelposFromJson));
+  exports.Set("RELPOS_FOUND", Napi::Number::New(env, CODESYNC_RELPOS_FOUND));
+  exports.Set("RELPOS_TYPE_DELETED", Napi::Number::New(env, CODESYNC_RELPOS_TYPE_DELETED));
+  exports.Set("RELPOS_NOT_FOUND", Napi::Number::New(env, CODESYNC_RELPOS_NOT_FOUND));
   exports.Set("version", Napi::String::New(env, codesync_version()));
   exports.Set("OFFSET_UTF16", Napi::Number::New(env, CODESYNC_OFFSET_UTF16));
   exports.Set("OFFSET_UTF8", Napi::Number::New(env, CODESYNC_OFFSET_UTF8));

@@ -87,3 +87,35 @@ room.tick();
 room.detach(1);
 room.destroy();
 aw.destroy();
+
+// History: snapshots, old versions, diffs, authorship; containers.
+const hdoc = new Y.Doc({ gc: false });
+const snap: Y.Snapshot = Y.snapshot(hdoc);
+const snapBytes: Uint8Array = Y.encodeSnapshot(snap);
+const same: boolean = Y.equalSnapshots(Y.decodeSnapshot(snapBytes), Y.emptySnapshot);
+const contained: boolean = Y.snapshotContainsUpdate(snap, Y.encodeStateAsUpdate(hdoc));
+const oldDoc: Y.Doc = Y.createDocFromSnapshot(hdoc, snap);
+Y.createDocFromSnapshot(hdoc, snap, new Y.Doc());
+Y.restoreSnapshot(hdoc, snap, 'restore');
+const tdiff: Y.TextDiffOp[] = hdoc.getText('t').diff(snap, null);
+const mdiff: Y.MapDiffEntry[] = hdoc.getMap('m').diff(snap);
+const runs: Y.AuthorRun[] = hdoc.getText('t').authorship();
+const saved: Uint8Array = Y.saveContainer(hdoc, { guid: 'g', metadata: { k: 'v' } });
+Y.loadContainer(oldDoc, saved);
+const cinfo: Y.ContainerInfo = Y.containerInfo(saved);
+void [same, contained, tdiff[0]?.client, mdiff[0]?.action, runs[0]?.client, cinfo.stateVector.get(1), cinfo.guid];
+
+// Relative positions and undo.
+const rtext = hdoc.getText('t');
+const rpos: Y.RelativePosition = Y.createRelativePositionFromTypeIndex(rtext, 0, -1);
+const apos: Y.AbsolutePosition | null = Y.createAbsolutePositionFromRelativePosition(
+  Y.decodeRelativePosition(Y.encodeRelativePosition(rpos)), hdoc);
+const rjson = Y.relativePositionToJSON(Y.createRelativePositionFromJSON(Y.relativePositionToJSON(rpos)));
+const um = new Y.UndoManager(rtext, { captureTimeout: 300, trackedOrigins: new Set([null, 'me']) });
+um.on('stack-item-added', (e: Y.StackItemEvent) => e.stackItem.meta.set('cursor', rpos));
+um.on('stack-item-popped', (e) => void e.stackItem.meta.get('cursor'));
+const popped: Y.StackItem | null = um.undo();
+void [apos?.index, rjson, popped, um.redo(), um.canUndo(), um.canRedo(), rpos.assoc, Y.compareRelativePositions(rpos, null)];
+um.stopCapturing();
+um.clear();
+um.destroy();

@@ -25,7 +25,7 @@ import json
 import time
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping, MutableSequence
-from typing import Any, Callable, Optional
+from typing import Any, Callable, NamedTuple, Optional, Union
 
 from . import _codesync as _c
 from ._codesync import (
@@ -62,6 +62,15 @@ __all__ = [
     "receive_message",
     "merge_updates",
     "state_vector_from_update",
+    "Snapshot",
+    "AuthorRun",
+    "ContainerInfo",
+    "container_info",
+    "Assoc",
+    "StickyIndex",
+    "StackItem",
+    "UndoEvent",
+    "UndoManager",
     "Error",
     "InvalidArgumentError",
     "MalformedError",
@@ -90,6 +99,112 @@ def merge_updates(*updates: bytes) -> bytes:
 def state_vector_from_update(update: bytes) -> bytes:
     """The state vector a document would have after applying only ``update``."""
     return _c.update_state_vector(update)
+
+
+# ---- History ---------------------------------------------------------------------
+
+
+class Snapshot:
+    """A version of a document: its state vector and delete set, no content.
+
+    The bytes are Yjs's ``encodeSnapshot`` (v1), so snapshots travel between
+    codesync and Yjs. Take one with :meth:`Doc.snapshot`; read the version
+    with :meth:`Doc.from_snapshot`, :meth:`Text.diff` or :meth:`Map.diff`
+    (which need a document created with ``gc=False``).
+    """
+
+    __slots__ = ("_b",)
+
+    def __init__(self, data: bytes) -> None:
+        self._b = bytes(data)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "Snapshot":
+        """Decodes a snapshot (e.g. from Yjs's encodeSnapshot); MalformedError when it is not one."""
+        data = bytes(data)
+        _c.snapshot_contains_update(data, _EMPTY_UPDATE)  # validates
+        return cls(data)
+
+    @classmethod
+    def from_doc(cls, doc: "Doc") -> "Snapshot":
+        """The document's snapshot now (as :meth:`Doc.snapshot`; pycrdt's name)."""
+        return doc.snapshot()
+
+    @classmethod
+    def decode(cls, data: bytes) -> "Snapshot":
+        """pycrdt's name for :meth:`from_bytes`."""
+        return cls.from_bytes(data)
+
+    def to_bytes(self) -> bytes:
+        return self._b
+
+    def encode(self) -> bytes:
+        """pycrdt's name for :meth:`to_bytes`."""
+        return self._b
+
+    def __bytes__(self) -> bytes:
+        return self._b
+
+    def contains_update(self, update: bytes) -> bool:
+        """True when everything ``update`` inserts and deletes is in this snapshot (Yjs's snapshotContainsUpdate)."""
+        return _c.snapshot_contains_update(self._b, update)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Snapshot) and self._b == other._b
+
+    def __hash__(self) -> int:
+        return hash(self._b)
+
+    def __repr__(self) -> str:
+        return f"Snapshot(<{len(self._b)} bytes>)"
+
+
+_EMPTY_UPDATE = b"\x00\x00"
+
+_SnapshotLike = Union[Snapshot, bytes, bytearray, memoryview]
+
+
+def _snapshot_bytes(snapshot: "Optional[_SnapshotLike]") -> Optional[bytes]:
+    if snapshot is None:
+        return None
+    if isinstance(snapshot, Snapshot):
+        return snapshot._b
+    if isinstance(snapshot, (bytes, bytearray, memoryview)):
+        return bytes(snapshot)
+    raise TypeError("expected a Snapshot, bytes or None")
+
+
+class AuthorRun(NamedTuple):
+    """One run of :meth:`Text.authorship`: ``length`` code points from ``index`` inserted by ``client_id``."""
+
+    index: int  # type: ignore[assignment]  # shadows tuple.index (the field reads better)
+    length: int
+    client_id: int
+
+
+class ContainerInfo(NamedTuple):
+    """What :func:`container_info` reads from a saved container."""
+
+    format_version: int
+    guid: str
+    metadata: dict
+    state_vector: dict
+    state_bytes: int
+
+
+def container_info(data: bytes) -> ContainerInfo:
+    """Verifies a container made by :meth:`Doc.save` and describes it, without a document.
+
+    Any corruption raises :class:`MalformedError` naming what was wrong.
+    """
+    info = _loads(_c.container_info(data))
+    return ContainerInfo(
+        info["format_version"],
+        info["guid"],
+        info["metadata"],
+        {int(k): v for k, v in info["state_vector"].items()},
+        info["state_bytes"],
+    )
 
 
 # ---- Events and subscriptions ---------------------------------------------------
@@ -228,6 +343,72 @@ class Doc:
     def has_pending(self) -> bool:
         """True while some applied updates wait for missing dependencies."""
         return self._d.has_pending()
+
+    # History and persistence.
+
+    def snapshot(self) -> Snapshot:
+        """The document's version now (cheap: no content is copied)."""
+        return Snapshot(self._d.snapshot())
+
+    @classmethod
+    def from_snapshot(
+        cls, doc: "Doc", snapshot: _SnapshotLike, *, client_id: Optional[int] = None, gc: bool = True
+    ) -> "Doc":
+        """A new document holding what ``doc`` held at ``snapshot`` (Yjs's createDocFromSnapshot).
+
+        ``doc`` must have been created with ``gc=False`` and is not modified;
+        ``client_id`` and ``gc`` configure the new document. A snapshot of a
+        state ``doc`` never saw raises InvalidArgumentError. pycrdt's order,
+        ``Doc.from_snapshot(snapshot, doc)``, is accepted too.
+        """
+        if isinstance(doc, Snapshot) and isinstance(snapshot, Doc):
+            doc, snapshot = snapshot, doc
+        if not isinstance(doc, Doc):
+            raise TypeError("from_snapshot() takes a Doc")
+        data = _snapshot_bytes(snapshot)
+        if data is None:
+            raise TypeError("expected a Snapshot or bytes")
+        return cls._from_native(doc._d.from_snapshot(data, client_id or 0, gc, _c.OFFSET_CODEPOINT))
+
+    def restore(self, snapshot: _SnapshotLike, origin: Any = None) -> None:
+        """Makes the root types read as they did at ``snapshot``, by ordinary edits.
+
+        One transaction with ``origin``: content inserted since is deleted,
+        content deleted since is inserted again, and peers receive it as one
+        update. Needs ``gc=False``.
+        """
+        data = _snapshot_bytes(snapshot)
+        if data is None:
+            raise TypeError("expected a Snapshot or bytes")
+        token = self._hold_origin(origin)
+        try:
+            self._d.restore_snapshot(data, token)
+        finally:
+            self._release_origin(token)
+
+    def save(self, guid: Optional[str] = None, metadata: Optional[Mapping[str, str]] = None) -> bytes:
+        """The whole document as a verified container for storage (see :func:`container_info`).
+
+        ``metadata`` maps str to str; other values raise InvalidArgumentError.
+        """
+        if metadata is not None and not isinstance(metadata, Mapping):
+            raise InvalidArgumentError("metadata must be a mapping of str to str")
+        meta = None if metadata is None else _dumps(dict(metadata))
+        return self._d.save_container(guid, meta)
+
+    @classmethod
+    def load(cls, data: bytes, *, client_id: Optional[int] = None, gc: bool = True) -> "Doc":
+        """A new document from a container made by :meth:`save`; MalformedError when it is corrupt."""
+        doc = cls(client_id=client_id, gc=gc)
+        doc.load_container(data)
+        return doc
+
+    def load_container(self, data: bytes) -> None:
+        """Verifies a container and merges its state into this document (origin ``"container"``).
+
+        A corrupt container raises MalformedError and changes nothing.
+        """
+        self._d.load_container(data)
 
     # Transactions and observers.
 
@@ -502,6 +683,32 @@ class Text(_Shared):
     def __repr__(self) -> str:
         return f"Text({str(self)!r})"
 
+    # History.
+
+    def diff(self, prev: "Optional[_SnapshotLike]" = None, next: "Optional[_SnapshotLike]" = None) -> list:  # noqa: A002
+        """What changed between two snapshots, as a delta turning the older version into the newer.
+
+        Runs are ``{"retain": n}``, ``{"insert": str, "client": c}`` and
+        ``{"delete": n, "text": str, "client": c}`` (an embed: ``"insert"``
+        holds it, or ``"embed"`` for a delete), in code points; ``client``
+        inserted that content (Yjs's ychange user). ``prev`` None is the empty
+        document, ``next`` None the document now. Needs ``gc=False``.
+        """
+        return _loads(self._handle().diff(_snapshot_bytes(prev), _snapshot_bytes(next)))
+
+    def sticky_index(self, index: int, assoc: int = 0) -> "StickyIndex":
+        """A position at ``index`` (0..len, code points) that follows edits.
+
+        ``assoc`` is an :class:`Assoc`: AFTER (0) sticks to the character after
+        the index, BEFORE (-1) to the one before. See :class:`StickyIndex`.
+        """
+        h, a = self._handle(), int(Assoc(assoc))
+        return StickyIndex(_c.relpos_from_text(h, index, a), self, json=_c.relpos_from_text_json(h, index, a))
+
+    def authorship(self) -> "list[AuthorRun]":
+        """Which client inserted each part of the text: runs covering it in order, in code points."""
+        return [AuthorRun(*run) for run in self._handle().authorship()]
+
     # Observers.
 
     def observe(self, callback: Callable[[TextEvent], Any]) -> Subscription:
@@ -667,6 +874,11 @@ class Array(_Shared, MutableSequence):
             return [v.to_py() if _is_shared(v) else v for v in self._prelim]
         return _loads(h.to_json())
 
+    def sticky_index(self, index: int, assoc: int = 0) -> "StickyIndex":
+        """A position at ``index`` (0..len) that follows edits, as :meth:`Text.sticky_index`."""
+        h, a = self._handle(), int(Assoc(assoc))
+        return StickyIndex(_c.relpos_from_array(h, index, a), self, json=_c.relpos_from_array_json(h, index, a))
+
     def __repr__(self) -> str:
         return f"Array({self.to_py()!r})"
 
@@ -752,11 +964,362 @@ class Map(_Shared, MutableMapping):
             return {k: v.to_py() if _is_shared(v) else v for k, v in self._prelim.items()}
         return _loads(h.to_json())
 
+    def diff(self, prev: "Optional[_SnapshotLike]" = None, next: "Optional[_SnapshotLike]" = None) -> list:  # noqa: A002
+        """The keys whose value differs between two snapshots, ascending.
+
+        Each is ``{"key", "action": "add"|"update"|"delete", "old", "new",
+        "client"}`` ("old" absent for add, "new" for delete). None as in
+        :meth:`Text.diff`. Needs ``gc=False``.
+        """
+        return _loads(self._handle().diff(_snapshot_bytes(prev), _snapshot_bytes(next)))
+
     def __repr__(self) -> str:
         return f"Map({self.to_py()!r})"
 
 
 _CLASS_OF_HANDLE = {_c._Text: Text, _c._Array: Array, _c._Map: Map}
+
+
+# ---- Relative positions ------------------------------------------------------------
+
+
+class Assoc(enum.IntEnum):
+    """Which side a :class:`StickyIndex` sticks to: the character after it (AFTER) or before it (BEFORE)."""
+
+    AFTER = 0
+    BEFORE = -1
+
+
+class StickyIndex:
+    """A position in a Text or Array that stays put whatever peers insert or delete around it.
+
+    Yjs's relative position: :meth:`encode` is ``Y.encodeRelativePosition``'s
+    bytes and :meth:`to_json` ``Y.relativePositionToJSON``'s object (what
+    y-codemirror and y-monaco put in awareness states), so positions travel
+    between codesync, Yjs and pycrdt.
+    """
+
+    __slots__ = ("_b", "_sequence", "_json")
+
+    def __init__(self, data: bytes, sequence: "Optional[Text | Array]" = None, *, json: Optional[str] = None) -> None:
+        self._b = bytes(data)
+        self._sequence = sequence
+        # The JSON form names the type beside the item (as Yjs's does); the bytes only without an item.
+        self._json = json
+
+    @classmethod
+    def new(cls, sequence: "Text | Array", index: int, assoc: Assoc = Assoc.AFTER) -> "StickyIndex":
+        """The position at ``index`` (0..len) of ``sequence``, as :meth:`Text.sticky_index`."""
+        if not isinstance(sequence, (Text, Array)):
+            raise TypeError("StickyIndex.new() takes a Text or Array")
+        return sequence.sticky_index(index, assoc)
+
+    @classmethod
+    def decode(cls, data: bytes, sequence: "Optional[Text | Array]" = None) -> "StickyIndex":
+        """From :meth:`encode`'s bytes (or Yjs's); MalformedError when they are not a position."""
+        _c.relpos_to_json(data)  # validates
+        return cls(data, sequence)
+
+    from_bytes = decode
+
+    @classmethod
+    def from_json(cls, data: "Mapping[str, Any]", sequence: "Optional[Text | Array]" = None) -> "StickyIndex":
+        """From :meth:`to_json`'s object (or Yjs's); InvalidArgumentError when it is not a position."""
+        text = _dumps(dict(data))
+        return cls(_c.relpos_from_json(text), sequence, json=text)
+
+    def encode(self) -> bytes:
+        return self._b
+
+    to_bytes = encode
+
+    def __bytes__(self) -> bytes:
+        return self._b
+
+    def to_json(self) -> dict:
+        return _loads(self._json if self._json is not None else _c.relpos_to_json(self._b))
+
+    @property
+    def assoc(self) -> Assoc:
+        return Assoc.BEFORE if self.to_json().get("assoc", 0) < 0 else Assoc.AFTER
+
+    def resolve(self, doc: Doc) -> Optional[int]:
+        """The index in ``doc`` now, or None when its type was deleted or is not in ``doc`` (yet)."""
+        if not isinstance(doc, Doc):
+            raise TypeError("resolve() takes a Doc")
+        index, state = _c.relpos_to_index(doc._d, self._b)
+        return index if state == _c.RELPOS_FOUND else None
+
+    def get_index(self) -> int:
+        """The index now in the sequence it was made from or decoded with (pycrdt's name).
+
+        Raises InvalidArgumentError when there is no sequence, and when the
+        position cannot be resolved (use :meth:`resolve` to get None instead).
+        """
+        seq = self._sequence
+        if seq is None or seq._doc is None:
+            raise InvalidArgumentError("this StickyIndex has no sequence: use resolve(doc)")
+        if isinstance(seq, Text):
+            index, state = _c.relpos_to_text_index(seq._handle(), self._b)
+        else:
+            index, state = _c.relpos_to_index(seq._doc._d, self._b)
+        if state != _c.RELPOS_FOUND:
+            raise InvalidArgumentError("the position's type was deleted or is not in this document")
+        return index
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StickyIndex) and self._b == other._b
+
+    def __hash__(self) -> int:
+        return hash(self._b)
+
+    def __repr__(self) -> str:
+        return f"StickyIndex({self.to_json()!r})"
+
+
+# ---- Undo manager ---------------------------------------------------------------------
+
+
+class StackItem:
+    """One undo or redo stack entry; ``meta`` is yours (e.g. the cursor before the change)."""
+
+    __slots__ = ("meta", "__weakref__")
+
+    def __init__(self) -> None:
+        self.meta: dict = {}
+
+    def __repr__(self) -> str:
+        return f"StackItem(meta={self.meta!r})"
+
+
+class UndoEvent:
+    """Passed to :meth:`UndoManager.observe` callbacks.
+
+    ``kind`` is "added" (a change made a new stack item), "updated" (a change
+    merged into the newest one) or "popped" (undo/redo applied it); ``stack``
+    is "undo" or "redo"; ``origin`` the transaction's origin.
+    """
+
+    __slots__ = ("kind", "stack", "stack_item", "origin")
+
+    def __init__(self, kind: str, stack: str, stack_item: StackItem, origin: Any) -> None:
+        self.kind = kind
+        self.stack = stack
+        self.stack_item = stack_item
+        self.origin = origin
+
+    def __repr__(self) -> str:
+        return f"UndoEvent(kind={self.kind!r}, stack={self.stack!r}, origin={self.origin!r})"
+
+
+_UNDO_KINDS = {_c.UNDO_ITEM_ADDED: "added", _c.UNDO_ITEM_UPDATED: "updated", _c.UNDO_ITEM_POPPED: "popped"}
+_UNDO_STACKS = {_c.UNDO_STACK_UNDO: "undo", _c.UNDO_STACK_REDO: "redo"}
+
+
+class UndoManager:
+    """Undo/redo of the changes tracked origins make to some shared types, as Yjs's UndoManager.
+
+    Undo deletes what a stack item inserted and re-creates what it deleted, so
+    edits other peers made meanwhile are kept. Changes within
+    ``capture_timeout`` milliseconds of each other are one stack item until
+    :meth:`stop_capturing`. ``tracked_origins`` (default: None only, i.e. plain
+    local edits) are the transaction origins recorded; apply remote updates
+    with an origin (e.g. ``"remote"``) so they are not recorded. Undo and redo
+    run as transactions with origin :attr:`origin`. ``timestamp`` returns
+    milliseconds (default :func:`time.monotonic`).
+    """
+
+    __slots__ = ("_u", "_doc", "_tracked", "_items", "_stacks", "_popped", "_busy", "_next_item", "__weakref__")
+
+    def __init__(
+        self,
+        scopes: "Text | Array | Map | Iterable[Text | Array | Map] | None" = None,
+        *,
+        doc: Optional[Doc] = None,
+        tracked_origins: Optional[Iterable[Any]] = None,
+        capture_timeout: Optional[int] = None,
+        capture_timeout_millis: int = 500,
+        timestamp: Optional[Callable[[], int]] = None,
+    ) -> None:
+        if scopes is None:
+            scope_list: list = []
+        elif isinstance(scopes, _Shared):
+            scope_list = [scopes]
+        else:
+            scope_list = list(scopes)
+        if doc is None:
+            if not scope_list or scope_list[0].doc is None:
+                raise InvalidArgumentError("UndoManager needs a scope in a document, or doc=")
+            doc = scope_list[0].doc
+        if not isinstance(doc, Doc):
+            raise TypeError("doc must be a Doc")
+        timeout = capture_timeout_millis if capture_timeout is None else capture_timeout
+        self._doc = doc
+        self._u = _c._UndoManager(doc._d, timeout, timestamp or _monotonic_ms)
+        self._tracked: dict[int, Any] = {}  # id -> origin kept alive while tracked (its token names it)
+        self._items: dict[int, StackItem] = {}
+        self._stacks: tuple[list[int], list[int]] = ([], [])  # item ids of the undo and redo stacks, bottom first
+        self._popped: list[int] = []  # ids of items popped by the last undo/redo, forgotten at the next
+        self._busy = False  # inside undo()/redo()
+        self._next_item = 1
+        for scope in scope_list:
+            self.expand_scope(scope)
+        if tracked_origins is not None:
+            self._u.remove_tracked_origin(None)
+            for origin in tracked_origins:
+                self.include_origin(origin)
+        self._u.observe(self._on_event)
+
+    @property
+    def doc(self) -> Doc:
+        return self._doc
+
+    @property
+    def origin(self) -> str:
+        """The origin of the transactions undo and redo make (compare with an event's origin)."""
+        return "codesync:undo"
+
+    def expand_scope(self, scope: "Text | Array | Map") -> None:
+        """Adds a shared type of this document (and everything nested in it) to the scope."""
+        if not isinstance(scope, _Shared) or scope._doc is not self._doc:
+            raise InvalidArgumentError("the scope must be a Text, Array or Map of the manager's document")
+        h = scope._handle()
+        if isinstance(scope, Text):
+            self._u.add_text(h)
+        elif isinstance(scope, Array):
+            self._u.add_array(h)
+        else:
+            self._u.add_map(h)
+
+    def include_origin(self, origin: Any) -> None:
+        """Records changes made in transactions with ``origin`` (None: plain local edits)."""
+        token = self._doc._hold_origin(origin)
+        if not (origin is None or isinstance(origin, str)):
+            if id(origin) in self._tracked:
+                self._doc._release_origin(token)
+            else:
+                self._tracked[id(origin)] = origin
+        self._u.add_tracked_origin(token)
+
+    def exclude_origin(self, origin: Any) -> None:
+        """Stops recording changes made with ``origin``."""
+        if origin is None or isinstance(origin, str):
+            self._u.remove_tracked_origin(origin)
+            return
+        if self._tracked.pop(id(origin), None) is not None:
+            token = f"\x1bcodesync-origin:{id(origin):x}"
+            self._u.remove_tracked_origin(token)
+            self._doc._release_origin(token)
+
+    def undo(self) -> bool:
+        """Undoes the newest stack item; True when something changed."""
+        return self._run(self._u.undo)
+
+    def redo(self) -> bool:
+        """Redoes the newest undone stack item; True when something changed."""
+        return self._run(self._u.redo)
+
+    def _run(self, op: Callable[[], bool]) -> bool:
+        self._forget_popped()
+        self._busy = True
+        try:
+            return op()
+        finally:
+            self._busy = False
+            self._trim()
+
+    def _forget_popped(self) -> None:
+        for item_id in self._popped:
+            self._items.pop(item_id, None)
+        self._popped.clear()
+
+    def _trim(self) -> None:
+        """Forgets the items the library dropped (a cleared redo stack, items with nothing left to change)."""
+        for ids, depth in zip(self._stacks, (self._u.undo_depth(), self._u.redo_depth())):
+            while len(ids) > depth:
+                item_id = ids.pop()
+                if item_id not in self._popped:
+                    self._items.pop(item_id, None)
+
+    def can_undo(self) -> bool:
+        return self._u.can_undo()
+
+    def can_redo(self) -> bool:
+        return self._u.can_redo()
+
+    @property
+    def undo_depth(self) -> int:
+        return self._u.undo_depth()
+
+    @property
+    def redo_depth(self) -> int:
+        return self._u.redo_depth()
+
+    def stop_capturing(self) -> None:
+        """The next change starts a new stack item."""
+        self._u.stop_capturing()
+
+    def clear(self) -> None:
+        """Empties both stacks."""
+        self._u.clear()
+        self._items.clear()
+        self._popped.clear()
+        for ids in self._stacks:
+            ids.clear()
+
+    def observe(self, callback: Callable[[UndoEvent], Any]) -> Subscription:
+        """Calls ``callback(UndoEvent)`` when a stack item is added, updated or popped.
+
+        During "added" and "updated" the document refuses edits; set
+        ``event.stack_item.meta`` there (e.g. the cursor before the change) and
+        read it back in "popped".
+        """
+        doc_origin = self._doc._origin_of
+        items = self._items
+        native = self._u
+
+        def on_event(kind: int, stack: int, origin: Optional[str], meta: Optional[bytes]) -> None:
+            if kind != _c.UNDO_ITEM_POPPED:
+                meta = native.get_meta(stack)  # set by _on_event after this event's meta was read
+            item = items.get(int.from_bytes(meta, "little")) if meta else None
+            if item is not None:
+                callback(UndoEvent(_UNDO_KINDS[kind], _UNDO_STACKS[stack], item, doc_origin(origin)))
+
+        return Subscription(self._u, self._u.observe(on_event))
+
+    def unobserve(self, subscription: Subscription) -> None:
+        subscription.unsubscribe()
+
+    def _on_event(self, kind: int, stack: int, origin: Optional[str], meta: Optional[bytes]) -> None:
+        # Every stack item gets a StackItem, named in the C item's meta by an id.
+        if kind == _c.UNDO_ITEM_ADDED:
+            item_id = self._next_item
+            self._next_item += 1
+            self._items[item_id] = StackItem()
+            self._stacks[stack].append(item_id)
+            self._u.set_meta(stack, item_id.to_bytes(8, "little"))
+            if not self._busy:  # a new change: it cleared the redo stack, the last undo's events are over
+                self._forget_popped()
+                self._trim()
+        elif kind == _c.UNDO_ITEM_POPPED and meta:
+            # Observers still see it in this event; its changes went to the other stack as a new item.
+            item_id = int.from_bytes(meta, "little")
+            self._popped.append(item_id)
+            ids = self._stacks[stack]
+            if item_id in ids:
+                i = ids.index(item_id)
+                for dropped in ids[i + 1 :]:  # skipped by the library: nothing left to change
+                    self._items.pop(dropped, None)
+                del ids[i:]
+
+    def __del__(self) -> None:
+        doc = getattr(self, "_doc", None)
+        if doc is not None:
+            for origin in getattr(self, "_tracked", {}).values():
+                doc._release_origin(f"\x1bcodesync-origin:{id(origin):x}")
+
+    def __repr__(self) -> str:
+        return f"UndoManager(undo_depth={self.undo_depth}, redo_depth={self.redo_depth})"
 
 
 # ---- Awareness -------------------------------------------------------------------

@@ -5,7 +5,7 @@ Text indices and lengths count Unicode code points, as Python's str does.
 
 import enum
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, MutableSequence
-from typing import Any, Optional, TypeVar, Union, overload
+from typing import Any, NamedTuple, Optional, TypeVar, Union, overload
 
 __version__: str
 
@@ -31,6 +31,44 @@ def merge_updates(*updates: bytes) -> bytes:
 
 def state_vector_from_update(update: bytes) -> bytes:
     """The state vector a document would have after applying only ``update``."""
+
+class Snapshot:
+    """A document's version (state vector and delete set) in Yjs's encodeSnapshot format."""
+
+    def __init__(self, data: bytes) -> None: ...
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Snapshot:
+        """Decodes a snapshot; MalformedError when it is not one."""
+    @classmethod
+    def from_doc(cls, doc: Doc) -> Snapshot: ...
+    @classmethod
+    def decode(cls, data: bytes) -> Snapshot: ...
+    def to_bytes(self) -> bytes: ...
+    def encode(self) -> bytes: ...
+    def __bytes__(self) -> bytes: ...
+    def contains_update(self, update: bytes) -> bool:
+        """True when everything ``update`` inserts and deletes is in this snapshot."""
+    def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+
+_SnapshotLike = Union[Snapshot, bytes, bytearray, memoryview]
+
+class AuthorRun(NamedTuple):
+    """``length`` code points from ``index`` inserted by ``client_id``."""
+
+    index: int  # type: ignore[assignment]  # shadows tuple.index, as the field name should
+    length: int
+    client_id: int
+
+class ContainerInfo(NamedTuple):
+    format_version: int
+    guid: str
+    metadata: dict[str, Any]
+    state_vector: dict[int, int]
+    state_bytes: int
+
+def container_info(data: bytes) -> ContainerInfo:
+    """Verifies a container made by Doc.save and describes it; MalformedError when corrupt."""
 
 class TransactionEvent:
     """The update one transaction made, and its origin."""
@@ -86,6 +124,28 @@ class Doc:
         """Applies an update as one transaction; raises MalformedError (changing nothing) on bad input."""
     def get_state_vector(self) -> bytes:
         """The encoded state vector."""
+    def snapshot(self) -> Snapshot:
+        """The document's version now."""
+    @overload
+    @classmethod
+    def from_snapshot(
+        cls, doc: Doc, snapshot: _SnapshotLike, *, client_id: Optional[int] = None, gc: bool = True
+    ) -> Doc:
+        """A new document holding what ``doc`` (gc=False) held at ``snapshot``; pycrdt's argument order works too."""
+    @overload
+    @classmethod
+    def from_snapshot(
+        cls, doc: Snapshot, snapshot: Doc, *, client_id: Optional[int] = None, gc: bool = True
+    ) -> Doc: ...
+    def restore(self, snapshot: _SnapshotLike, origin: Any = None) -> None:
+        """Makes the root types read as at ``snapshot``, by ordinary edits in one transaction."""
+    def save(self, guid: Optional[str] = None, metadata: Optional[Mapping[str, str]] = None) -> bytes:
+        """The whole document as a verified container for storage."""
+    @classmethod
+    def load(cls, data: bytes, *, client_id: Optional[int] = None, gc: bool = True) -> Doc:
+        """A new document from a container made by save()."""
+    def load_container(self, data: bytes) -> None:
+        """Verifies a container and merges its state into this document."""
     def transaction(self, origin: Any = None) -> Transaction:
         """A context manager grouping edits into one transaction (one update)."""
     def observe(self, callback: Callable[[TransactionEvent], Any]) -> Subscription:
@@ -125,6 +185,12 @@ class Text(_Shared):
     def to_py(self) -> str: ...
     def to_delta(self) -> list[dict[str, Any]]:
         """The content as a Yjs-style delta."""
+    def diff(self, prev: Optional[_SnapshotLike] = None, next: Optional[_SnapshotLike] = None) -> list[dict[str, Any]]:
+        """The delta turning the version at ``prev`` into the one at ``next`` (None: empty / now)."""
+    def authorship(self) -> list[AuthorRun]:
+        """Which client inserted each part of the text."""
+    def sticky_index(self, index: int, assoc: int = 0) -> StickyIndex:
+        """A position at ``index`` that follows edits (assoc: Assoc.AFTER or Assoc.BEFORE)."""
     def observe(self, callback: Callable[[TextEvent], Any]) -> Subscription:
         """Calls ``callback`` after each transaction that changed this text."""
     def unobserve(self, subscription: Subscription) -> None: ...
@@ -151,6 +217,8 @@ class Array(_Shared, MutableSequence[Any]):
     def __iter__(self) -> Iterator[Any]: ...
     def to_py(self) -> list[Any]:
         """The content as plain Python values (nested types converted too)."""
+    def sticky_index(self, index: int, assoc: int = 0) -> StickyIndex:
+        """A position at ``index`` that follows edits."""
 
 class Map(_Shared, MutableMapping[str, Any]):
     """Shared map from str to JSON values and nested types; behaves like a dict."""
@@ -165,6 +233,91 @@ class Map(_Shared, MutableMapping[str, Any]):
     def clear(self) -> None: ...
     def to_py(self) -> dict[str, Any]:
         """The content as plain Python values (nested types converted too)."""
+    def diff(self, prev: Optional[_SnapshotLike] = None, next: Optional[_SnapshotLike] = None) -> list[dict[str, Any]]:
+        """The keys whose value differs between the two snapshots, ascending."""
+
+# ---- Relative positions and undo ----
+
+class Assoc(enum.IntEnum):
+    AFTER = 0
+    BEFORE = -1
+
+class StickyIndex:
+    """A position in a Text or Array that follows edits; Yjs's relative position (bytes and JSON)."""
+
+    def __init__(self, data: bytes, sequence: Optional[Union[Text, Array]] = None, *, json: Optional[str] = None) -> None: ...
+    @classmethod
+    def new(cls, sequence: Union[Text, Array], index: int, assoc: Assoc = ...) -> StickyIndex: ...
+    @classmethod
+    def decode(cls, data: bytes, sequence: Optional[Union[Text, Array]] = None) -> StickyIndex:
+        """From encode()'s bytes (or Yjs's); MalformedError when they are not a position."""
+    @classmethod
+    def from_bytes(cls, data: bytes, sequence: Optional[Union[Text, Array]] = None) -> StickyIndex: ...
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], sequence: Optional[Union[Text, Array]] = None) -> StickyIndex:
+        """From to_json()'s object (or Yjs's relativePositionToJSON)."""
+    def encode(self) -> bytes: ...
+    def to_bytes(self) -> bytes: ...
+    def __bytes__(self) -> bytes: ...
+    def to_json(self) -> dict[str, Any]: ...
+    @property
+    def assoc(self) -> Assoc: ...
+    def resolve(self, doc: Doc) -> Optional[int]:
+        """The index in ``doc`` now, or None when its type is deleted or not in ``doc``."""
+    def get_index(self) -> int:
+        """The index now in the sequence it was made from or decoded with."""
+    def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+
+class StackItem:
+    meta: dict[str, Any]
+    def __init__(self) -> None: ...
+
+class UndoEvent:
+    """kind: "added" | "updated" | "popped"; stack: "undo" | "redo"."""
+
+    kind: str
+    stack: str
+    stack_item: StackItem
+    origin: Any
+    def __init__(self, kind: str, stack: str, stack_item: StackItem, origin: Any) -> None: ...
+
+class UndoManager:
+    """Undo/redo of tracked origins' changes to some shared types, as Yjs's UndoManager."""
+
+    def __init__(
+        self,
+        scopes: Union[Text, Array, Map, Iterable[Union[Text, Array, Map]], None] = None,
+        *,
+        doc: Optional[Doc] = None,
+        tracked_origins: Optional[Iterable[Any]] = None,
+        capture_timeout: Optional[int] = None,
+        capture_timeout_millis: int = 500,
+        timestamp: Optional[Callable[[], int]] = None,
+    ) -> None: ...
+    @property
+    def doc(self) -> Doc: ...
+    @property
+    def origin(self) -> str:
+        """The origin of undo's and redo's transactions."""
+    def expand_scope(self, scope: Union[Text, Array, Map]) -> None: ...
+    def include_origin(self, origin: Any) -> None: ...
+    def exclude_origin(self, origin: Any) -> None: ...
+    def undo(self) -> bool:
+        """Undoes the newest stack item; True when something changed."""
+    def redo(self) -> bool: ...
+    def can_undo(self) -> bool: ...
+    def can_redo(self) -> bool: ...
+    @property
+    def undo_depth(self) -> int: ...
+    @property
+    def redo_depth(self) -> int: ...
+    def stop_capturing(self) -> None:
+        """The next change starts a new stack item."""
+    def clear(self) -> None: ...
+    def observe(self, callback: Callable[[UndoEvent], Any]) -> Subscription:
+        """Calls ``callback`` when a stack item is added, updated or popped."""
+    def unobserve(self, subscription: Subscription) -> None: ...
 
 # ---- Awareness ----
 

@@ -86,6 +86,20 @@ class BytesArg {
   Py_buffer view_;
 };
 
+// An optional bytes-like argument: NULL/0 for None (a snapshot meaning "now"
+// or "empty" to the C API).
+class OptBytesArg {
+ public:
+  explicit OptBytesArg(nb::handle h) {
+    if (!h.is_none()) arg_.emplace(h);
+  }
+  const uint8_t* data() const { return arg_ ? arg_->data() : nullptr; }
+  size_t size() const { return arg_ ? arg_->size() : 0; }
+
+ private:
+  std::optional<BytesArg> arg_;
+};
+
 // UTF-8 of a str without copying (CPython caches it in the object).
 std::string_view Utf8(nb::handle s) {
   if (!PyUnicode_Check(s.ptr())) throw nb::type_error("expected a str");
@@ -170,8 +184,13 @@ class Observers {
   }
 
   void Keep(nb::python_error&& e) {
+    if (forward_ != nullptr) return forward_->Keep(std::move(e));
     if (!pending_) pending_.emplace(std::move(e));
   }
+
+  // Exceptions kept by this object go to `to` instead (an undo manager's go
+  // to its document's, since its callbacks run inside the document's calls).
+  void ForwardTo(Observers* to) { forward_ = to; }
 
   // Registers `fn`; `subscribe` makes the C subscription for the new slot.
   template <typename Subscribe>
@@ -236,6 +255,7 @@ class Observers {
   int dispatching_ = 0;
   std::optional<nb::python_error> pending_;
   Observers** back_ = nullptr;
+  Observers* forward_ = nullptr;
 };
 
 // Runs a Python callback from inside the C library: nothing may propagate.
@@ -268,6 +288,8 @@ class PyDoc : public Observers {
     doc_ = codesync_doc_new(&opts);
     if (doc_ == nullptr) Raise(codesync_last_error_code());
   }
+  // Takes ownership of a document the library made (e.g. from a snapshot).
+  explicit PyDoc(codesync_doc* owned) : doc_(owned) {}
   // A document borrowed from `owner` (a room), which outlives this object.
   PyDoc(codesync_doc* borrowed, nb::object owner) : doc_(borrowed), owner_(std::move(owner)) {}
   ~PyDoc() {
@@ -505,6 +527,102 @@ struct ClientsArg {
   std::vector<uint64_t> ids;
 };
 
+// ---- Undo manager -----------------------------------------------------------------
+
+// Owns a codesync_undo_manager and its subscriptions; holds the _Doc so the
+// document outlives the manager (the C API wants the manager freed first).
+class PyUndo : public Observers {
+ public:
+  PyUndo(nb::object doc, int64_t capture_timeout_ms, nb::object clock) : doc_(std::move(doc)), clock_(std::move(clock)) {
+    codesync_undo_options opts;
+    codesync_undo_options_init(&opts);
+    opts.capture_timeout_ms = capture_timeout_ms;
+    if (!clock_.is_none()) {
+      opts.clock = &PyUndo::Clock;
+      opts.clock_user_data = this;
+    }
+    um_ = codesync_undo_manager_new(d()->get(), &opts);
+    if (um_ == nullptr) Raise(codesync_last_error_code());
+    ForwardTo(d());
+  }
+  PyUndo(const PyUndo&) = delete;
+  PyUndo& operator=(const PyUndo&) = delete;
+  ~PyUndo() {
+    ClearSlots();
+    codesync_undo_manager_free(um_);
+  }
+
+  PyDoc* d() const { return nb::inst_ptr<PyDoc>(doc_); }
+  codesync_undo_manager* get() { return um_; }
+
+  // Observer exceptions (the document's, and this manager's events and
+  // clock, which are forwarded there), then the status.
+  void CheckAll(int rc) { d()->Check(rc); }
+
+  int Traverse(visitproc visit, void* arg) {
+    Py_VISIT(doc_.ptr());
+    Py_VISIT(clock_.ptr());
+    return TraverseSlots(visit, arg);
+  }
+  void DropClock() { clock_ = nb::none(); }
+
+ protected:
+  void FreeSubscription(void* sub) override {
+    codesync_undo_manager_unobserve(static_cast<codesync_undo_subscription*>(sub));
+  }
+
+ private:
+  static int64_t Clock(void* user_data) {
+    auto* self = static_cast<PyUndo*>(user_data);
+    if (self->clock_.is_none()) return 0;
+    try {
+      return nb::cast<int64_t>(self->clock_());
+    } catch (nb::python_error& e) {
+      self->Keep(std::move(e));
+    } catch (const std::exception& e) {
+      PyErr_SetString(PyExc_TypeError, e.what());
+      self->Keep(nb::python_error());
+    }
+    return 0;
+  }
+
+  nb::object doc_;
+  nb::object clock_;
+  codesync_undo_manager* um_ = nullptr;
+};
+
+void OnUndoEvent(codesync_undo_manager*, const codesync_undo_event* ev, void* user_data) {
+  Slot* slot = static_cast<Slot*>(user_data);
+  Guarded(slot, [&] {
+    nb::object meta = ev->meta != nullptr ? nb::object(nb::bytes(ev->meta, ev->meta_len)) : nb::none();
+    slot->fn(static_cast<int>(ev->kind), static_cast<int>(ev->stack), OriginObject(ev->origin), meta);
+  });
+}
+
+int UndoTraverse(PyObject* self, visitproc visit, void* arg) {
+  Py_VISIT(Py_TYPE(self));
+  if (!nb::inst_ready(self)) return 0;
+  return nb::inst_ptr<PyUndo>(self)->Traverse(visit, arg);
+}
+
+int UndoClear(PyObject* self) {
+  if (nb::inst_ready(self)) {
+    nb::inst_ptr<PyUndo>(self)->ClearSlots();
+    nb::inst_ptr<PyUndo>(self)->DropClock();
+  }
+  return 0;
+}
+
+PyType_Slot g_undo_slots[] = {{Py_tp_traverse, reinterpret_cast<void*>(UndoTraverse)},
+                              {Py_tp_clear, reinterpret_cast<void*>(UndoClear)},
+                              {0, nullptr}};
+
+// A relative position resolved: (index, state), state as codesync_relpos_state.
+nb::object Resolved(int rc, size_t index, codesync_relpos_state state) {
+  if (rc != CODESYNC_OK) Raise(rc);
+  return nb::make_tuple(index, static_cast<int>(state));
+}
+
 // ---- Rooms ------------------------------------------------------------------------
 
 class PyRoom {
@@ -620,6 +738,21 @@ NB_MODULE(_codesync, m) {
     return out.Bytes();
   });
 
+  m.def("snapshot_contains_update", [](nb::handle snapshot, nb::handle update) {
+    BytesArg s(snapshot), u(update);
+    int contains = 0;
+    int rc = codesync_snapshot_contains_update(s.data(), s.size(), u.data(), u.size(), &contains);
+    if (rc != CODESYNC_OK) Raise(rc);
+    return contains != 0;
+  });
+  m.def("container_info", [](nb::handle data) {
+    BytesArg b(data);
+    Buffer out;
+    int rc = codesync_container_info(b.data(), b.size(), out.out());
+    if (rc != CODESYNC_OK) Raise(rc);
+    return out.Str();
+  });
+
   nb::class_<PyDoc>(m, "_Doc", nb::type_slots(g_doc_slots))
       .def(nb::init<uint64_t, bool, int>(), nb::arg("client_id"), nb::arg("gc"), nb::arg("offset_kind"))
       .def_prop_ro("client_id", [](PyDoc& d) { return codesync_doc_client_id(d.get()); })
@@ -680,6 +813,58 @@ NB_MODULE(_codesync, m) {
                               [&](Slot* slot) { return codesync_doc_observe_updates(d.get(), OnUpdate, slot); });
            })
       .def("unobserve", &PyDoc::Unobserve)
+      // ---- History and persistence ----
+      .def("snapshot",
+           [](PyDoc& d) {
+             Buffer out;
+             int rc = codesync_doc_snapshot(d.get(), out.out());
+             if (rc != CODESYNC_OK) Raise(rc);
+             return out.Bytes();
+           })
+      .def(
+          "from_snapshot",
+          [](PyDoc& d, nb::handle snapshot, uint64_t client_id, bool gc, int offset_kind) {
+            BytesArg s(snapshot);
+            codesync_doc_options opts;
+            codesync_doc_options_init(&opts);
+            opts.client_id = client_id;
+            opts.gc = gc ? 1 : 0;
+            opts.offset_kind = static_cast<codesync_offset_kind>(offset_kind);
+            codesync_doc* out = nullptr;
+            int rc = codesync_doc_from_snapshot(d.get(), s.data(), s.size(), &opts, &out);
+            if (rc != CODESYNC_OK) Raise(rc);
+            return new PyDoc(out);
+          },
+          nb::arg("snapshot"), nb::arg("client_id"), nb::arg("gc"), nb::arg("offset_kind"),
+          nb::rv_policy::take_ownership)
+      .def(
+          "restore_snapshot",
+          [](PyDoc& d, nb::handle snapshot, nb::handle origin) {
+            BytesArg s(snapshot);
+            OriginArg o(origin);
+            d.Check(codesync_doc_restore_snapshot(d.get(), s.data(), s.size(), o.get()));
+          },
+          nb::arg("snapshot"), nb::arg("origin").none())
+      .def(
+          "save_container",
+          [](PyDoc& d, nb::handle guid, nb::handle metadata_json) {
+            std::optional<std::string> g;
+            if (!guid.is_none()) g = std::string(Utf8(guid));
+            std::string_view meta;
+            if (!metadata_json.is_none()) meta = Utf8(metadata_json);
+            Buffer out;
+            int rc = codesync_doc_save_container(d.get(), g ? CStr(*g) : nullptr,
+                                                 metadata_json.is_none() ? nullptr : meta.data(), meta.size(),
+                                                 out.out());
+            if (rc != CODESYNC_OK) Raise(rc);
+            return out.Bytes();
+          },
+          nb::arg("guid").none(), nb::arg("metadata_json").none())
+      .def("load_container",
+           [](PyDoc& d, nb::handle data) {
+             BytesArg b(data);
+             d.Check(codesync_doc_load_container(d.get(), b.data(), b.size()));
+           })
       .def("to_json", [](PyDoc& d) {
         Buffer out;
         int rc = codesync_doc_to_json(d.get(), out.out());
@@ -729,6 +914,30 @@ NB_MODULE(_codesync, m) {
              if (rc != CODESYNC_OK) Raise(rc);
              return out.Str();
            })
+      .def(
+          "diff",
+          [](PyText& t, nb::handle prev, nb::handle next) {
+            OptBytesArg p(prev), n(next);
+            Buffer out;
+            int rc = codesync_text_diff(t.h, p.data(), p.size(), n.data(), n.size(), out.out());
+            if (rc != CODESYNC_OK) Raise(rc);
+            return out.Str();
+          },
+          nb::arg("prev").none(), nb::arg("next").none())
+      .def("authorship",
+           [](PyText& t) {
+             size_t count = 0;
+             int rc = codesync_text_authorship(t.h, nullptr, 0, &count);
+             if (rc != CODESYNC_OK) Raise(rc);
+             std::vector<codesync_author_run> runs(count);
+             rc = codesync_text_authorship(t.h, runs.data(), runs.size(), &count);
+             if (rc != CODESYNC_OK) Raise(rc);
+             nb::list out;
+             for (size_t i = 0; i < count && i < runs.size(); ++i) {
+               out.append(nb::make_tuple(runs[i].index, runs[i].length, runs[i].client));
+             }
+             return out;
+           })
       .def("observe", [](PyText& t, nb::object fn) {
         return t.doc()->Observe(std::move(fn),
                                 [&](Slot* slot) { return codesync_text_observe(t.h, OnDelta, slot); });
@@ -756,6 +965,16 @@ NB_MODULE(_codesync, m) {
              return GetValue<codesync_map, const char*>(mp, CStr(key), codesync_map_get_map, codesync_map_get_array,
                                                         codesync_map_get_text, codesync_map_get_json);
            })
+      .def(
+          "diff",
+          [](PyMap& mp, nb::handle prev, nb::handle next) {
+            OptBytesArg p(prev), n(next);
+            Buffer out;
+            int rc = codesync_map_diff(mp.h, p.data(), p.size(), n.data(), n.size(), out.out());
+            if (rc != CODESYNC_OK) Raise(rc);
+            return out.Str();
+          },
+          nb::arg("prev").none(), nb::arg("next").none())
       .def("__len__", [](PyMap& mp) { return codesync_map_size(mp.h); })
       .def("to_json", [](PyMap& mp) {
         Buffer out;
@@ -954,6 +1173,129 @@ NB_MODULE(_codesync, m) {
         return nb::make_tuple(static_cast<int>(kind), r);
       },
       nb::arg("doc"), nb::arg("awareness").none(), nb::arg("frame"), nb::arg("now"), nb::arg("origin").none());
+
+  // ---- Relative positions ----
+  m.attr("RELPOS_FOUND") = static_cast<int>(CODESYNC_RELPOS_FOUND);
+  m.attr("RELPOS_TYPE_DELETED") = static_cast<int>(CODESYNC_RELPOS_TYPE_DELETED);
+  m.attr("RELPOS_NOT_FOUND") = static_cast<int>(CODESYNC_RELPOS_NOT_FOUND);
+  m.def("relpos_to_json", [](nb::handle rel) {
+    BytesArg r(rel);
+    Buffer out;
+    int rc = codesync_relpos_to_json(r.data(), r.size(), out.out());
+    if (rc != CODESYNC_OK) Raise(rc);
+    return out.Str();
+  });
+  m.def("relpos_from_json", [](nb::handle json) {
+    std::string_view j = Utf8(json);
+    Buffer out;
+    int rc = codesync_relpos_from_json(j.data(), j.size(), out.out());
+    if (rc != CODESYNC_OK) Raise(rc);
+    return out.Bytes();
+  });
+  m.def("relpos_from_text", [](PyText& t, int64_t index, int assoc) {
+    Buffer out;
+    t.doc()->Check(codesync_relpos_from_text(t.h, Index(index), assoc, out.out()));
+    return out.Bytes();
+  });
+  m.def("relpos_from_array", [](PyArray& a, int64_t index, int assoc) {
+    Buffer out;
+    a.doc()->Check(codesync_relpos_from_array(a.h, Index(index), assoc, out.out()));
+    return out.Bytes();
+  });
+  m.def("relpos_from_text_json", [](PyText& t, int64_t index, int assoc) {
+    Buffer out;
+    t.doc()->Check(codesync_relpos_from_text_json(t.h, Index(index), assoc, out.out()));
+    return out.Str();
+  });
+  m.def("relpos_from_array_json", [](PyArray& a, int64_t index, int assoc) {
+    Buffer out;
+    a.doc()->Check(codesync_relpos_from_array_json(a.h, Index(index), assoc, out.out()));
+    return out.Str();
+  });
+  m.def("relpos_to_index", [](PyDoc& d, nb::handle rel) {
+    BytesArg r(rel);
+    size_t index = 0;
+    codesync_relpos_state state = CODESYNC_RELPOS_FOUND;
+    int rc = codesync_relpos_to_index(d.get(), r.data(), r.size(), &index, &state);
+    d.RaisePending();
+    return Resolved(rc, index, state);
+  });
+  m.def("relpos_to_text_index", [](PyText& t, nb::handle rel) {
+    BytesArg r(rel);
+    size_t index = 0;
+    codesync_relpos_state state = CODESYNC_RELPOS_FOUND;
+    int rc = codesync_relpos_to_text_index(t.h, r.data(), r.size(), &index, &state);
+    t.doc()->RaisePending();
+    return Resolved(rc, index, state);
+  });
+
+  // ---- Undo manager ----
+  m.attr("UNDO_ITEM_ADDED") = static_cast<int>(CODESYNC_UNDO_ITEM_ADDED);
+  m.attr("UNDO_ITEM_UPDATED") = static_cast<int>(CODESYNC_UNDO_ITEM_UPDATED);
+  m.attr("UNDO_ITEM_POPPED") = static_cast<int>(CODESYNC_UNDO_ITEM_POPPED);
+  m.attr("UNDO_STACK_UNDO") = static_cast<int>(CODESYNC_UNDO_STACK_UNDO);
+  m.attr("UNDO_STACK_REDO") = static_cast<int>(CODESYNC_UNDO_STACK_REDO);
+  nb::class_<PyUndo>(m, "_UndoManager", nb::type_slots(g_undo_slots))
+      .def("__init__",
+           [](PyUndo* self, nb::handle doc, int64_t capture_timeout_ms, nb::handle clock) {
+             if (!nb::isinstance<PyDoc>(doc)) throw nb::type_error("expected a _Doc");
+             new (self) PyUndo(nb::borrow(doc), capture_timeout_ms, nb::borrow(clock));
+           },
+           nb::arg("doc"), nb::arg("capture_timeout_ms"), nb::arg("clock").none())
+      .def("add_text",
+           [](PyUndo& u, PyText& t) { u.CheckAll(codesync_undo_manager_add_text(u.get(), t.h)); })
+      .def("add_map", [](PyUndo& u, PyMap& mp) { u.CheckAll(codesync_undo_manager_add_map(u.get(), mp.h)); })
+      .def("add_array",
+           [](PyUndo& u, PyArray& a) { u.CheckAll(codesync_undo_manager_add_array(u.get(), a.h)); })
+      .def("add_tracked_origin",
+           [](PyUndo& u, nb::handle origin) {
+             OriginArg o(origin);
+             u.CheckAll(codesync_undo_manager_add_tracked_origin(u.get(), o.get()));
+           },
+           nb::arg("origin").none())
+      .def("remove_tracked_origin",
+           [](PyUndo& u, nb::handle origin) {
+             OriginArg o(origin);
+             u.CheckAll(codesync_undo_manager_remove_tracked_origin(u.get(), o.get()));
+           },
+           nb::arg("origin").none())
+      .def("undo",
+           [](PyUndo& u) {
+             int changed = 0;
+             u.CheckAll(codesync_undo_manager_undo(u.get(), &changed));
+             return changed != 0;
+           })
+      .def("redo",
+           [](PyUndo& u) {
+             int changed = 0;
+             u.CheckAll(codesync_undo_manager_redo(u.get(), &changed));
+             return changed != 0;
+           })
+      .def("can_undo", [](PyUndo& u) { return codesync_undo_manager_can_undo(u.get()) != 0; })
+      .def("can_redo", [](PyUndo& u) { return codesync_undo_manager_can_redo(u.get()) != 0; })
+      .def("undo_depth", [](PyUndo& u) { return codesync_undo_manager_undo_depth(u.get()); })
+      .def("redo_depth", [](PyUndo& u) { return codesync_undo_manager_redo_depth(u.get()); })
+      .def("stop_capturing", [](PyUndo& u) { u.CheckAll(codesync_undo_manager_stop_capturing(u.get())); })
+      .def("clear", [](PyUndo& u) { u.CheckAll(codesync_undo_manager_clear(u.get())); })
+      .def("set_time", [](PyUndo& u, int64_t now) { u.CheckAll(codesync_undo_manager_set_time(u.get(), now)); })
+      .def("set_meta",
+           [](PyUndo& u, int stack, nb::handle meta) {
+             BytesArg b(meta);
+             u.CheckAll(codesync_undo_manager_set_meta(u.get(), static_cast<codesync_undo_stack>(stack), b.data(),
+                                                       b.size()));
+           })
+      .def("get_meta",
+           [](PyUndo& u, int stack) {
+             Buffer out;
+             u.CheckAll(codesync_undo_manager_get_meta(u.get(), static_cast<codesync_undo_stack>(stack), out.out()));
+             return out.Bytes();
+           })
+      .def("observe",
+           [](PyUndo& u, nb::object fn) {
+             return u.Observe(std::move(fn),
+                              [&](Slot* slot) { return codesync_undo_manager_observe(u.get(), OnUndoEvent, slot); });
+           })
+      .def("unobserve", &PyUndo::Unobserve);
 
   // ---- Rooms ----
   nb::class_<PyRoom>(m, "_Room")
