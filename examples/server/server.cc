@@ -40,6 +40,17 @@ int64_t WallMs() {
       .count();
 }
 
+// 2026-12-01T09:10:07.123Z
+std::string IsoTime(int64_t ms) {
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+  return buf;
+}
+
 std::string RandomId() {
   unsigned char raw[8];
   if (RAND_bytes(raw, sizeof raw) != 1) {
@@ -92,6 +103,48 @@ struct CompactJob {
 };
 
 }  // namespace
+
+bool ApplyStoredRoom(codesync_doc* doc, const LoadedRoom& loaded, const std::string& room_id, std::string* error) {
+  const auto* snap = reinterpret_cast<const uint8_t*>(loaded.snapshot.data());
+  if (!loaded.snapshot.empty()) {
+    if (loaded.snapshot_format == kSnapshotFormatYjsV1) {
+      if (codesync_doc_apply_update(doc, snap, loaded.snapshot.size()) != CODESYNC_OK) {
+        *error = std::string("stored snapshot (format 1) is corrupt: ") + codesync_last_error();
+        return false;
+      }
+    } else if (loaded.snapshot_format == kSnapshotFormatContainer) {
+      // Verified (structure, checksum, state) before anything is applied.
+      codesync_buffer info = {nullptr, 0};
+      if (codesync_container_info(snap, loaded.snapshot.size(), &info) != CODESYNC_OK) {
+        *error = std::string("stored snapshot (format 2) is corrupt: ") + codesync_last_error();
+        return false;
+      }
+      std::string err;
+      std::optional<Json> j = ParseJson(std::string_view(reinterpret_cast<const char*>(info.data), info.len), &err);
+      codesync_buffer_free(&info);
+      const Json* guid = j ? j->Get("guid") : nullptr;
+      if (!guid || !guid->is_string() || guid->string != room_id) {
+        *error = "stored snapshot (format 2) belongs to another room (guid " +
+                 (guid && guid->is_string() ? JsonQuote(guid->string) : std::string("missing")) + ")";
+        return false;
+      }
+      if (codesync_doc_load_container(doc, snap, loaded.snapshot.size()) != CODESYNC_OK) {
+        *error = std::string("stored snapshot (format 2) is corrupt: ") + codesync_last_error();
+        return false;
+      }
+    } else {
+      *error = "stored snapshot format " + std::to_string(loaded.snapshot_format) + " is not supported";
+      return false;
+    }
+  }
+  for (const std::string& u : loaded.updates) {
+    if (codesync_doc_apply_update(doc, reinterpret_cast<const uint8_t*>(u.data()), u.size()) != CODESYNC_OK) {
+      *error = std::string("stored update is corrupt: ") + codesync_last_error();
+      return false;
+    }
+  }
+  return true;
+}
 
 // Gives the C callbacks below access to the server's internals.
 struct ServerAccess {
@@ -276,9 +329,9 @@ void Server::OnUpgrade(Conn* c, const char* rest, size_t rest_len) {
   if (!net::WsCheckUpgrade(req, &response, &status, &why)) return refuse(status, "http", why);
   std::string error;
   Room* room = GetOrLoadRoom(room_id, &error);
-  if (room == nullptr) {
-    Log("error: room %s cannot be loaded: %s", room_id.c_str(), error.c_str());
-    return refuse(500, "storage", "room cannot be loaded");
+  if (room == nullptr) {  // counted and logged by GetOrLoadRoom
+    if (options_.verbose) Log("conn %" PRIu64 ": upgrade to %s refused: 500", c->id, req.path.c_str());
+    return SendHttp(c, 500, "application/json", JsonError("room cannot be loaded: " + error), false);
   }
   if (room->conns.size() >= options_.max_room_connections) {
     return refuse(503, "connection_limit", "too many connections in this room");
@@ -447,7 +500,9 @@ Room* Server::GetOrLoadRoom(const std::string& id, std::string* error) {
   if (auto it = rooms_.find(id); it != rooms_.end()) return it->second.get();
   LoadedRoom loaded;
   if (!store_.Load(id, &loaded)) {
-    *error = store_.error();
+    Error("storage");
+    *error = "storage error: " + store_.error();
+    Log("error: room %s cannot be loaded: %s", id.c_str(), error->c_str());
     return nullptr;
   }
   auto room = std::make_unique<Room>();
@@ -459,21 +514,16 @@ Room* Server::GetOrLoadRoom(const std::string& id, std::string* error) {
     codesync_room_free(room->room);
     return nullptr;
   };
-  if (!loaded.snapshot.empty()) {
-    if (loaded.snapshot_format != kSnapshotFormatYjsV1) {
-      return fail("snapshot format " + std::to_string(loaded.snapshot_format) + " is not supported");
-    }
-    if (codesync_doc_apply_update(doc, reinterpret_cast<const uint8_t*>(loaded.snapshot.data()),
-                                  loaded.snapshot.size()) != CODESYNC_OK) {
-      return fail(std::string("stored snapshot: ") + codesync_last_error());
-    }
+  if (!ApplyStoredRoom(doc, loaded, id, error)) {
+    Error("corrupt_snapshot");
+    Log("error: room %s refused: %s", id.c_str(), error->c_str());
+    codesync_room_free(room->room);
+    return nullptr;
   }
-  for (const std::string& u : loaded.updates) {
-    if (codesync_doc_apply_update(doc, reinterpret_cast<const uint8_t*>(u.data()), u.size()) != CODESYNC_OK) {
-      return fail(std::string("stored update: ") + codesync_last_error());
-    }
+  if (!store_.EnsureRoom(id, WallMs())) {
+    Error("storage");
+    return fail("storage error: " + store_.error());
   }
-  if (!store_.EnsureRoom(id, WallMs())) return fail(store_.error());
   room->next_seq = loaded.last_seq + 1;
   room->log_rows = static_cast<int64_t>(loaded.updates.size());
   room->log_bytes = loaded.log_bytes;
@@ -554,8 +604,15 @@ void Server::MaybeCompact(Room* room) {
 }
 
 void ServerAccess::StartCompaction(Server* s, Room* room) {
+  // The container names its room and says what it is, for whoever reads the
+  // database or an export later; the checksum catches a damaged row.
+  std::optional<RoomRecord> rec = s->store_.GetRoom(room->id);
+  std::string meta = "{\"room_name\":" + JsonQuote(rec ? rec->name : room->id) +
+                     ",\"language\":" + JsonQuote(rec ? rec->language : "") +
+                     ",\"compacted_at\":" + JsonQuote(IsoTime(WallMs())) + "}";
   codesync_buffer state = {nullptr, 0};
-  if (codesync_doc_encode_update(codesync_room_doc(room->room), nullptr, 0, &state) != CODESYNC_OK) {
+  if (codesync_doc_save_container(codesync_room_doc(room->room), room->id.c_str(), meta.data(), meta.size(), &state) !=
+      CODESYNC_OK) {
     Log("error: room %s: encoding its state failed: %s", room->id.c_str(), codesync_last_error());
     return;
   }
@@ -579,7 +636,7 @@ void ServerAccess::StartCompaction(Server* s, Room* room) {
         auto* job = static_cast<CompactJob*>(req->data);
         Store store;
         if (!store.Open(job->db_path, job->sync_full, &job->error)) return;
-        job->ok = store.WriteSnapshot(job->room, kSnapshotFormatYjsV1, job->covers_seq, job->data, WallMs(),
+        job->ok = store.WriteSnapshot(job->room, kSnapshotFormatContainer, job->covers_seq, job->data, WallMs(),
                                       &job->rows_deleted);
         if (!job->ok) job->error = store.error();
       },
@@ -826,10 +883,7 @@ void Server::HandleRest(Conn* c, const net::HttpRequest& req, bool keep_alive) {
     }
     std::string err;
     Room* room = GetOrLoadRoom(id, &err);  // unloaded again by the sweep when nobody joins
-    if (room == nullptr) {
-      Error("storage");
-      return error(500, "room cannot be loaded: " + err);
-    }
+    if (room == nullptr) return error(500, "room cannot be loaded: " + err);  // counted and logged
     codesync_doc* doc = codesync_room_doc(room->room);
     codesync_buffer text = {nullptr, 0}, all = {nullptr, 0};
     std::string text_json = "null", doc_json = "null";

@@ -78,6 +78,11 @@ struct Metrics {
   std::map<std::string, uint64_t> errors;  // by kind
 };
 
+// Applies a stored room (snapshot of format 1 or 2, then the log) to doc.
+// False with *error saying which part is corrupt; a container must be
+// intact and name room_id as its guid.
+bool ApplyStoredRoom(codesync_doc* doc, const LoadedRoom& loaded, const std::string& room_id, std::string* error);
+
 class Server {
  public:
   Server(uv_loop_t* loop, Options options);
