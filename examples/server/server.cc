@@ -21,6 +21,8 @@ namespace {
 
 constexpr int64_t kSweepIntervalMs = 500;
 constexpr int64_t kClosingTimeoutMs = 2000;  // wait this long for the peer's close frame
+// Awareness expiry (its timeout is 30 s): y-protocols checks every 3 s too.
+constexpr int64_t kTickIntervalMs = 3000;
 constexpr size_t kMaxRoomIdBytes = 512;
 constexpr size_t kMaxPendingWriteBytes = 64u << 20;  // a reader this far behind is dropped
 
@@ -212,6 +214,7 @@ bool Server::Start(std::string* error) {
           c->pong_seen = false;
           s->SendWs(c.get(), net::Opcode::kPing, {});
         }
+        s->WriteAllQueued();  // now, not after the next poll
         for (Conn* c : dead) {
           s->Error("ping_timeout");
           if (s->options_.verbose) Log("conn %" PRIu64 ": no pong, dropped", c->id);
@@ -302,8 +305,9 @@ void Server::SendHttp(Conn* c, int status, std::string_view type, std::string_vi
   std::string out = net::WriteHttpResponse(status, type, body, extra, keep_alive);
   if (c->http.request().method == "HEAD") out.resize(out.size() - body.size());
   metrics_.bytes_out += out.size();
+  WriteQueued(c);
   c->tcp->Write(std::move(out));
-  if (!keep_alive) c->tcp->CloseAfterWrites();
+  if (!keep_alive) CloseAfterWrites(c);
 }
 
 void Server::OnUpgrade(Conn* c, const char* rest, size_t rest_len) {
@@ -346,12 +350,13 @@ void Server::OnUpgrade(Conn* c, const char* rest, size_t rest_len) {
   c->rate_tokens = options_.max_message_rate * 2;
   c->rate_at_ms = static_cast<int64_t>(uv_now(loop_));
   room->conns[c->id] = c;
+  empty_rooms_.erase(room);
   ++ws_connections_;
   ++metrics_.connections_total;
   if (codesync_room_attach(room->room, c->id, read_only, static_cast<int64_t>(uv_now(loop_))) != CODESYNC_OK) {
     Log("error: attach: %s", codesync_last_error());
   }
-  room->dirty = true;
+  MarkDirty(room);
   if (options_.verbose) {
     Log("conn %" PRIu64 " %s: joined room %s%s", c->id, c->peer.c_str(), room_id.c_str(), read_only ? " (read-only)" : "");
   }
@@ -384,7 +389,7 @@ void Server::OnWsData(Conn* c, const char* data, size_t len) {
           // Echo the code, as RFC 6455 asks, then close.
           CloseWs(c, ev.close_code == net::kCloseNoStatus ? uint16_t{net::kCloseNormal} : ev.close_code, "");
         }
-        c->tcp->CloseAfterWrites();
+        CloseAfterWrites(c);
         return;
     }
   }
@@ -393,7 +398,7 @@ void Server::OnWsData(Conn* c, const char* data, size_t len) {
     if (options_.verbose) Log("conn %" PRIu64 ": %s", c->id, c->ws->error_reason().c_str());
     CloseWs(c, c->ws->error_code(), c->ws->error_reason());
     // The stream cannot be parsed any further: fail the connection (RFC 6455 7.1.7).
-    c->tcp->CloseAfterWrites();
+    CloseAfterWrites(c);
   }
 }
 
@@ -438,7 +443,7 @@ void Server::OnWsMessage(Conn* c, const std::string& payload) {
     CloseWs(c, net::kCloseInternalError, codesync_last_error());
     return;
   }
-  room->dirty = true;
+  MarkDirty(room);
   // y-websocket's own server sends awareness changes back to their sender too;
   // clients rely on it to see traffic while alone in a room.
   if (kind == CODESYNC_MESSAGE_AWARENESS) {
@@ -449,13 +454,34 @@ void Server::OnWsMessage(Conn* c, const std::string& payload) {
 
 void Server::SendWs(Conn* c, net::Opcode opcode, std::string_view payload) {
   if (c->tcp->closing()) return;
-  std::string frame = net::EncodeWsFrame(opcode, payload);
-  metrics_.bytes_out += frame.size();
-  c->tcp->Write(std::move(frame));
-  if (c->tcp->pending_write_bytes() > kMaxPendingWriteBytes) {
+  if (c->out.empty()) queued_out_.push_back(c->id);
+  size_t before = c->out.size();
+  net::AppendWsFrame(&c->out, opcode, payload);
+  metrics_.bytes_out += c->out.size() - before;
+  if (c->tcp->pending_write_bytes() + c->out.size() > kMaxPendingWriteBytes) {
     Error("slow_consumer");
+    c->out.clear();
     c->tcp->Close();
   }
+}
+
+void Server::WriteQueued(Conn* c) {
+  if (c->out.empty()) return;
+  c->tcp->Write(std::move(c->out));
+  c->out = std::string();
+}
+
+void Server::WriteAllQueued() {
+  for (uint64_t id : queued_out_) {
+    auto it = conns_.find(id);
+    if (it != conns_.end()) WriteQueued(it->second.get());
+  }
+  queued_out_.clear();
+}
+
+void Server::CloseAfterWrites(Conn* c) {
+  WriteQueued(c);
+  c->tcp->CloseAfterWrites();
 }
 
 void Server::CloseWs(Conn* c, uint16_t code, const std::string& reason) {
@@ -463,12 +489,16 @@ void Server::CloseWs(Conn* c, uint16_t code, const std::string& reason) {
   SendWs(c, net::Opcode::kClose, net::EncodeClosePayload(code, reason));
   c->phase = Conn::Phase::kClosing;
   c->closing_since_ms = static_cast<int64_t>(uv_now(loop_));
+  closing_conns_.push_back(c->id);
   --ws_connections_;
   if (Room* room = c->room) {
     codesync_room_detach(room->room, c->id, static_cast<int64_t>(uv_now(loop_)));
     room->conns.erase(c->id);
-    if (room->conns.empty()) room->empty_since_ms = static_cast<int64_t>(uv_now(loop_));
-    room->dirty = true;
+    if (room->conns.empty()) {
+      room->empty_since_ms = static_cast<int64_t>(uv_now(loop_));
+      empty_rooms_.insert(room);
+    }
+    MarkDirty(room);
     c->room = nullptr;
   }
   if (options_.verbose) Log("conn %" PRIu64 ": closing (%u %s)", c->id, code, reason.c_str());
@@ -480,8 +510,11 @@ void Server::OnClosed(Conn* c) {
     if (Room* room = c->room) {
       codesync_room_detach(room->room, c->id, static_cast<int64_t>(uv_now(loop_)));
       room->conns.erase(c->id);
-      if (room->conns.empty()) room->empty_since_ms = static_cast<int64_t>(uv_now(loop_));
-      room->dirty = true;
+      if (room->conns.empty()) {
+        room->empty_since_ms = static_cast<int64_t>(uv_now(loop_));
+        empty_rooms_.insert(room);
+      }
+      MarkDirty(room);
     }
     if (options_.verbose) Log("conn %" PRIu64 ": gone", c->id);
   }
@@ -493,7 +526,7 @@ void Server::OnClosed(Conn* c) {
 void Server::OnDocUpdate(const uint8_t* update, size_t len, const char*, void* user_data) {
   auto* room = static_cast<Room*>(user_data);
   room->unsaved.emplace_back(reinterpret_cast<const char*>(update), len);
-  room->dirty = true;
+  room->server->MarkDirty(room);
 }
 
 Room* Server::GetOrLoadRoom(const std::string& id, std::string* error) {
@@ -506,6 +539,7 @@ Room* Server::GetOrLoadRoom(const std::string& id, std::string* error) {
     return nullptr;
   }
   auto room = std::make_unique<Room>();
+  room->server = this;
   room->id = id;
   room->room = codesync_room_new(nullptr);
   codesync_doc* doc = codesync_room_doc(room->room);
@@ -537,15 +571,18 @@ Room* Server::GetOrLoadRoom(const std::string& id, std::string* error) {
   }
   Room* raw = room.get();
   rooms_[id] = std::move(room);
+  empty_rooms_.insert(raw);
   return raw;
 }
 
 void Server::Flush() {
-  std::vector<Room*> dirty;
-  for (auto& [id, room] : rooms_) {
-    if (room->dirty) dirty.push_back(room.get());
-  }
-  if (dirty.empty()) return;
+  if (!dirty_rooms_.empty()) FlushRooms();
+  WriteAllQueued();  // each connection's frames of this iteration in one write
+}
+
+void Server::FlushRooms() {
+  flushing_.swap(dirty_rooms_);  // what the loop below marks dirty waits for the next Flush
+  std::vector<Room*>& dirty = flushing_;
   bool any_unsaved = false;
   for (Room* r : dirty) any_unsaved |= !r->unsaved.empty();
   if (any_unsaved) {
@@ -572,6 +609,7 @@ void Server::Flush() {
     }
   }
   for (Room* r : dirty) {
+    r->dirty = false;
     if (r->broken) {
       // What it holds was never stored: nobody may see it. Clients resync on reconnect.
       DropRoom(r, net::kCloseInternalError, "storage error");
@@ -592,9 +630,9 @@ void Server::Flush() {
     }
     r->awareness_echo.clear();
     r->awareness_echo_frames.clear();
-    r->dirty = false;
     MaybeCompact(r);
   }
+  dirty.clear();
 }
 
 void Server::MaybeCompact(Room* room) {
@@ -685,6 +723,7 @@ void Server::Unload(Room* room) {
   codesync_room_free(room->room);
   ++metrics_.rooms_unloaded_total;
   if (options_.verbose) Log("room %s unloaded", room->id.c_str());
+  ForgetRoom(room);
   rooms_.erase(room->id);
 }
 
@@ -694,27 +733,43 @@ void Server::DropRoom(Room* room, uint16_t code, const std::string& reason) {
   for (Conn* c : conns) CloseWs(c, code, reason);
   codesync_unobserve(room->updates_sub);
   codesync_room_free(room->room);
+  ForgetRoom(room);
   rooms_.erase(room->id);
+}
+
+void Server::ForgetRoom(Room* room) {
+  std::erase(dirty_rooms_, room);
+  empty_rooms_.erase(room);
 }
 
 void Server::Sweep() {
   auto now = static_cast<int64_t>(uv_now(loop_));
+  if (now - last_tick_ms_ >= kTickIntervalMs || shutting_down_) {
+    last_tick_ms_ = now;
+    for (auto& [id, room] : rooms_) {
+      codesync_room_tick(room->room, now);  // expires awareness states
+      if (codesync_room_pending_messages(room->room) > 0) MarkDirty(room.get());
+    }
+  }
   std::vector<Room*> idle;
-  for (auto& [id, room] : rooms_) {
-    Room* r = room.get();
-    codesync_room_tick(r->room, now);  // expires awareness states
-    if (codesync_room_pending_messages(r->room) > 0) r->dirty = true;
+  for (Room* r : empty_rooms_) {
     if (r->conns.empty() && !r->dirty && r->unsaved.empty() &&
         (shutting_down_ || now - r->empty_since_ms >= options_.unload_after_ms)) {
       idle.push_back(r);
     }
   }
   for (Room* r : idle) Unload(r);
-  std::vector<Conn*> stuck;
-  for (auto& [id, c] : conns_) {
-    if (c->phase == Conn::Phase::kClosing && now - c->closing_since_ms >= kClosingTimeoutMs) stuck.push_back(c.get());
+  std::vector<uint64_t> still_closing;
+  for (uint64_t id : closing_conns_) {
+    auto it = conns_.find(id);
+    if (it == conns_.end()) continue;  // gone
+    if (now - it->second->closing_since_ms >= kClosingTimeoutMs) {
+      it->second->tcp->Close();
+    } else {
+      still_closing.push_back(id);
+    }
   }
-  for (Conn* c : stuck) c->tcp->Close();
+  closing_conns_.swap(still_closing);
   Flush();  // what the ticks queued goes out now, not after the next poll
   if (shutting_down_ && conns_.empty() && rooms_.empty()) {
     // Everything is flushed and closed: let the loop end (after running compactions finish).
@@ -738,7 +793,7 @@ void Server::Shutdown() {
     if (c->phase == Conn::Phase::kWebSocket) {
       CloseWs(c, net::kCloseGoingAway, "server shutting down");
     } else if (c->phase == Conn::Phase::kHttp) {
-      c->tcp->CloseAfterWrites();
+      CloseAfterWrites(c);
     }
   }
   Flush();
