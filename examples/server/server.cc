@@ -24,6 +24,8 @@ constexpr int64_t kClosingTimeoutMs = 2000;  // wait this long for the peer's cl
 // Awareness expiry (its timeout is 30 s): y-protocols checks every 3 s too.
 constexpr int64_t kTickIntervalMs = 3000;
 constexpr size_t kMaxRoomIdBytes = 512;
+// The close code for a room's clients when it is deleted (4000-4999: for applications).
+constexpr uint16_t kCloseRoomDeleted = 4404;
 constexpr size_t kMaxPendingWriteBytes = 64u << 20;  // a reader this far behind is dropped
 
 void Log(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -328,6 +330,12 @@ void Server::OnUpgrade(Conn* c, const char* rest, size_t rest_len) {
   if (!Authorize(req, room_id, false, false, &status, &why, &read_only)) {
     return refuse(401, "auth", why);  // any token problem on a socket is 401
   }
+  if (auto del = deleted_until_.find(room_id); del != deleted_until_.end()) {
+    if (static_cast<int64_t>(uv_now(loop_)) < del->second) {
+      return refuse(410, "deleted_room", "room was deleted (a WebSocket may not recreate it yet)");
+    }
+    deleted_until_.erase(del);
+  }
   if (ws_connections_ >= options_.max_connections) return refuse(503, "connection_limit", "too many connections");
   std::string response;
   if (!net::WsCheckUpgrade(req, &response, &status, &why)) return refuse(status, "http", why);
@@ -364,7 +372,8 @@ void Server::OnUpgrade(Conn* c, const char* rest, size_t rest_len) {
 }
 
 void Server::OnWsData(Conn* c, const char* data, size_t len) {
-  std::vector<net::WsEvent> events;
+  std::vector<net::WsEvent>& events = ws_events_;  // not reentered: nothing below reads a socket
+  events.clear();
   bool ok = c->ws->Feed(data, len, &events);
   for (auto& ev : events) {
     if (c->tcp->closing()) return;
@@ -750,6 +759,7 @@ void Server::Sweep() {
       codesync_room_tick(room->room, now);  // expires awareness states
       if (codesync_room_pending_messages(room->room) > 0) MarkDirty(room.get());
     }
+    std::erase_if(deleted_until_, [now](const auto& kv) { return kv.second <= now; });
   }
   std::vector<Room*> idle;
   for (Room* r : empty_rooms_) {
@@ -886,6 +896,7 @@ void Server::HandleRest(Conn* c, const net::HttpRequest& req, bool keep_alive) {
         Error("storage");
         return error(500, "storage error: " + store_.error());
       }
+      deleted_until_.erase(rec.id);  // created again on purpose
       return json(201, RoomJson(rec, 0, false));
     }
     if (m != "GET" && m != "HEAD") return error(405, "GET or POST");
@@ -919,7 +930,7 @@ void Server::HandleRest(Conn* c, const net::HttpRequest& req, bool keep_alive) {
       if (!Authorize(req, id, true, false, &status, &why, &read_only)) return error(status, why);
       auto it = rooms_.find(id);
       bool was_loaded = it != rooms_.end();
-      if (was_loaded) DropRoom(it->second.get(), net::kCloseNormal, "room deleted");
+      if (was_loaded) DropRoom(it->second.get(), kCloseRoomDeleted, "room deleted");
       bool existed = false;
       if (!store_.DeleteRoom(id, &existed)) {
         Error("storage");
@@ -927,6 +938,10 @@ void Server::HandleRest(Conn* c, const net::HttpRequest& req, bool keep_alive) {
       }
       if (compactions_in_flight_.count(id)) deleted_while_compacting_.push_back(id);
       if (!existed && !was_loaded) return error(404, "no such room");
+      // Providers reconnect by themselves: keep them from bringing the room back at once.
+      if (options_.deleted_room_block_ms > 0) {
+        deleted_until_[id] = static_cast<int64_t>(uv_now(loop_)) + options_.deleted_room_block_ms;
+      }
       return SendHttp(c, 204, "", "", keep_alive, kCors);
     }
     if (m != "GET" && m != "HEAD") return error(405, "GET or DELETE");

@@ -168,6 +168,8 @@ class Server {
   std::vector<uint64_t> queued_out_;  // connections with Conn::out non-empty
   std::vector<uint64_t> closing_conns_;  // sent a close frame, waiting for the peer's
   int64_t last_tick_ms_ = 0;
+  std::unordered_map<std::string, int64_t> deleted_until_;  // room id -> uv_now ms (--deleted-block-ms)
+  std::vector<net::WsEvent> ws_events_;  // OnWsData's, reused
   Metrics metrics_;
 };
 
