@@ -119,7 +119,9 @@ std::vector<Spec> Specs() {
 std::string UsageText() {
   std::string out =
       "usage: codesync-server [options]\n"
-      "       codesync-server token --secret S --room R [--prefix] [--read-only] [--ttl SECONDS]\n\n"
+      "       codesync-server token --secret S --room R [--prefix] [--read-only] [--ttl SECONDS]\n"
+      "       codesync-server export ROOM [--db FILE] [--container] > room.bin\n"
+      "       codesync-server import ROOM [--db FILE] < room.bin\n\n"
       "A y-websocket compatible collaboration server: ws://HOST:PORT/<room>[?token=T],\n"
       "REST API under /rooms, /health and /metrics.\n\noptions (flag, environment variable, default):\n";
   for (const Spec& s : Specs()) {

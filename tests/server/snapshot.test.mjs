@@ -4,8 +4,8 @@
 // The rows are read and rewritten with the sqlite3 CLI while the server is stopped.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
-import { withServer, client, rawSocket, waitFor, Y } from './helpers.mjs'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { withServer, client, rawSocket, waitFor, Y, SERVER } from './helpers.mjs'
 
 const sql = (db, query) => execFileSync('sqlite3', [db, query], { encoding: 'utf8' }).trim()
 const snapshotRow = (db, room) => {
@@ -106,5 +106,57 @@ test('a container of another room in this room\'s row is refused', async () => {
     const rest = await fetch(`${server.url}/rooms/target`)
     assert.equal(rest.status, 500)
     assert.match((await rest.json()).error, /belongs to another room \(guid "source"\)/)
+  })
+})
+
+test('export writes the state (Yjs update or container); import merges an update or container into a room', async () => {
+  await withServer({}, async (server) => {
+    const a = client(server, 'exp')
+    await a.synced()
+    a.text.insert(0, 'exported text')
+    a.doc.getMap('m').set('k', 42)
+    await waitFor(async () => (await server.metrics()).codesync_updates_total >= 2, 'stored')
+    a.close()
+    await server.stop('SIGTERM')
+    const run = (args, input) => spawnSync(SERVER, [...args, '--db', server.db], { input })
+
+    let r = run(['export', 'exp'])
+    assert.equal(r.status, 0, r.stderr.toString())
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, r.stdout)  // the real yjs reads it
+    assert.equal(doc.getText('monaco').toString(), 'exported text')
+    assert.equal(doc.getMap('m').get('k'), 42)
+    r = run(['export', 'exp', '--container'])
+    assert.equal(r.status, 0)
+    const container = r.stdout
+    assert.equal(container.subarray(4, 8).toString('latin1'), 'CSYC')
+    r = run(['export', 'nope'])
+    assert.equal(r.status, 1)
+    assert.match(r.stderr.toString(), /no such room: nope/)
+
+    const made = new Y.Doc()
+    made.getText('monaco').insert(0, 'made by yjs')
+    assert.equal(run(['import', 'fresh'], Buffer.from(Y.encodeStateAsUpdate(made))).status, 0)
+    assert.equal(run(['import', 'copy'], container).status, 0)
+    // Importing into a room that has content merges with it.
+    const more = new Y.Doc()
+    Y.applyUpdate(more, Y.encodeStateAsUpdate(doc))
+    more.getText('monaco').insert(0, '+')
+    assert.equal(run(['import', 'exp'], Buffer.from(Y.encodeStateAsUpdate(more, Y.encodeStateVector(doc)))).status, 0)
+    r = run(['import', 'fresh'], Buffer.from('definitely not an update'))
+    assert.equal(r.status, 1)
+    assert.match(r.stderr.toString(), /neither a container nor a Yjs update v1/)
+    assert.equal(run(['import', 'fresh'], Buffer.alloc(0)).status, 1)
+    const badContainer = Buffer.from(container)
+    badContainer[badContainer.length - 3] ^= 1
+    assert.equal(run(['import', 'fresh'], badContainer).status, 1)
+
+    await server.start()
+    for (const [room, text] of [['fresh', 'made by yjs'], ['copy', 'exported text'], ['exp', '+exported text']]) {
+      const c = client(server, room)
+      await c.synced()
+      assert.equal(c.text.toString(), text, room)
+      c.close()
+    }
   })
 })
