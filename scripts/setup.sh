@@ -29,6 +29,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libabsl-dev doctest-dev libflatbuffers-dev flatbuffers-compiler libxxhash-dev
   libuv1-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev zlib1g-dev
+  sqlite3 # the CLI: tests/server corrupt and inspect stored rows
   libbenchmark-dev clang-14 libclang-rt-14-dev
   python3 python3-pip python3-venv python3-dev
   chromium # headless, for the web editor's browser test (tests/web); playwright-core downloads none

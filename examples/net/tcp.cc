@@ -170,6 +170,19 @@ void TcpConn::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
 
 void TcpConn::Write(std::string bytes) {
   if (closing_ || shutting_down_ || bytes.empty()) return;
+  if (pending_write_bytes_ == 0) {
+    // Nothing queued: write now, and queue (allocate a request) only for what
+    // the socket did not take. On a healthy connection that is nothing.
+    uv_buf_t now = uv_buf_init(bytes.data(), static_cast<unsigned>(bytes.size()));
+    int n = uv_try_write(reinterpret_cast<uv_stream_t*>(&tcp_), &now, 1);
+    if (n == static_cast<int>(bytes.size())) return;
+    if (n > 0) {
+      bytes.erase(0, static_cast<size_t>(n));
+    } else if (n != UV_EAGAIN && n != UV_ENOSYS) {
+      Close();
+      return;
+    }
+  }
   auto* w = new WriteReq{{}, std::move(bytes), this};
   w->req.data = w;
   pending_write_bytes_ += w->bytes.size();

@@ -123,9 +123,9 @@ bool WsFrameParser::Feed(const char* data, size_t len, std::vector<WsEvent>* out
   return true;
 }
 
-std::string EncodeWsFrame(Opcode opcode, std::string_view payload, bool fin, const uint8_t* mask_key) {
-  std::string out;
-  out.reserve(payload.size() + 14);
+void AppendWsFrame(std::string* out_ptr, Opcode opcode, std::string_view payload, bool fin, const uint8_t* mask_key) {
+  std::string& out = *out_ptr;
+  out.reserve(out.size() + payload.size() + 14);
   out.push_back(static_cast<char>((fin ? 0x80 : 0) | static_cast<uint8_t>(opcode)));
   uint8_t mask_bit = mask_key ? 0x80 : 0;
   size_t n = payload.size();
@@ -147,6 +147,11 @@ std::string EncodeWsFrame(Opcode opcode, std::string_view payload, bool fin, con
   } else {
     out.append(payload);
   }
+}
+
+std::string EncodeWsFrame(Opcode opcode, std::string_view payload, bool fin, const uint8_t* mask_key) {
+  std::string out;
+  AppendWsFrame(&out, opcode, payload, fin, mask_key);
   return out;
 }
 

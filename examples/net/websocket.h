@@ -79,6 +79,10 @@ class WsFrameParser {
 // One frame. mask_key non-null (4 bytes) masks the payload, as a client must.
 std::string EncodeWsFrame(Opcode opcode, std::string_view payload, bool fin = true,
                           const uint8_t* mask_key = nullptr);
+// The same frame appended to *out: a server batching one connection's frames
+// into one write encodes them in place, with no string per frame.
+void AppendWsFrame(std::string* out, Opcode opcode, std::string_view payload, bool fin = true,
+                   const uint8_t* mask_key = nullptr);
 // A close frame's payload: code (big-endian) then the reason, cut to fit 125 bytes.
 std::string EncodeClosePayload(uint16_t code, std::string_view reason);
 bool IsValidUtf8(std::string_view s);

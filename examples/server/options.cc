@@ -104,6 +104,9 @@ std::vector<Spec> Specs() {
       {"--ping-interval-ms", "CODESYNC_PING_INTERVAL_MS", "MS",
        "ping every connection this often; one that missed the last pong is dropped",
        Uint(&Options::ping_interval_ms, 100, 3600000), std::to_string(d.ping_interval_ms)},
+      {"--deleted-block-ms", "CODESYNC_DELETED_BLOCK_MS", "MS",
+       "after DELETE /rooms/{id}, refuse WebSockets to that room (HTTP 410) this long (0: never)",
+       Uint(&Options::deleted_room_block_ms, 0, 86400000), std::to_string(d.deleted_room_block_ms)},
       {"--text-name", "CODESYNC_TEXT_NAME", "NAME", "root text returned as \"text\" by GET /rooms/{id}",
        Str(&Options::text_name, false), d.text_name},
       {"--verbose", "CODESYNC_VERBOSE", nullptr, "log every connection and request (default: warnings only)",
@@ -116,7 +119,9 @@ std::vector<Spec> Specs() {
 std::string UsageText() {
   std::string out =
       "usage: codesync-server [options]\n"
-      "       codesync-server token --secret S --room R [--prefix] [--read-only] [--ttl SECONDS]\n\n"
+      "       codesync-server token --secret S --room R [--prefix] [--read-only] [--ttl SECONDS]\n"
+      "       codesync-server export ROOM [--db FILE] [--container] > room.bin\n"
+      "       codesync-server import ROOM [--db FILE] < room.bin\n\n"
       "A y-websocket compatible collaboration server: ws://HOST:PORT/<room>[?token=T],\n"
       "REST API under /rooms, /health and /metrics.\n\noptions (flag, environment variable, default):\n";
   for (const Spec& s : Specs()) {

@@ -25,6 +25,7 @@ struct Options {
   size_t compact_after = 500;     // log rows per room before a compaction
   int64_t unload_after_ms = 10000;
   int64_t ping_interval_ms = 30000;
+  int64_t deleted_room_block_ms = 60000;  // after DELETE, WebSockets may not recreate the room
   std::string text_name = "monaco";  // the root text GET /rooms/{id} returns as "text"
   bool verbose = false;
 };

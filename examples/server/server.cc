@@ -21,7 +21,11 @@ namespace {
 
 constexpr int64_t kSweepIntervalMs = 500;
 constexpr int64_t kClosingTimeoutMs = 2000;  // wait this long for the peer's close frame
+// Awareness expiry (its timeout is 30 s): y-protocols checks every 3 s too.
+constexpr int64_t kTickIntervalMs = 3000;
 constexpr size_t kMaxRoomIdBytes = 512;
+// The close code for a room's clients when it is deleted (4000-4999: for applications).
+constexpr uint16_t kCloseRoomDeleted = 4404;
 constexpr size_t kMaxPendingWriteBytes = 64u << 20;  // a reader this far behind is dropped
 
 void Log(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -38,6 +42,17 @@ int64_t UnixNow() { return static_cast<int64_t>(std::time(nullptr)); }
 int64_t WallMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+// 2026-12-01T09:10:07.123Z
+std::string IsoTime(int64_t ms) {
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+  return buf;
 }
 
 std::string RandomId() {
@@ -92,6 +107,48 @@ struct CompactJob {
 };
 
 }  // namespace
+
+bool ApplyStoredRoom(codesync_doc* doc, const LoadedRoom& loaded, const std::string& room_id, std::string* error) {
+  const auto* snap = reinterpret_cast<const uint8_t*>(loaded.snapshot.data());
+  if (!loaded.snapshot.empty()) {
+    if (loaded.snapshot_format == kSnapshotFormatYjsV1) {
+      if (codesync_doc_apply_update(doc, snap, loaded.snapshot.size()) != CODESYNC_OK) {
+        *error = std::string("stored snapshot (format 1) is corrupt: ") + codesync_last_error();
+        return false;
+      }
+    } else if (loaded.snapshot_format == kSnapshotFormatContainer) {
+      // Verified (structure, checksum, state) before anything is applied.
+      codesync_buffer info = {nullptr, 0};
+      if (codesync_container_info(snap, loaded.snapshot.size(), &info) != CODESYNC_OK) {
+        *error = std::string("stored snapshot (format 2) is corrupt: ") + codesync_last_error();
+        return false;
+      }
+      std::string err;
+      std::optional<Json> j = ParseJson(std::string_view(reinterpret_cast<const char*>(info.data), info.len), &err);
+      codesync_buffer_free(&info);
+      const Json* guid = j ? j->Get("guid") : nullptr;
+      if (!guid || !guid->is_string() || guid->string != room_id) {
+        *error = "stored snapshot (format 2) belongs to another room (guid " +
+                 (guid && guid->is_string() ? JsonQuote(guid->string) : std::string("missing")) + ")";
+        return false;
+      }
+      if (codesync_doc_load_container(doc, snap, loaded.snapshot.size()) != CODESYNC_OK) {
+        *error = std::string("stored snapshot (format 2) is corrupt: ") + codesync_last_error();
+        return false;
+      }
+    } else {
+      *error = "stored snapshot format " + std::to_string(loaded.snapshot_format) + " is not supported";
+      return false;
+    }
+  }
+  for (const std::string& u : loaded.updates) {
+    if (codesync_doc_apply_update(doc, reinterpret_cast<const uint8_t*>(u.data()), u.size()) != CODESYNC_OK) {
+      *error = std::string("stored update is corrupt: ") + codesync_last_error();
+      return false;
+    }
+  }
+  return true;
+}
 
 // Gives the C callbacks below access to the server's internals.
 struct ServerAccess {
@@ -159,6 +216,7 @@ bool Server::Start(std::string* error) {
           c->pong_seen = false;
           s->SendWs(c.get(), net::Opcode::kPing, {});
         }
+        s->WriteAllQueued();  // now, not after the next poll
         for (Conn* c : dead) {
           s->Error("ping_timeout");
           if (s->options_.verbose) Log("conn %" PRIu64 ": no pong, dropped", c->id);
@@ -249,8 +307,9 @@ void Server::SendHttp(Conn* c, int status, std::string_view type, std::string_vi
   std::string out = net::WriteHttpResponse(status, type, body, extra, keep_alive);
   if (c->http.request().method == "HEAD") out.resize(out.size() - body.size());
   metrics_.bytes_out += out.size();
+  WriteQueued(c);
   c->tcp->Write(std::move(out));
-  if (!keep_alive) c->tcp->CloseAfterWrites();
+  if (!keep_alive) CloseAfterWrites(c);
 }
 
 void Server::OnUpgrade(Conn* c, const char* rest, size_t rest_len) {
@@ -271,14 +330,20 @@ void Server::OnUpgrade(Conn* c, const char* rest, size_t rest_len) {
   if (!Authorize(req, room_id, false, false, &status, &why, &read_only)) {
     return refuse(401, "auth", why);  // any token problem on a socket is 401
   }
+  if (auto del = deleted_until_.find(room_id); del != deleted_until_.end()) {
+    if (static_cast<int64_t>(uv_now(loop_)) < del->second) {
+      return refuse(410, "deleted_room", "room was deleted (a WebSocket may not recreate it yet)");
+    }
+    deleted_until_.erase(del);
+  }
   if (ws_connections_ >= options_.max_connections) return refuse(503, "connection_limit", "too many connections");
   std::string response;
   if (!net::WsCheckUpgrade(req, &response, &status, &why)) return refuse(status, "http", why);
   std::string error;
   Room* room = GetOrLoadRoom(room_id, &error);
-  if (room == nullptr) {
-    Log("error: room %s cannot be loaded: %s", room_id.c_str(), error.c_str());
-    return refuse(500, "storage", "room cannot be loaded");
+  if (room == nullptr) {  // counted and logged by GetOrLoadRoom
+    if (options_.verbose) Log("conn %" PRIu64 ": upgrade to %s refused: 500", c->id, req.path.c_str());
+    return SendHttp(c, 500, "application/json", JsonError("room cannot be loaded: " + error), false);
   }
   if (room->conns.size() >= options_.max_room_connections) {
     return refuse(503, "connection_limit", "too many connections in this room");
@@ -293,12 +358,13 @@ void Server::OnUpgrade(Conn* c, const char* rest, size_t rest_len) {
   c->rate_tokens = options_.max_message_rate * 2;
   c->rate_at_ms = static_cast<int64_t>(uv_now(loop_));
   room->conns[c->id] = c;
+  empty_rooms_.erase(room);
   ++ws_connections_;
   ++metrics_.connections_total;
   if (codesync_room_attach(room->room, c->id, read_only, static_cast<int64_t>(uv_now(loop_))) != CODESYNC_OK) {
     Log("error: attach: %s", codesync_last_error());
   }
-  room->dirty = true;
+  MarkDirty(room);
   if (options_.verbose) {
     Log("conn %" PRIu64 " %s: joined room %s%s", c->id, c->peer.c_str(), room_id.c_str(), read_only ? " (read-only)" : "");
   }
@@ -306,7 +372,8 @@ void Server::OnUpgrade(Conn* c, const char* rest, size_t rest_len) {
 }
 
 void Server::OnWsData(Conn* c, const char* data, size_t len) {
-  std::vector<net::WsEvent> events;
+  std::vector<net::WsEvent>& events = ws_events_;  // not reentered: nothing below reads a socket
+  events.clear();
   bool ok = c->ws->Feed(data, len, &events);
   for (auto& ev : events) {
     if (c->tcp->closing()) return;
@@ -331,7 +398,7 @@ void Server::OnWsData(Conn* c, const char* data, size_t len) {
           // Echo the code, as RFC 6455 asks, then close.
           CloseWs(c, ev.close_code == net::kCloseNoStatus ? uint16_t{net::kCloseNormal} : ev.close_code, "");
         }
-        c->tcp->CloseAfterWrites();
+        CloseAfterWrites(c);
         return;
     }
   }
@@ -340,7 +407,7 @@ void Server::OnWsData(Conn* c, const char* data, size_t len) {
     if (options_.verbose) Log("conn %" PRIu64 ": %s", c->id, c->ws->error_reason().c_str());
     CloseWs(c, c->ws->error_code(), c->ws->error_reason());
     // The stream cannot be parsed any further: fail the connection (RFC 6455 7.1.7).
-    c->tcp->CloseAfterWrites();
+    CloseAfterWrites(c);
   }
 }
 
@@ -385,7 +452,7 @@ void Server::OnWsMessage(Conn* c, const std::string& payload) {
     CloseWs(c, net::kCloseInternalError, codesync_last_error());
     return;
   }
-  room->dirty = true;
+  MarkDirty(room);
   // y-websocket's own server sends awareness changes back to their sender too;
   // clients rely on it to see traffic while alone in a room.
   if (kind == CODESYNC_MESSAGE_AWARENESS) {
@@ -396,13 +463,34 @@ void Server::OnWsMessage(Conn* c, const std::string& payload) {
 
 void Server::SendWs(Conn* c, net::Opcode opcode, std::string_view payload) {
   if (c->tcp->closing()) return;
-  std::string frame = net::EncodeWsFrame(opcode, payload);
-  metrics_.bytes_out += frame.size();
-  c->tcp->Write(std::move(frame));
-  if (c->tcp->pending_write_bytes() > kMaxPendingWriteBytes) {
+  if (c->out.empty()) queued_out_.push_back(c->id);
+  size_t before = c->out.size();
+  net::AppendWsFrame(&c->out, opcode, payload);
+  metrics_.bytes_out += c->out.size() - before;
+  if (c->tcp->pending_write_bytes() + c->out.size() > kMaxPendingWriteBytes) {
     Error("slow_consumer");
+    c->out.clear();
     c->tcp->Close();
   }
+}
+
+void Server::WriteQueued(Conn* c) {
+  if (c->out.empty()) return;
+  c->tcp->Write(std::move(c->out));
+  c->out = std::string();
+}
+
+void Server::WriteAllQueued() {
+  for (uint64_t id : queued_out_) {
+    auto it = conns_.find(id);
+    if (it != conns_.end()) WriteQueued(it->second.get());
+  }
+  queued_out_.clear();
+}
+
+void Server::CloseAfterWrites(Conn* c) {
+  WriteQueued(c);
+  c->tcp->CloseAfterWrites();
 }
 
 void Server::CloseWs(Conn* c, uint16_t code, const std::string& reason) {
@@ -410,12 +498,16 @@ void Server::CloseWs(Conn* c, uint16_t code, const std::string& reason) {
   SendWs(c, net::Opcode::kClose, net::EncodeClosePayload(code, reason));
   c->phase = Conn::Phase::kClosing;
   c->closing_since_ms = static_cast<int64_t>(uv_now(loop_));
+  closing_conns_.push_back(c->id);
   --ws_connections_;
   if (Room* room = c->room) {
     codesync_room_detach(room->room, c->id, static_cast<int64_t>(uv_now(loop_)));
     room->conns.erase(c->id);
-    if (room->conns.empty()) room->empty_since_ms = static_cast<int64_t>(uv_now(loop_));
-    room->dirty = true;
+    if (room->conns.empty()) {
+      room->empty_since_ms = static_cast<int64_t>(uv_now(loop_));
+      empty_rooms_.insert(room);
+    }
+    MarkDirty(room);
     c->room = nullptr;
   }
   if (options_.verbose) Log("conn %" PRIu64 ": closing (%u %s)", c->id, code, reason.c_str());
@@ -427,8 +519,11 @@ void Server::OnClosed(Conn* c) {
     if (Room* room = c->room) {
       codesync_room_detach(room->room, c->id, static_cast<int64_t>(uv_now(loop_)));
       room->conns.erase(c->id);
-      if (room->conns.empty()) room->empty_since_ms = static_cast<int64_t>(uv_now(loop_));
-      room->dirty = true;
+      if (room->conns.empty()) {
+        room->empty_since_ms = static_cast<int64_t>(uv_now(loop_));
+        empty_rooms_.insert(room);
+      }
+      MarkDirty(room);
     }
     if (options_.verbose) Log("conn %" PRIu64 ": gone", c->id);
   }
@@ -440,17 +535,20 @@ void Server::OnClosed(Conn* c) {
 void Server::OnDocUpdate(const uint8_t* update, size_t len, const char*, void* user_data) {
   auto* room = static_cast<Room*>(user_data);
   room->unsaved.emplace_back(reinterpret_cast<const char*>(update), len);
-  room->dirty = true;
+  room->server->MarkDirty(room);
 }
 
 Room* Server::GetOrLoadRoom(const std::string& id, std::string* error) {
   if (auto it = rooms_.find(id); it != rooms_.end()) return it->second.get();
   LoadedRoom loaded;
   if (!store_.Load(id, &loaded)) {
-    *error = store_.error();
+    Error("storage");
+    *error = "storage error: " + store_.error();
+    Log("error: room %s cannot be loaded: %s", id.c_str(), error->c_str());
     return nullptr;
   }
   auto room = std::make_unique<Room>();
+  room->server = this;
   room->id = id;
   room->room = codesync_room_new(nullptr);
   codesync_doc* doc = codesync_room_doc(room->room);
@@ -459,21 +557,16 @@ Room* Server::GetOrLoadRoom(const std::string& id, std::string* error) {
     codesync_room_free(room->room);
     return nullptr;
   };
-  if (!loaded.snapshot.empty()) {
-    if (loaded.snapshot_format != kSnapshotFormatYjsV1) {
-      return fail("snapshot format " + std::to_string(loaded.snapshot_format) + " is not supported");
-    }
-    if (codesync_doc_apply_update(doc, reinterpret_cast<const uint8_t*>(loaded.snapshot.data()),
-                                  loaded.snapshot.size()) != CODESYNC_OK) {
-      return fail(std::string("stored snapshot: ") + codesync_last_error());
-    }
+  if (!ApplyStoredRoom(doc, loaded, id, error)) {
+    Error("corrupt_snapshot");
+    Log("error: room %s refused: %s", id.c_str(), error->c_str());
+    codesync_room_free(room->room);
+    return nullptr;
   }
-  for (const std::string& u : loaded.updates) {
-    if (codesync_doc_apply_update(doc, reinterpret_cast<const uint8_t*>(u.data()), u.size()) != CODESYNC_OK) {
-      return fail(std::string("stored update: ") + codesync_last_error());
-    }
+  if (!store_.EnsureRoom(id, WallMs())) {
+    Error("storage");
+    return fail("storage error: " + store_.error());
   }
-  if (!store_.EnsureRoom(id, WallMs())) return fail(store_.error());
   room->next_seq = loaded.last_seq + 1;
   room->log_rows = static_cast<int64_t>(loaded.updates.size());
   room->log_bytes = loaded.log_bytes;
@@ -487,15 +580,18 @@ Room* Server::GetOrLoadRoom(const std::string& id, std::string* error) {
   }
   Room* raw = room.get();
   rooms_[id] = std::move(room);
+  empty_rooms_.insert(raw);
   return raw;
 }
 
 void Server::Flush() {
-  std::vector<Room*> dirty;
-  for (auto& [id, room] : rooms_) {
-    if (room->dirty) dirty.push_back(room.get());
-  }
-  if (dirty.empty()) return;
+  if (!dirty_rooms_.empty()) FlushRooms();
+  WriteAllQueued();  // each connection's frames of this iteration in one write
+}
+
+void Server::FlushRooms() {
+  flushing_.swap(dirty_rooms_);  // what the loop below marks dirty waits for the next Flush
+  std::vector<Room*>& dirty = flushing_;
   bool any_unsaved = false;
   for (Room* r : dirty) any_unsaved |= !r->unsaved.empty();
   if (any_unsaved) {
@@ -522,6 +618,7 @@ void Server::Flush() {
     }
   }
   for (Room* r : dirty) {
+    r->dirty = false;
     if (r->broken) {
       // What it holds was never stored: nobody may see it. Clients resync on reconnect.
       DropRoom(r, net::kCloseInternalError, "storage error");
@@ -542,9 +639,9 @@ void Server::Flush() {
     }
     r->awareness_echo.clear();
     r->awareness_echo_frames.clear();
-    r->dirty = false;
     MaybeCompact(r);
   }
+  dirty.clear();
 }
 
 void Server::MaybeCompact(Room* room) {
@@ -554,8 +651,15 @@ void Server::MaybeCompact(Room* room) {
 }
 
 void ServerAccess::StartCompaction(Server* s, Room* room) {
+  // The container names its room and says what it is, for whoever reads the
+  // database or an export later; the checksum catches a damaged row.
+  std::optional<RoomRecord> rec = s->store_.GetRoom(room->id);
+  std::string meta = "{\"room_name\":" + JsonQuote(rec ? rec->name : room->id) +
+                     ",\"language\":" + JsonQuote(rec ? rec->language : "") +
+                     ",\"compacted_at\":" + JsonQuote(IsoTime(WallMs())) + "}";
   codesync_buffer state = {nullptr, 0};
-  if (codesync_doc_encode_update(codesync_room_doc(room->room), nullptr, 0, &state) != CODESYNC_OK) {
+  if (codesync_doc_save_container(codesync_room_doc(room->room), room->id.c_str(), meta.data(), meta.size(), &state) !=
+      CODESYNC_OK) {
     Log("error: room %s: encoding its state failed: %s", room->id.c_str(), codesync_last_error());
     return;
   }
@@ -579,7 +683,7 @@ void ServerAccess::StartCompaction(Server* s, Room* room) {
         auto* job = static_cast<CompactJob*>(req->data);
         Store store;
         if (!store.Open(job->db_path, job->sync_full, &job->error)) return;
-        job->ok = store.WriteSnapshot(job->room, kSnapshotFormatYjsV1, job->covers_seq, job->data, WallMs(),
+        job->ok = store.WriteSnapshot(job->room, kSnapshotFormatContainer, job->covers_seq, job->data, WallMs(),
                                       &job->rows_deleted);
         if (!job->ok) job->error = store.error();
       },
@@ -628,6 +732,7 @@ void Server::Unload(Room* room) {
   codesync_room_free(room->room);
   ++metrics_.rooms_unloaded_total;
   if (options_.verbose) Log("room %s unloaded", room->id.c_str());
+  ForgetRoom(room);
   rooms_.erase(room->id);
 }
 
@@ -637,27 +742,44 @@ void Server::DropRoom(Room* room, uint16_t code, const std::string& reason) {
   for (Conn* c : conns) CloseWs(c, code, reason);
   codesync_unobserve(room->updates_sub);
   codesync_room_free(room->room);
+  ForgetRoom(room);
   rooms_.erase(room->id);
+}
+
+void Server::ForgetRoom(Room* room) {
+  std::erase(dirty_rooms_, room);
+  empty_rooms_.erase(room);
 }
 
 void Server::Sweep() {
   auto now = static_cast<int64_t>(uv_now(loop_));
+  if (now - last_tick_ms_ >= kTickIntervalMs || shutting_down_) {
+    last_tick_ms_ = now;
+    for (auto& [id, room] : rooms_) {
+      codesync_room_tick(room->room, now);  // expires awareness states
+      if (codesync_room_pending_messages(room->room) > 0) MarkDirty(room.get());
+    }
+    std::erase_if(deleted_until_, [now](const auto& kv) { return kv.second <= now; });
+  }
   std::vector<Room*> idle;
-  for (auto& [id, room] : rooms_) {
-    Room* r = room.get();
-    codesync_room_tick(r->room, now);  // expires awareness states
-    if (codesync_room_pending_messages(r->room) > 0) r->dirty = true;
+  for (Room* r : empty_rooms_) {
     if (r->conns.empty() && !r->dirty && r->unsaved.empty() &&
         (shutting_down_ || now - r->empty_since_ms >= options_.unload_after_ms)) {
       idle.push_back(r);
     }
   }
   for (Room* r : idle) Unload(r);
-  std::vector<Conn*> stuck;
-  for (auto& [id, c] : conns_) {
-    if (c->phase == Conn::Phase::kClosing && now - c->closing_since_ms >= kClosingTimeoutMs) stuck.push_back(c.get());
+  std::vector<uint64_t> still_closing;
+  for (uint64_t id : closing_conns_) {
+    auto it = conns_.find(id);
+    if (it == conns_.end()) continue;  // gone
+    if (now - it->second->closing_since_ms >= kClosingTimeoutMs) {
+      it->second->tcp->Close();
+    } else {
+      still_closing.push_back(id);
+    }
   }
-  for (Conn* c : stuck) c->tcp->Close();
+  closing_conns_.swap(still_closing);
   Flush();  // what the ticks queued goes out now, not after the next poll
   if (shutting_down_ && conns_.empty() && rooms_.empty()) {
     // Everything is flushed and closed: let the loop end (after running compactions finish).
@@ -681,7 +803,7 @@ void Server::Shutdown() {
     if (c->phase == Conn::Phase::kWebSocket) {
       CloseWs(c, net::kCloseGoingAway, "server shutting down");
     } else if (c->phase == Conn::Phase::kHttp) {
-      c->tcp->CloseAfterWrites();
+      CloseAfterWrites(c);
     }
   }
   Flush();
@@ -774,6 +896,7 @@ void Server::HandleRest(Conn* c, const net::HttpRequest& req, bool keep_alive) {
         Error("storage");
         return error(500, "storage error: " + store_.error());
       }
+      deleted_until_.erase(rec.id);  // created again on purpose
       return json(201, RoomJson(rec, 0, false));
     }
     if (m != "GET" && m != "HEAD") return error(405, "GET or POST");
@@ -807,7 +930,7 @@ void Server::HandleRest(Conn* c, const net::HttpRequest& req, bool keep_alive) {
       if (!Authorize(req, id, true, false, &status, &why, &read_only)) return error(status, why);
       auto it = rooms_.find(id);
       bool was_loaded = it != rooms_.end();
-      if (was_loaded) DropRoom(it->second.get(), net::kCloseNormal, "room deleted");
+      if (was_loaded) DropRoom(it->second.get(), kCloseRoomDeleted, "room deleted");
       bool existed = false;
       if (!store_.DeleteRoom(id, &existed)) {
         Error("storage");
@@ -815,6 +938,10 @@ void Server::HandleRest(Conn* c, const net::HttpRequest& req, bool keep_alive) {
       }
       if (compactions_in_flight_.count(id)) deleted_while_compacting_.push_back(id);
       if (!existed && !was_loaded) return error(404, "no such room");
+      // Providers reconnect by themselves: keep them from bringing the room back at once.
+      if (options_.deleted_room_block_ms > 0) {
+        deleted_until_[id] = static_cast<int64_t>(uv_now(loop_)) + options_.deleted_room_block_ms;
+      }
       return SendHttp(c, 204, "", "", keep_alive, kCors);
     }
     if (m != "GET" && m != "HEAD") return error(405, "GET or DELETE");
@@ -826,10 +953,7 @@ void Server::HandleRest(Conn* c, const net::HttpRequest& req, bool keep_alive) {
     }
     std::string err;
     Room* room = GetOrLoadRoom(id, &err);  // unloaded again by the sweep when nobody joins
-    if (room == nullptr) {
-      Error("storage");
-      return error(500, "room cannot be loaded: " + err);
-    }
+    if (room == nullptr) return error(500, "room cannot be loaded: " + err);  // counted and logged
     codesync_doc* doc = codesync_room_doc(room->room);
     codesync_buffer text = {nullptr, 0}, all = {nullptr, 0};
     std::string text_json = "null", doc_json = "null";

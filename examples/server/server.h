@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "codesync.h"
@@ -44,9 +45,13 @@ struct Conn {
   int64_t rate_at_ms = 0;
   int64_t closing_since_ms = 0;
   std::string peer;
+  // WebSocket frames queued this loop iteration; they leave in one write at
+  // the end of the iteration (Server::Flush), in order.
+  std::string out;
 };
 
 struct Room {
+  Server* server = nullptr;
   std::string id;
   codesync_room* room = nullptr;
   codesync_subscription* updates_sub = nullptr;
@@ -60,7 +65,7 @@ struct Room {
   size_t snapshot_bytes = 0;
   int64_t empty_since_ms = 0;
   uint64_t generation = 0;  // tells a reloaded room from the one a compaction started on
-  bool dirty = false;
+  bool dirty = false;  // in Server::dirty_rooms_
   bool compacting = false;
   bool broken = false;  // a commit failed: drop the room, never send what was not stored
 };
@@ -77,6 +82,11 @@ struct Metrics {
   uint64_t rooms_unloaded_total = 0;
   std::map<std::string, uint64_t> errors;  // by kind
 };
+
+// Applies a stored room (snapshot of format 1 or 2, then the log) to doc.
+// False with *error saying which part is corrupt; a container must be
+// intact and name room_id as its guid.
+bool ApplyStoredRoom(codesync_doc* doc, const LoadedRoom& loaded, const std::string& room_id, std::string* error);
 
 class Server {
  public:
@@ -118,7 +128,19 @@ class Server {
   void Unload(Room* room);
   void DropRoom(Room* room, uint16_t code, const std::string& reason);
   void MaybeCompact(Room* room);
-  void Sweep();  // idle unload, closing timeouts
+  void FlushRooms();
+  void MarkDirty(Room* r) {
+    if (!r->dirty) {
+      r->dirty = true;
+      dirty_rooms_.push_back(r);
+    }
+  }
+  void ForgetRoom(Room* r);  // before it is freed: out of the dirty and empty lists
+  // Connection output: frames are appended to Conn::out and written once per iteration.
+  void WriteQueued(Conn* c);
+  void WriteAllQueued();
+  void CloseAfterWrites(Conn* c);
+  void Sweep();  // idle unload, closing timeouts, awareness expiry
   static void OnDocUpdate(const uint8_t* update, size_t len, const char* origin, void* user_data);
 
   uv_loop_t* loop_;
@@ -139,6 +161,15 @@ class Server {
   std::map<std::string, std::unique_ptr<Room>> rooms_;
   std::map<std::string, int> compactions_in_flight_;  // room id -> jobs
   std::vector<std::string> deleted_while_compacting_;
+  // Only these are visited by Flush and Sweep, not every room or connection.
+  std::vector<Room*> dirty_rooms_;
+  std::vector<Room*> flushing_;  // Flush's working copy (kept for its capacity)
+  std::unordered_set<Room*> empty_rooms_;  // loaded, no connection: unload candidates
+  std::vector<uint64_t> queued_out_;  // connections with Conn::out non-empty
+  std::vector<uint64_t> closing_conns_;  // sent a close frame, waiting for the peer's
+  int64_t last_tick_ms_ = 0;
+  std::unordered_map<std::string, int64_t> deleted_until_;  // room id -> uv_now ms (--deleted-block-ms)
+  std::vector<net::WsEvent> ws_events_;  // OnWsData's, reused
   Metrics metrics_;
 };
 

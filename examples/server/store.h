@@ -2,8 +2,10 @@
 //   rooms(id, name, language, created_ms)           REST metadata
 //   updates(room, seq, data)                        the append-only update log
 //   snapshots(room, format, covers_seq, data, ...)  the compacted state
-// A snapshot of format 1 is the whole Yjs v1 state; it covers every log row
-// with seq <= covers_seq (those rows are deleted in the same transaction).
+// A snapshot covers every log row with seq <= covers_seq (those rows are
+// deleted in the same transaction). Format 1 is the whole state as a Yjs v1
+// update (older servers wrote it); format 2, written now, is the HIST-1
+// container (codesync_doc_save_container: guid = room id, metadata, checksum).
 // One Store is one connection, used from one thread.
 #ifndef CODESYNC_EXAMPLES_SERVER_STORE_H_
 #define CODESYNC_EXAMPLES_SERVER_STORE_H_
@@ -19,6 +21,7 @@
 namespace codesync::server {
 
 constexpr int kSnapshotFormatYjsV1 = 1;
+constexpr int kSnapshotFormatContainer = 2;
 
 struct RoomRecord {
   std::string id;

@@ -180,6 +180,12 @@ TEST_CASE("RFC 6455 section 5.7 examples") {
   CHECK(EncodeWsFrame(Opcode::kText, "Hello", true, key) == masked);
   CHECK(EncodeWsFrame(Opcode::kText, "Hello") == unmasked);
   CHECK(EncodeWsFrame(Opcode::kPing, "Hello") == ping);
+  // Appending frames builds their concatenation, masked or not, whatever was there before.
+  std::string batch = "x";
+  AppendWsFrame(&batch, Opcode::kText, "Hello", true, key);
+  AppendWsFrame(&batch, Opcode::kText, "Hello");
+  AppendWsFrame(&batch, Opcode::kPing, "Hello");
+  CHECK(batch == "x" + masked + unmasked + ping);
 }
 
 TEST_CASE("16- and 64-bit lengths, and a ping between fragments") {

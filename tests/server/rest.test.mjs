@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
 import { execFileSync } from 'node:child_process'
-import { withServer, client, rawTcp, waitFor, tempDir, SERVER } from './helpers.mjs'
+import { withServer, client, rawSocket, rawTcp, waitFor, sleep, tempDir, SERVER } from './helpers.mjs'
 
 const json = async (res) => ({ status: res.status, body: res.status === 204 ? null : await res.json() })
 
@@ -61,16 +61,45 @@ test('rooms: create, list with paging, read with text, delete', async () => {
     const closed = new Promise((resolve) => a.provider.once('connection-close', (ev) => resolve(ev.code)))
     a.provider.shouldConnect = false
     assert.equal((await fetch(`${server.url}/rooms/fixed`, { method: 'DELETE' })).status, 204)
-    assert.equal(await closed, 1000)
+    assert.equal(await closed, 4404)
     assert.equal((await fetch(`${server.url}/rooms/fixed`)).status, 404)
     assert.equal((await fetch(`${server.url}/rooms/fixed`, { method: 'DELETE' })).status, 404)
     assert.equal((await fetch(`${server.url}/rooms/nope`)).status, 404)
     assert.equal((await fetch(`${server.url}/rooms/${created}`, { method: 'PUT' })).status, 405)
     a.close()
+    // A WebSocket may not bring it back for --deleted-block-ms; creating it by REST may.
+    await assert.rejects(rawSocket(server, '/fixed'), (e) => e.status === 410)
+    assert.equal((await post({ id: 'fixed', name: 'Fixed again' })).status, 201)
     const b = client(server, 'fixed')
     await b.synced()
     assert.equal(b.text.toString(), '', 'a deleted room starts empty')
     b.close()
+  })
+})
+
+test('DELETE closes with 4404 "room deleted"; reconnecting providers are refused (410) for --deleted-block-ms', async () => {
+  await withServer({ args: ['--deleted-block-ms', '1500'] }, async (server) => {
+    // One provider follows the README's advice (stop on 4404), one just reconnects, and a raw socket sees the reason.
+    const polite = client(server, 'gone')
+    const stubborn = client(server, 'gone')
+    await polite.synced()
+    await stubborn.synced()
+    polite.text.insert(0, 'old content')
+    await waitFor(() => stubborn.text.toString() === 'old content', 'relayed')
+    polite.provider.on('connection-close', (ev) => { if (ev?.code === 4404) polite.provider.disconnect() })
+    const ws = await rawSocket(server, '/gone')
+    assert.equal((await fetch(`${server.url}/rooms/gone`, { method: 'DELETE' })).status, 204)
+    assert.deepEqual(await ws.closed, { code: 4404, reason: 'room deleted' })
+    await waitFor(async () => (await server.metrics())['codesync_errors_total{kind="deleted_room"}'] >= 1, 'a reconnect was refused')
+    assert.equal((await fetch(`${server.url}/rooms/gone`)).status, 404, 'still deleted while blocked')
+    assert.equal(polite.provider.wsconnected, false)
+    // After the block the stubborn provider reconnects and, holding the old doc, recreates the room with it.
+    await waitFor(() => stubborn.provider.wsconnected, 'reconnected after the block', 10000)
+    await waitFor(async () => (await fetch(`${server.url}/rooms/gone`)).status === 200, 'room recreated')
+    const info = await (await fetch(`${server.url}/rooms/gone`)).json()
+    assert.equal(info.text, 'old content')
+    assert.equal(polite.provider.wsconnected, false, 'the polite provider stayed away')
+    for (const x of [polite, stubborn]) x.close()
   })
 })
 
@@ -139,7 +168,7 @@ test('options: --help, bad values exit 2, environment variables', async () => {
     assert.ok(help.includes(flag), flag)
   }
   assert.match(help, /CODESYNC_PORT; default 1234/)
-  for (const args of [['--port', 'http'], ['--port', '70000'], ['--bogus'], ['--sync', 'sometimes'], ['--host', 'localhost'], ['--static', '/no/such/dir'], ['--port']]) {
+  for (const args of [['--port', 'http'], ['--port', '70000'], ['--bogus'], ['--sync', 'sometimes'], ['--host', 'localhost'], ['--static', '/no/such/dir'], ['--port'], ['--deleted-block-ms', '-1']]) {
     assert.throws(() => execFileSync(SERVER, args, { stdio: 'pipe' }), (e) => e.status === 2 && e.stderr.length > 0, args.join(' '))
   }
   assert.throws(() => execFileSync(SERVER, [], { stdio: 'pipe', env: { CODESYNC_PORT: 'x' } }),
