@@ -40,7 +40,6 @@ void KeepItem(Item* item, bool keep) {
 }
 
 UndoManager::UndoManager(Doc& doc, Options options) : doc_(doc), options_(std::move(options)) {
-  tracked_.insert(std::nullopt);
   hook_id_ = doc_.AddAfterTransactionObserver([this](Transaction& t) { OnAfterTransaction(t); });
 }
 
@@ -103,7 +102,7 @@ absl::Status UndoManager::Clear(bool undo_stack, bool redo_stack) {
 
 void UndoManager::OnAfterTransaction(Transaction& t) {
   const bool own = &t == own_txn_;
-  if (!own && !tracked_.contains(t.origin)) return;
+  if (!own && !IsTracked(t.origin)) return;
   if (!ScopeChanged(t)) return;
   const bool undoing = own && undoing_;
   const bool redoing = own && redoing_;

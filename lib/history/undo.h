@@ -57,9 +57,15 @@ class UndoManager {
   // Changes to the type or anything nested in it are recorded.
   void AddScope(Branch* type) { scope_.insert(type); }
   bool InScope(const Item* item) const;
-  void AddTrackedOrigin(std::optional<std::string> origin) { tracked_.insert(std::move(origin)); }
-  void RemoveTrackedOrigin(const std::optional<std::string>& origin) { tracked_.erase(origin); }
-  bool IsTracked(const std::optional<std::string>& origin) const { return tracked_.contains(origin); }
+  void AddTrackedOrigin(std::optional<std::string> origin) {
+    if (origin) tracked_.insert(*std::move(origin)); else track_null_ = true;
+  }
+  void RemoveTrackedOrigin(const std::optional<std::string>& origin) {
+    if (origin) tracked_.erase(*origin); else track_null_ = false;
+  }
+  bool IsTracked(const std::optional<std::string>& origin) const {
+    return origin ? tracked_.contains(*origin) : track_null_;
+  }
 
   // Each returns whether something changed.  Refused (UNAVAILABLE) while the
   // document has an open transaction or runs observers.
@@ -94,7 +100,8 @@ class UndoManager {
   Options options_;
   uint64_t hook_id_ = 0;
   absl::flat_hash_set<Branch*> scope_;
-  absl::flat_hash_set<std::optional<std::string>> tracked_;
+  absl::flat_hash_set<std::string> tracked_;  // named origins
+  bool track_null_ = true;                    // edits without an origin, as Yjs tracks null
   std::vector<StackItem> undo_, redo_;
   bool undoing_ = false, redoing_ = false;
   const Transaction* own_txn_ = nullptr;
