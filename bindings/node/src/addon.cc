@@ -216,6 +216,7 @@ struct DocState {
   std::unordered_map<uintptr_t, Slot*> text_slots;  // live delta observers by text
   std::vector<std::unique_ptr<Slot>> slots;
   std::optional<Napi::Error> pending;  // the first observer exception of the current call
+  std::optional<Napi::Error>& Pending() { return pending; }
   // Objects that must be freed before the document (undo managers), by id.
   std::unordered_map<uint64_t, std::function<void()>> dependents;
   uint64_t next_dependent = 1;
@@ -479,11 +480,13 @@ class NativeDoc : public Napi::ObjectWrap<NativeDoc> {
   std::shared_ptr<DocState> state_;
 };
 
-// Calls this._<name>(...args) on the document's JS object from inside the C
-// library; nothing may propagate.
-void Dispatch(Slot* slot, const char* name, const std::function<std::vector<napi_value>(Napi::Env)>& args) {
-  if (slot->dead) return;
-  DocState* state = slot->state;
+using JsArgs = std::function<std::vector<napi_value>(Napi::Env)>;
+
+// Calls this.<name>(...args(env)) on the JS object of state->wrap from inside
+// the C library; nothing may propagate: the first exception is kept in
+// state->Pending() for the call that ran the observers to rethrow.
+template <typename State>
+void CallJs(State* state, const char* name, const JsArgs& args) {
   if (state->wrap == nullptr) return;
   Napi::Env env = state->wrap->Env();
   Napi::HandleScope scope(env);
@@ -494,10 +497,16 @@ void Dispatch(Slot* slot, const char* name, const std::function<std::vector<napi
     if (!fn.IsFunction()) return;
     fn.As<Napi::Function>().Call(self, args(env));
   } catch (const Napi::Error& e) {
-    if (!state->pending) state->pending.emplace(e);
+    if (!state->Pending()) state->Pending().emplace(e);
   } catch (const std::exception& e) {
-    if (!state->pending) state->pending.emplace(Napi::Error::New(env, e.what()));
+    if (!state->Pending()) state->Pending().emplace(Napi::Error::New(env, e.what()));
   }
+}
+
+// Calls this._<name>(...args) on the document's JS object.
+void Dispatch(Slot* slot, const char* name, const JsArgs& args) {
+  if (slot->dead) return;
+  CallJs(slot->state, name, args);
 }
 
 void NativeDoc::OnUpdate(const uint8_t* update, size_t len, const char* origin, void* user_data) {
@@ -926,6 +935,7 @@ struct AwState {
   NativeAwareness* wrap = nullptr;
   std::shared_ptr<RoomState> room;
   std::optional<Napi::Error> pending;
+  std::optional<Napi::Error>& Pending() { return pending; }
 
   void Free() {
     codesync_awareness_unobserve(sub);
@@ -1143,23 +1153,12 @@ class NativeAwareness : public Napi::ObjectWrap<NativeAwareness> {
 
 void NativeAwareness::OnChange(const codesync_awareness_change* change, const char* origin, void* user_data) {
   AwState* state = static_cast<AwState*>(user_data);
-  if (state->wrap == nullptr) return;
-  Napi::Env env = state->wrap->Env();
-  Napi::HandleScope scope(env);
-  try {
-    Napi::Object self = state->wrap->Value();
-    if (self.IsEmpty()) return;
-    Napi::Value fn = self.Get("_onChange");
-    if (!fn.IsFunction()) return;
-    fn.As<Napi::Function>().Call(
-        self, {IdArray(env, change->added, change->added_count), IdArray(env, change->updated, change->updated_count),
-               IdArray(env, change->renewed, change->renewed_count),
-               IdArray(env, change->removed, change->removed_count), OriginValue(env, origin)});
-  } catch (const Napi::Error& e) {
-    if (!state->pending) state->pending.emplace(e);
-  } catch (const std::exception& e) {
-    if (!state->pending) state->pending.emplace(Napi::Error::New(env, e.what()));
-  }
+  CallJs(state, "_onChange", [&](Napi::Env env) {
+    return std::vector<napi_value>{IdArray(env, change->added, change->added_count),
+                                   IdArray(env, change->updated, change->updated_count),
+                                   IdArray(env, change->renewed, change->renewed_count),
+                                   IdArray(env, change->removed, change->removed_count), OriginValue(env, origin)};
+  });
 }
 
 NativeDoc* DocArg(const Napi::CallbackInfo& info, size_t i) {
@@ -1600,21 +1599,11 @@ int64_t NativeUndo::Clock(void* user_data) {
 
 void NativeUndo::OnEvent(codesync_undo_manager*, const codesync_undo_event* ev, void* user_data) {
   auto* state = static_cast<UndoState*>(user_data);
-  if (state->wrap == nullptr) return;
-  Napi::Env env = state->wrap->Env();
-  Napi::HandleScope scope(env);
-  try {
-    Napi::Object self = state->wrap->Value();
-    Napi::Value fn = self.Get("_onEvent");
-    if (!fn.IsFunction()) return;
+  CallJs(state, "_onEvent", [&](Napi::Env env) {
     Napi::Value meta = ev->meta != nullptr ? Napi::Value(NewBytes(env, ev->meta, ev->meta_len)) : env.Null();
-    fn.As<Napi::Function>().Call(self, {Napi::Number::New(env, ev->kind), Napi::Number::New(env, ev->stack),
-                                        OriginValue(env, ev->origin), meta});
-  } catch (const Napi::Error& e) {
-    if (!state->Pending()) state->Pending().emplace(e);
-  } catch (const std::exception& e) {
-    if (!state->Pending()) state->Pending().emplace(Napi::Error::New(env, e.what()));
-  }
+    return std::vector<napi_value>{Napi::Number::New(env, ev->kind), Napi::Number::New(env, ev->stack),
+                                   OriginValue(env, ev->origin), meta};
+  });
 }
 
 // addType(handle: NativeText | NativeMap | NativeArray of the manager's document)
