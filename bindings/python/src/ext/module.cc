@@ -70,6 +70,29 @@ class Buffer {
   codesync_buffer buf_ = {nullptr, 0};
 };
 
+// fn(args..., &out) into `out`, or raises the mapped error.
+template <typename... Params, typename... Args>
+void CallOut(Buffer& out, int (*fn)(Params...), Args... args) {
+  int rc = fn(args..., out.out());
+  if (rc != CODESYNC_OK) Raise(rc);
+}
+
+// The output buffer of fn(args..., &out) as a str (JSON, UTF-8 text).
+template <typename... Params, typename... Args>
+nb::str StrOut(int (*fn)(Params...), Args... args) {
+  Buffer out;
+  CallOut(out, fn, args...);
+  return out.Str();
+}
+
+// The output buffer of fn(args..., &out) as bytes (updates, snapshots).
+template <typename... Params, typename... Args>
+nb::bytes BytesOut(int (*fn)(Params...), Args... args) {
+  Buffer out;
+  CallOut(out, fn, args...);
+  return out.Bytes();
+}
+
 // Read-only view of any bytes-like object (bytes, bytearray, memoryview).
 class BytesArg {
  public:
@@ -402,6 +425,27 @@ nb::object GetValue(const Handle<Container>& c, Key key,
   return out.Str();
 }
 
+// relpos_from_{text,array}[_json](handle, index, assoc): fn's position as
+// bytes (yjs's encoding) or JSON; an edit-free call, but checked through the
+// document like every handle call.
+template <typename H>
+void RelposCall(Buffer& out, const Handle<H>& x, int64_t index, int assoc,
+                int (*fn)(H*, size_t, int, codesync_buffer*)) {
+  x.doc()->Check(fn(x.h, Index(index), assoc, out.out()));
+}
+template <typename H>
+nb::bytes RelposBytes(const Handle<H>& x, int64_t index, int assoc, int (*fn)(H*, size_t, int, codesync_buffer*)) {
+  Buffer out;
+  RelposCall(out, x, index, assoc, fn);
+  return out.Bytes();
+}
+template <typename H>
+nb::str RelposStr(const Handle<H>& x, int64_t index, int assoc, int (*fn)(H*, size_t, int, codesync_buffer*)) {
+  Buffer out;
+  RelposCall(out, x, index, assoc, fn);
+  return out.Str();
+}
+
 // ---- Text observers ---------------------------------------------------------------
 
 nb::object DeltaList(const codesync_delta_op* ops, size_t count) {
@@ -725,17 +769,11 @@ NB_MODULE(_codesync, m) {
       ptrs.push_back(views.back()->data());
       lens.push_back(views.back()->size());
     }
-    Buffer out;
-    int rc = codesync_merge_updates(ptrs.data(), lens.data(), ptrs.size(), out.out());
-    if (rc != CODESYNC_OK) Raise(rc);
-    return out.Bytes();
+    return BytesOut(codesync_merge_updates, ptrs.data(), lens.data(), ptrs.size());
   });
   m.def("update_state_vector", [](nb::handle update) {
     BytesArg u(update);
-    Buffer out;
-    int rc = codesync_update_state_vector(u.data(), u.size(), out.out());
-    if (rc != CODESYNC_OK) Raise(rc);
-    return out.Bytes();
+    return BytesOut(codesync_update_state_vector, u.data(), u.size());
   });
 
   m.def("snapshot_contains_update", [](nb::handle snapshot, nb::handle update) {
@@ -747,10 +785,7 @@ NB_MODULE(_codesync, m) {
   });
   m.def("container_info", [](nb::handle data) {
     BytesArg b(data);
-    Buffer out;
-    int rc = codesync_container_info(b.data(), b.size(), out.out());
-    if (rc != CODESYNC_OK) Raise(rc);
-    return out.Str();
+    return StrOut(codesync_container_info, b.data(), b.size());
   });
 
   nb::class_<PyDoc>(m, "_Doc", nb::type_slots(g_doc_slots))
@@ -794,10 +829,7 @@ NB_MODULE(_codesync, m) {
            nb::arg("state_vector").none())
       .def("state_vector",
            [](PyDoc& d) {
-             Buffer out;
-             int rc = codesync_doc_state_vector(d.get(), out.out());
-             if (rc != CODESYNC_OK) Raise(rc);
-             return out.Bytes();
+             return BytesOut(codesync_doc_state_vector, d.get());
            })
       .def("has_pending", [](PyDoc& d) { return codesync_doc_has_pending(d.get()) != 0; })
       .def("begin",
@@ -816,10 +848,7 @@ NB_MODULE(_codesync, m) {
       // ---- History and persistence ----
       .def("snapshot",
            [](PyDoc& d) {
-             Buffer out;
-             int rc = codesync_doc_snapshot(d.get(), out.out());
-             if (rc != CODESYNC_OK) Raise(rc);
-             return out.Bytes();
+             return BytesOut(codesync_doc_snapshot, d.get());
            })
       .def(
           "from_snapshot",
@@ -866,10 +895,7 @@ NB_MODULE(_codesync, m) {
              d.Check(codesync_doc_load_container(d.get(), b.data(), b.size()));
            })
       .def("to_json", [](PyDoc& d) {
-        Buffer out;
-        int rc = codesync_doc_to_json(d.get(), out.out());
-        if (rc != CODESYNC_OK) Raise(rc);
-        return out.Str();
+        return StrOut(codesync_doc_to_json, d.get());
       });
 
   nb::class_<PyText>(m, "_Text", nb::type_slots(HandleSlots<PyText>()))
@@ -902,26 +928,17 @@ NB_MODULE(_codesync, m) {
       .def("__len__", [](PyText& t) { return codesync_text_length(t.h); })
       .def("__str__",
            [](PyText& t) {
-             Buffer out;
-             int rc = codesync_text_string(t.h, out.out());
-             if (rc != CODESYNC_OK) Raise(rc);
-             return out.Str();
+             return StrOut(codesync_text_string, t.h);
            })
       .def("to_delta",
            [](PyText& t) {
-             Buffer out;
-             int rc = codesync_text_to_delta(t.h, out.out());
-             if (rc != CODESYNC_OK) Raise(rc);
-             return out.Str();
+             return StrOut(codesync_text_to_delta, t.h);
            })
       .def(
           "diff",
           [](PyText& t, nb::handle prev, nb::handle next) {
             OptBytesArg p(prev), n(next);
-            Buffer out;
-            int rc = codesync_text_diff(t.h, p.data(), p.size(), n.data(), n.size(), out.out());
-            if (rc != CODESYNC_OK) Raise(rc);
-            return out.Str();
+            return StrOut(codesync_text_diff, t.h, p.data(), p.size(), n.data(), n.size());
           },
           nb::arg("prev").none(), nb::arg("next").none())
       .def("authorship",
@@ -969,18 +986,12 @@ NB_MODULE(_codesync, m) {
           "diff",
           [](PyMap& mp, nb::handle prev, nb::handle next) {
             OptBytesArg p(prev), n(next);
-            Buffer out;
-            int rc = codesync_map_diff(mp.h, p.data(), p.size(), n.data(), n.size(), out.out());
-            if (rc != CODESYNC_OK) Raise(rc);
-            return out.Str();
+            return StrOut(codesync_map_diff, mp.h, p.data(), p.size(), n.data(), n.size());
           },
           nb::arg("prev").none(), nb::arg("next").none())
       .def("__len__", [](PyMap& mp) { return codesync_map_size(mp.h); })
       .def("to_json", [](PyMap& mp) {
-        Buffer out;
-        int rc = codesync_map_to_json(mp.h, out.out());
-        if (rc != CODESYNC_OK) Raise(rc);
-        return out.Str();
+        return StrOut(codesync_map_to_json, mp.h);
       });
 
   nb::class_<PyArray>(m, "_Array", nb::type_slots(HandleSlots<PyArray>()))
@@ -1007,10 +1018,7 @@ NB_MODULE(_codesync, m) {
            })
       .def("__len__", [](PyArray& a) { return codesync_array_length(a.h); })
       .def("to_json", [](PyArray& a) {
-        Buffer out;
-        int rc = codesync_array_to_json(a.h, out.out());
-        if (rc != CODESYNC_OK) Raise(rc);
-        return out.Str();
+        return StrOut(codesync_array_to_json, a.h);
       });
 
   // ---- Awareness ----
@@ -1029,10 +1037,7 @@ NB_MODULE(_codesync, m) {
            nb::arg("json").none(), nb::arg("now"))
       .def("local_state",
            [](PyAwareness& a) {
-             Buffer out;
-             int rc = codesync_awareness_local_state(a.get(), out.out());
-             if (rc != CODESYNC_OK) Raise(rc);
-             return out.Str();
+             return StrOut(codesync_awareness_local_state, a.get());
            })
       .def("state",
            [](PyAwareness& a, uint64_t client) -> nb::object {
@@ -1054,10 +1059,7 @@ NB_MODULE(_codesync, m) {
       .def("clients", &PyAwareness::Clients)
       .def("states_json",
            [](PyAwareness& a) {
-             Buffer out;
-             int rc = codesync_awareness_states_json(a.get(), out.out());
-             if (rc != CODESYNC_OK) Raise(rc);
-             return out.Str();
+             return StrOut(codesync_awareness_states_json, a.get());
            })
       .def("apply_update",
            [](PyAwareness& a, nb::handle update, int64_t now, nb::handle origin) {
@@ -1069,10 +1071,7 @@ NB_MODULE(_codesync, m) {
       .def("encode_update",
            [](PyAwareness& a, nb::handle clients) {
              ClientsArg c(clients);
-             Buffer out;
-             int rc = codesync_awareness_encode_update(a.get(), c.data(), c.size(), out.out());
-             if (rc != CODESYNC_OK) Raise(rc);
-             return out.Bytes();
+             return BytesOut(codesync_awareness_encode_update, a.get(), c.data(), c.size());
            },
            nb::arg("clients").none())
       .def("remove_states",
@@ -1108,10 +1107,7 @@ NB_MODULE(_codesync, m) {
     return nb::make_tuple(static_cast<int>(kind), nb::bytes(payload, payload_len));
   });
   m.def("sync_encode_step1", [](PyDoc& d) {
-    Buffer out;
-    int rc = codesync_sync_encode_step1(d.get(), out.out());
-    if (rc != CODESYNC_OK) Raise(rc);
-    return out.Bytes();
+    return BytesOut(codesync_sync_encode_step1, d.get());
   });
   m.def(
       "sync_encode_step2",
@@ -1130,26 +1126,17 @@ NB_MODULE(_codesync, m) {
       nb::arg("doc"), nb::arg("state_vector").none());
   m.def("sync_encode_update", [](nb::handle update) {
     BytesArg u(update);
-    Buffer out;
-    int rc = codesync_sync_encode_update(u.data(), u.size(), out.out());
-    if (rc != CODESYNC_OK) Raise(rc);
-    return out.Bytes();
+    return BytesOut(codesync_sync_encode_update, u.data(), u.size());
   });
   m.def(
       "sync_encode_awareness",
       [](PyAwareness& a, nb::handle clients) {
         ClientsArg c(clients);
-        Buffer out;
-        int rc = codesync_sync_encode_awareness(a.get(), c.data(), c.size(), out.out());
-        if (rc != CODESYNC_OK) Raise(rc);
-        return out.Bytes();
+        return BytesOut(codesync_sync_encode_awareness, a.get(), c.data(), c.size());
       },
       nb::arg("awareness"), nb::arg("clients").none());
   m.def("sync_encode_permission_denied", [](const std::string& reason) {
-    Buffer out;
-    int rc = codesync_sync_encode_permission_denied(CStr(reason), out.out());
-    if (rc != CODESYNC_OK) Raise(rc);
-    return out.Bytes();
+    return BytesOut(codesync_sync_encode_permission_denied, CStr(reason));
   });
   m.def("sync_encode_query_awareness", [] {
     Buffer out;
@@ -1180,37 +1167,23 @@ NB_MODULE(_codesync, m) {
   m.attr("RELPOS_NOT_FOUND") = static_cast<int>(CODESYNC_RELPOS_NOT_FOUND);
   m.def("relpos_to_json", [](nb::handle rel) {
     BytesArg r(rel);
-    Buffer out;
-    int rc = codesync_relpos_to_json(r.data(), r.size(), out.out());
-    if (rc != CODESYNC_OK) Raise(rc);
-    return out.Str();
+    return StrOut(codesync_relpos_to_json, r.data(), r.size());
   });
   m.def("relpos_from_json", [](nb::handle json) {
     std::string_view j = Utf8(json);
-    Buffer out;
-    int rc = codesync_relpos_from_json(j.data(), j.size(), out.out());
-    if (rc != CODESYNC_OK) Raise(rc);
-    return out.Bytes();
+    return BytesOut(codesync_relpos_from_json, j.data(), j.size());
   });
   m.def("relpos_from_text", [](PyText& t, int64_t index, int assoc) {
-    Buffer out;
-    t.doc()->Check(codesync_relpos_from_text(t.h, Index(index), assoc, out.out()));
-    return out.Bytes();
+    return RelposBytes(t, index, assoc, codesync_relpos_from_text);
   });
   m.def("relpos_from_array", [](PyArray& a, int64_t index, int assoc) {
-    Buffer out;
-    a.doc()->Check(codesync_relpos_from_array(a.h, Index(index), assoc, out.out()));
-    return out.Bytes();
+    return RelposBytes(a, index, assoc, codesync_relpos_from_array);
   });
   m.def("relpos_from_text_json", [](PyText& t, int64_t index, int assoc) {
-    Buffer out;
-    t.doc()->Check(codesync_relpos_from_text_json(t.h, Index(index), assoc, out.out()));
-    return out.Str();
+    return RelposStr(t, index, assoc, codesync_relpos_from_text_json);
   });
   m.def("relpos_from_array_json", [](PyArray& a, int64_t index, int assoc) {
-    Buffer out;
-    a.doc()->Check(codesync_relpos_from_array_json(a.h, Index(index), assoc, out.out()));
-    return out.Str();
+    return RelposStr(a, index, assoc, codesync_relpos_from_array_json);
   });
   m.def("relpos_to_index", [](PyDoc& d, nb::handle rel) {
     BytesArg r(rel);
