@@ -298,6 +298,30 @@ void Guarded(Slot* slot, Fn&& fn) noexcept {
   owner->Leave();
 }
 
+// tp_traverse / tp_clear of the types that hold Python callbacks (documents,
+// awareness, undo managers), so the collector can break cycles through them:
+// T::Traverse visits what an instance holds, Clear drops it.
+template <typename T>
+int ObserversTraverse(PyObject* self, visitproc visit, void* arg) {
+  Py_VISIT(Py_TYPE(self));
+  if (!nb::inst_ready(self)) return 0;
+  return nb::inst_ptr<T>(self)->Traverse(visit, arg);
+}
+
+template <typename T>
+int ObserversClear(PyObject* self) {
+  if (nb::inst_ready(self)) nb::inst_ptr<T>(self)->ClearSlots();
+  return 0;
+}
+
+template <typename T, int (*Clear)(PyObject*) = ObserversClear<T>>
+PyType_Slot* ObserversSlots() {
+  static PyType_Slot slots[] = {{Py_tp_traverse, reinterpret_cast<void*>(ObserversTraverse<T>)},
+                                {Py_tp_clear, reinterpret_cast<void*>(Clear)},
+                                {0, nullptr}};
+  return slots;
+}
+
 // ---- Documents ------------------------------------------------------------------
 
 class PyDoc : public Observers {
@@ -339,21 +363,6 @@ void OnUpdate(const uint8_t* update, size_t len, const char* origin, void* user_
   Slot* slot = static_cast<Slot*>(user_data);
   Guarded(slot, [&] { slot->fn(nb::bytes(update, len), OriginObject(origin)); });
 }
-
-int DocTraverse(PyObject* self, visitproc visit, void* arg) {
-  Py_VISIT(Py_TYPE(self));
-  if (!nb::inst_ready(self)) return 0;
-  return nb::inst_ptr<PyDoc>(self)->Traverse(visit, arg);
-}
-
-int DocClear(PyObject* self) {
-  if (nb::inst_ready(self)) nb::inst_ptr<PyDoc>(self)->ClearSlots();
-  return 0;
-}
-
-PyType_Slot g_doc_slots[] = {{Py_tp_traverse, reinterpret_cast<void*>(DocTraverse)},
-                             {Py_tp_clear, reinterpret_cast<void*>(DocClear)},
-                             {0, nullptr}};
 
 // ---- Shared type handles --------------------------------------------------------
 
@@ -537,21 +546,6 @@ void OnAwareness(const codesync_awareness_change* change, const char* origin, vo
   });
 }
 
-int AwarenessTraverse(PyObject* self, visitproc visit, void* arg) {
-  Py_VISIT(Py_TYPE(self));
-  if (!nb::inst_ready(self)) return 0;
-  return nb::inst_ptr<PyAwareness>(self)->Traverse(visit, arg);
-}
-
-int AwarenessClear(PyObject* self) {
-  if (nb::inst_ready(self)) nb::inst_ptr<PyAwareness>(self)->ClearSlots();
-  return 0;
-}
-
-PyType_Slot g_awareness_slots[] = {{Py_tp_traverse, reinterpret_cast<void*>(AwarenessTraverse)},
-                                   {Py_tp_clear, reinterpret_cast<void*>(AwarenessClear)},
-                                   {0, nullptr}};
-
 // Optional list of client ids: NULL for None (meaning "all" to the C API).
 struct ClientsArg {
   explicit ClientsArg(nb::handle h) {
@@ -643,12 +637,7 @@ void OnUndoEvent(codesync_undo_manager*, const codesync_undo_event* ev, void* us
   });
 }
 
-int UndoTraverse(PyObject* self, visitproc visit, void* arg) {
-  Py_VISIT(Py_TYPE(self));
-  if (!nb::inst_ready(self)) return 0;
-  return nb::inst_ptr<PyUndo>(self)->Traverse(visit, arg);
-}
-
+// Also drops the clock callback.
 int UndoClear(PyObject* self) {
   if (nb::inst_ready(self)) {
     nb::inst_ptr<PyUndo>(self)->ClearSlots();
@@ -656,10 +645,6 @@ int UndoClear(PyObject* self) {
   }
   return 0;
 }
-
-PyType_Slot g_undo_slots[] = {{Py_tp_traverse, reinterpret_cast<void*>(UndoTraverse)},
-                              {Py_tp_clear, reinterpret_cast<void*>(UndoClear)},
-                              {0, nullptr}};
 
 // A relative position resolved: (index, state), state as codesync_relpos_state.
 nb::object Resolved(int rc, size_t index, codesync_relpos_state state) {
@@ -788,7 +773,7 @@ NB_MODULE(_codesync, m) {
     return StrOut(codesync_container_info, b.data(), b.size());
   });
 
-  nb::class_<PyDoc>(m, "_Doc", nb::type_slots(g_doc_slots))
+  nb::class_<PyDoc>(m, "_Doc", nb::type_slots(ObserversSlots<PyDoc>()))
       .def(nb::init<uint64_t, bool, int>(), nb::arg("client_id"), nb::arg("gc"), nb::arg("offset_kind"))
       .def_prop_ro("client_id", [](PyDoc& d) { return codesync_doc_client_id(d.get()); })
       .def("text",
@@ -1022,7 +1007,7 @@ NB_MODULE(_codesync, m) {
       });
 
   // ---- Awareness ----
-  nb::class_<PyAwareness>(m, "_Awareness", nb::type_slots(g_awareness_slots))
+  nb::class_<PyAwareness>(m, "_Awareness", nb::type_slots(ObserversSlots<PyAwareness>()))
       .def(nb::init<uint64_t, int64_t>(), nb::arg("client_id"), nb::arg("timeout_ms"))
       .def_prop_ro("client_id", [](PyAwareness& a) { return codesync_awareness_client_id(a.get()); })
       .def("set_local_state",
@@ -1208,7 +1193,7 @@ NB_MODULE(_codesync, m) {
   m.attr("UNDO_ITEM_POPPED") = static_cast<int>(CODESYNC_UNDO_ITEM_POPPED);
   m.attr("UNDO_STACK_UNDO") = static_cast<int>(CODESYNC_UNDO_STACK_UNDO);
   m.attr("UNDO_STACK_REDO") = static_cast<int>(CODESYNC_UNDO_STACK_REDO);
-  nb::class_<PyUndo>(m, "_UndoManager", nb::type_slots(g_undo_slots))
+  nb::class_<PyUndo>(m, "_UndoManager", nb::type_slots(ObserversSlots<PyUndo, UndoClear>()))
       .def("__init__",
            [](PyUndo* self, nb::handle doc, int64_t capture_timeout_ms, nb::handle clock) {
              if (!nb::isinstance<PyDoc>(doc)) throw nb::type_error("expected a _Doc");
