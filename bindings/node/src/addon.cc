@@ -357,16 +357,8 @@ class NativeDoc : public Napi::ObjectWrap<NativeDoc> {
 
   // encodeUpdate(stateVector?: Uint8Array)
   Napi::Value EncodeUpdate(const Napi::CallbackInfo& info) {
-    Buffer out;
-    int rc;
-    if (info.Length() == 0 || info[0].IsUndefined() || info[0].IsNull()) {
-      rc = codesync_doc_encode_update(doc(info.Env()), nullptr, 0, out.out());
-    } else {
-      Bytes sv = BytesArg(info, 0, "stateVector");
-      rc = codesync_doc_encode_update(doc(info.Env()), sv.data, sv.size, out.out());
-    }
-    if (rc != CODESYNC_OK) Throw(info.Env(), rc);
-    return out.ToBytes(info.Env());
+    Bytes sv = OptBytesArg(info, 0, "stateVector");  // absent: everything
+    return BytesOut(info.Env(), codesync_doc_encode_update, doc(info.Env()), sv.data, sv.size);
   }
 
   Napi::Value StateVector(const Napi::CallbackInfo& info) {
@@ -1204,16 +1196,8 @@ Napi::Value SyncEncodeStep2(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   NativeDoc* d = DocArg(info, 0);
   codesync_doc* doc = Live(env, d->state());
-  Buffer out;
-  int rc;
-  if (info.Length() < 2 || info[1].IsUndefined() || info[1].IsNull()) {
-    rc = codesync_sync_encode_step2(doc, nullptr, 0, out.out());
-  } else {
-    Bytes sv = BytesArg(info, 1, "stateVector");
-    rc = codesync_sync_encode_step2(doc, sv.data, sv.size, out.out());
-  }
-  if (rc != CODESYNC_OK) Throw(env, rc);
-  return out.ToBytes(env);
+  Bytes sv = OptBytesArg(info, 1, "stateVector");  // absent: everything
+  return BytesOut(env, codesync_sync_encode_step2, doc, sv.data, sv.size);
 }
 
 Napi::Value SyncEncodeUpdate(const Napi::CallbackInfo& info) {

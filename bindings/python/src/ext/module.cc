@@ -322,16 +322,22 @@ PyType_Slot* ObserversSlots() {
   return slots;
 }
 
+// The options of _Doc(...) and _Doc.from_snapshot(...).
+codesync_doc_options DocOptions(uint64_t client_id, bool gc, int offset_kind) {
+  codesync_doc_options opts;
+  codesync_doc_options_init(&opts);
+  opts.client_id = client_id;
+  opts.gc = gc ? 1 : 0;
+  opts.offset_kind = static_cast<codesync_offset_kind>(offset_kind);
+  return opts;
+}
+
 // ---- Documents ------------------------------------------------------------------
 
 class PyDoc : public Observers {
  public:
   PyDoc(uint64_t client_id, bool gc, int offset_kind) {
-    codesync_doc_options opts;
-    codesync_doc_options_init(&opts);
-    opts.client_id = client_id;
-    opts.gc = gc ? 1 : 0;
-    opts.offset_kind = static_cast<codesync_offset_kind>(offset_kind);
+    codesync_doc_options opts = DocOptions(client_id, gc, offset_kind);
     doc_ = codesync_doc_new(&opts);
     if (doc_ == nullptr) Raise(codesync_last_error_code());
   }
@@ -800,16 +806,8 @@ NB_MODULE(_codesync, m) {
            nb::arg("update"), nb::arg("origin").none())
       .def("encode_update",
            [](PyDoc& d, nb::handle state_vector) {
-             Buffer out;
-             int rc;
-             if (state_vector.is_none()) {
-               rc = codesync_doc_encode_update(d.get(), nullptr, 0, out.out());
-             } else {
-               BytesArg sv(state_vector);
-               rc = codesync_doc_encode_update(d.get(), sv.data(), sv.size(), out.out());
-             }
-             if (rc != CODESYNC_OK) Raise(rc);
-             return out.Bytes();
+             OptBytesArg sv(state_vector);  // None: everything
+             return BytesOut(codesync_doc_encode_update, d.get(), sv.data(), sv.size());
            },
            nb::arg("state_vector").none())
       .def("state_vector",
@@ -839,11 +837,7 @@ NB_MODULE(_codesync, m) {
           "from_snapshot",
           [](PyDoc& d, nb::handle snapshot, uint64_t client_id, bool gc, int offset_kind) {
             BytesArg s(snapshot);
-            codesync_doc_options opts;
-            codesync_doc_options_init(&opts);
-            opts.client_id = client_id;
-            opts.gc = gc ? 1 : 0;
-            opts.offset_kind = static_cast<codesync_offset_kind>(offset_kind);
+            codesync_doc_options opts = DocOptions(client_id, gc, offset_kind);
             codesync_doc* out = nullptr;
             int rc = codesync_doc_from_snapshot(d.get(), s.data(), s.size(), &opts, &out);
             if (rc != CODESYNC_OK) Raise(rc);
@@ -1097,16 +1091,8 @@ NB_MODULE(_codesync, m) {
   m.def(
       "sync_encode_step2",
       [](PyDoc& d, nb::handle state_vector) {
-        Buffer out;
-        int rc;
-        if (state_vector.is_none()) {
-          rc = codesync_sync_encode_step2(d.get(), nullptr, 0, out.out());
-        } else {
-          BytesArg sv(state_vector);
-          rc = codesync_sync_encode_step2(d.get(), sv.data(), sv.size(), out.out());
-        }
-        if (rc != CODESYNC_OK) Raise(rc);
-        return out.Bytes();
+        OptBytesArg sv(state_vector);  // None: everything
+        return BytesOut(codesync_sync_encode_step2, d.get(), sv.data(), sv.size());
       },
       nb::arg("doc"), nb::arg("state_vector").none());
   m.def("sync_encode_update", [](nb::handle update) {
