@@ -168,6 +168,29 @@ class Buffer {
   codesync_buffer buf_ = {nullptr, 0};
 };
 
+// fn(args..., &out) into `out`, or the mapped error.
+template <typename... Params, typename... Args>
+void CallOut(Napi::Env env, Buffer& out, int (*fn)(Params...), Args... args) {
+  int rc = fn(args..., out.out());
+  if (rc != CODESYNC_OK) Throw(env, rc);
+}
+
+// The output buffer of fn(args..., &out) as a JS string (JSON, UTF-8 text).
+template <typename... Params, typename... Args>
+Napi::String StringOut(Napi::Env env, int (*fn)(Params...), Args... args) {
+  Buffer out;
+  CallOut(env, out, fn, args...);
+  return out.ToString(env);
+}
+
+// The output buffer of fn(args..., &out) as a Uint8Array (updates, snapshots).
+template <typename... Params, typename... Args>
+Napi::Uint8Array BytesOut(Napi::Env env, int (*fn)(Params...), Args... args) {
+  Buffer out;
+  CallOut(env, out, fn, args...);
+  return out.ToBytes(env);
+}
+
 // ---- Documents ------------------------------------------------------------------
 
 class NativeDoc;
@@ -193,6 +216,7 @@ struct DocState {
   std::unordered_map<uintptr_t, Slot*> text_slots;  // live delta observers by text
   std::vector<std::unique_ptr<Slot>> slots;
   std::optional<Napi::Error> pending;  // the first observer exception of the current call
+  std::optional<Napi::Error>& Pending() { return pending; }
   // Objects that must be freed before the document (undo managers), by id.
   std::unordered_map<uint64_t, std::function<void()>> dependents;
   uint64_t next_dependent = 1;
@@ -333,23 +357,12 @@ class NativeDoc : public Napi::ObjectWrap<NativeDoc> {
 
   // encodeUpdate(stateVector?: Uint8Array)
   Napi::Value EncodeUpdate(const Napi::CallbackInfo& info) {
-    Buffer out;
-    int rc;
-    if (info.Length() == 0 || info[0].IsUndefined() || info[0].IsNull()) {
-      rc = codesync_doc_encode_update(doc(info.Env()), nullptr, 0, out.out());
-    } else {
-      Bytes sv = BytesArg(info, 0, "stateVector");
-      rc = codesync_doc_encode_update(doc(info.Env()), sv.data, sv.size, out.out());
-    }
-    if (rc != CODESYNC_OK) Throw(info.Env(), rc);
-    return out.ToBytes(info.Env());
+    Bytes sv = OptBytesArg(info, 0, "stateVector");  // absent: everything
+    return BytesOut(info.Env(), codesync_doc_encode_update, doc(info.Env()), sv.data, sv.size);
   }
 
   Napi::Value StateVector(const Napi::CallbackInfo& info) {
-    Buffer out;
-    int rc = codesync_doc_state_vector(doc(info.Env()), out.out());
-    if (rc != CODESYNC_OK) Throw(info.Env(), rc);
-    return out.ToBytes(info.Env());
+    return BytesOut(info.Env(), codesync_doc_state_vector, doc(info.Env()));
   }
 
   Napi::Value HasPending(const Napi::CallbackInfo& info) {
@@ -405,10 +418,7 @@ class NativeDoc : public Napi::ObjectWrap<NativeDoc> {
   void UnobserveText(const Napi::CallbackInfo& info);
 
   Napi::Value ToJson(const Napi::CallbackInfo& info) {
-    Buffer out;
-    int rc = codesync_doc_to_json(doc(info.Env()), out.out());
-    if (rc != CODESYNC_OK) Throw(info.Env(), rc);
-    return out.ToString(info.Env());
+    return StringOut(info.Env(), codesync_doc_to_json, doc(info.Env()));
   }
 
   void Destroy(const Napi::CallbackInfo& info) { state_->Free(); }
@@ -416,10 +426,7 @@ class NativeDoc : public Napi::ObjectWrap<NativeDoc> {
   // ---- History and persistence ----
 
   Napi::Value Snapshot(const Napi::CallbackInfo& info) {
-    Buffer out;
-    int rc = codesync_doc_snapshot(doc(info.Env()), out.out());
-    if (rc != CODESYNC_OK) Throw(info.Env(), rc);
-    return out.ToBytes(info.Env());
+    return BytesOut(info.Env(), codesync_doc_snapshot, doc(info.Env()));
   }
 
   // fromSnapshot(snapshot, clientId, gc): a new NativeDoc (defined after AddonData).
@@ -440,11 +447,8 @@ class NativeDoc : public Napi::ObjectWrap<NativeDoc> {
     if (guid && guid->find('\0') != std::string::npos) {
       ThrowCode(env, CODESYNC_ERR_INVALID_ARGUMENT, "guid must not contain NUL");
     }
-    Buffer out;
-    int rc = codesync_doc_save_container(doc(env), guid ? guid->c_str() : nullptr, meta ? meta->data() : nullptr,
-                                         meta ? meta->size() : 0, out.out());
-    if (rc != CODESYNC_OK) Throw(env, rc);
-    return out.ToBytes(env);
+    return BytesOut(env, codesync_doc_save_container, doc(env), guid ? guid->c_str() : nullptr,
+                    meta ? meta->data() : nullptr, meta ? meta->size() : 0);
   }
 
   // relposToIndex(bytes): [index, state] (state: RELPOS_FOUND, ...).
@@ -468,11 +472,13 @@ class NativeDoc : public Napi::ObjectWrap<NativeDoc> {
   std::shared_ptr<DocState> state_;
 };
 
-// Calls this._<name>(...args) on the document's JS object from inside the C
-// library; nothing may propagate.
-void Dispatch(Slot* slot, const char* name, const std::function<std::vector<napi_value>(Napi::Env)>& args) {
-  if (slot->dead) return;
-  DocState* state = slot->state;
+using JsArgs = std::function<std::vector<napi_value>(Napi::Env)>;
+
+// Calls this.<name>(...args(env)) on the JS object of state->wrap from inside
+// the C library; nothing may propagate: the first exception is kept in
+// state->Pending() for the call that ran the observers to rethrow.
+template <typename State>
+void CallJs(State* state, const char* name, const JsArgs& args) {
   if (state->wrap == nullptr) return;
   Napi::Env env = state->wrap->Env();
   Napi::HandleScope scope(env);
@@ -483,10 +489,16 @@ void Dispatch(Slot* slot, const char* name, const std::function<std::vector<napi
     if (!fn.IsFunction()) return;
     fn.As<Napi::Function>().Call(self, args(env));
   } catch (const Napi::Error& e) {
-    if (!state->pending) state->pending.emplace(e);
+    if (!state->Pending()) state->Pending().emplace(e);
   } catch (const std::exception& e) {
-    if (!state->pending) state->pending.emplace(Napi::Error::New(env, e.what()));
+    if (!state->Pending()) state->Pending().emplace(Napi::Error::New(env, e.what()));
   }
+}
+
+// Calls this._<name>(...args) on the document's JS object.
+void Dispatch(Slot* slot, const char* name, const JsArgs& args) {
+  if (slot->dead) return;
+  CallJs(slot->state, name, args);
 }
 
 void NativeDoc::OnUpdate(const uint8_t* update, size_t len, const char* origin, void* user_data) {
@@ -577,6 +589,26 @@ class HandleBase : public Napi::ObjectWrap<Derived> {
     return HandleOrThrow(env, state_, p);
   }
 
+  // relpos(index, assoc?) / relposJson(index, assoc?) of a text or array:
+  // fn's encoded position as bytes (yjs's encoding) or JSON.
+  using RelposFn = int (*)(H*, size_t, int, codesync_buffer*);
+  Napi::Value RelposOf(const Napi::CallbackInfo& info, RelposFn fn, bool json) {
+    Napi::Env env = info.Env();
+    size_t index = Index(info, 0, "index");
+    int assoc = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
+    Buffer out;
+    Check(env, fn(h(env), index, assoc, out.out()));
+    if (json) return out.ToString(env);
+    return out.ToBytes(env);
+  }
+
+  // diff(prev?, next?) of a text or map: JSON runs (null = the empty document / now).
+  using DiffFn = int (*)(H*, const uint8_t*, size_t, const uint8_t*, size_t, codesync_buffer*);
+  Napi::Value DiffOf(const Napi::CallbackInfo& info, DiffFn fn) {
+    Bytes prev = OptBytesArg(info, 0, "prev"), next = OptBytesArg(info, 1, "next");
+    return StringOut(info.Env(), fn, h(info.Env()), prev.data, prev.size, next.data, next.size);
+  }
+
   std::shared_ptr<DocState> state_;
   H* h_ = nullptr;
 };
@@ -665,52 +697,25 @@ class NativeText : public HandleBase<NativeText, codesync_text> {
   }
 
   Napi::Value ToString(const Napi::CallbackInfo& info) {
-    Buffer out;
-    int rc = codesync_text_string(h(info.Env()), out.out());
-    if (rc != CODESYNC_OK) Throw(info.Env(), rc);
-    return out.ToString(info.Env());
+    return StringOut(info.Env(), codesync_text_string, h(info.Env()));
   }
 
   Napi::Value ToDelta(const Napi::CallbackInfo& info) {
-    Buffer out;
-    int rc = codesync_text_to_delta(h(info.Env()), out.out());
-    if (rc != CODESYNC_OK) Throw(info.Env(), rc);
-    return out.ToString(info.Env());
+    return StringOut(info.Env(), codesync_text_to_delta, h(info.Env()));
   }
 
   // diff(prev?, next?): JSON runs (null = the empty document / now).
-  Napi::Value Diff(const Napi::CallbackInfo& info) {
-    Bytes prev = OptBytesArg(info, 0, "prev"), next = OptBytesArg(info, 1, "next");
-    Buffer out;
-    int rc = codesync_text_diff(h(info.Env()), prev.data, prev.size, next.data, next.size, out.out());
-    if (rc != CODESYNC_OK) Throw(info.Env(), rc);
-    return out.ToString(info.Env());
-  }
+  Napi::Value Diff(const Napi::CallbackInfo& info) { return DiffOf(info, codesync_text_diff); }
 
   // relpos(index, assoc): yjs's encoded relative position.
-  Napi::Value Relpos(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    size_t index = Index(info, 0, "index");
-    int assoc = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
-    Buffer out;
-    Check(env, codesync_relpos_from_text(h(env), index, assoc, out.out()));
-    return out.ToBytes(env);
-  }
+  Napi::Value Relpos(const Napi::CallbackInfo& info) { return RelposOf(info, codesync_relpos_from_text, false); }
   // relposJson(index, assoc): the same position as yjs's relativePositionToJSON (with the type).
   Napi::Value RelposJson(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    size_t index = Index(info, 0, "index");
-    int assoc = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
-    Buffer out;
-    Check(env, codesync_relpos_from_text_json(h(env), index, assoc, out.out()));
-    return out.ToString(env);
+    return RelposOf(info, codesync_relpos_from_text_json, true);
   }
 
   Napi::Value Authorship(const Napi::CallbackInfo& info) {
-    Buffer out;
-    int rc = codesync_text_authorship_json(h(info.Env()), out.out());
-    if (rc != CODESYNC_OK) Throw(info.Env(), rc);
-    return out.ToString(info.Env());
+    return StringOut(info.Env(), codesync_text_authorship_json, h(info.Env()));
   }
 };
 
@@ -736,31 +741,22 @@ class NativeMap : public HandleBase<NativeMap, codesync_map> {
  private:
   Napi::Value GetKey(const Napi::CallbackInfo& info) { return KeyValue(info.Env()); }
 
-  Napi::Value Diff(const Napi::CallbackInfo& info) {
-    Bytes prev = OptBytesArg(info, 0, "prev"), next = OptBytesArg(info, 1, "next");
-    Buffer out;
-    int rc = codesync_map_diff(h(info.Env()), prev.data, prev.size, next.data, next.size, out.out());
-    if (rc != CODESYNC_OK) Throw(info.Env(), rc);
-    return out.ToString(info.Env());
-  }
+  Napi::Value Diff(const Napi::CallbackInfo& info) { return DiffOf(info, codesync_map_diff); }
 
   void SetJson(const Napi::CallbackInfo& info) {
     std::string key = ::Key(info, 0, "key");
     std::string json = Str(info, 1, "json");
     Check(info.Env(), codesync_map_set_json(h(info.Env()), key.c_str(), json.data(), json.size()));
   }
-  Napi::Value SetText(const Napi::CallbackInfo& info) {
+  // set{Text,Map,Array}(key): the handle of the new nested type fn made.
+  template <typename P>
+  Napi::Value SetNew(const Napi::CallbackInfo& info, P* (*fn)(codesync_map*, const char*)) {
     std::string key = ::Key(info, 0, "key");
-    return Handle(info.Env(), codesync_map_set_text(h(info.Env()), key.c_str()));
+    return Handle(info.Env(), fn(h(info.Env()), key.c_str()));
   }
-  Napi::Value SetMap(const Napi::CallbackInfo& info) {
-    std::string key = ::Key(info, 0, "key");
-    return Handle(info.Env(), codesync_map_set_map(h(info.Env()), key.c_str()));
-  }
-  Napi::Value SetArray(const Napi::CallbackInfo& info) {
-    std::string key = ::Key(info, 0, "key");
-    return Handle(info.Env(), codesync_map_set_array(h(info.Env()), key.c_str()));
-  }
+  Napi::Value SetText(const Napi::CallbackInfo& info) { return SetNew(info, codesync_map_set_text); }
+  Napi::Value SetMap(const Napi::CallbackInfo& info) { return SetNew(info, codesync_map_set_map); }
+  Napi::Value SetArray(const Napi::CallbackInfo& info) { return SetNew(info, codesync_map_set_array); }
   void Delete(const Napi::CallbackInfo& info) {
     std::string key = ::Key(info, 0, "key");
     Check(info.Env(), codesync_map_delete(h(info.Env()), key.c_str()));
@@ -783,10 +779,7 @@ class NativeMap : public HandleBase<NativeMap, codesync_map> {
     return Napi::Number::New(info.Env(), static_cast<double>(codesync_map_size(h(info.Env()))));
   }
   Napi::Value ToJson(const Napi::CallbackInfo& info) {
-    Buffer out;
-    int rc = codesync_map_to_json(h(info.Env()), out.out());
-    if (rc != CODESYNC_OK) Throw(info.Env(), rc);
-    return out.ToString(info.Env());
+    return StringOut(info.Env(), codesync_map_to_json, h(info.Env()));
   }
 };
 
@@ -819,34 +812,19 @@ class NativeArray : public HandleBase<NativeArray, codesync_array> {
     std::string json = Str(info, 1, "json");
     Check(info.Env(), codesync_array_insert_json(h(info.Env()), index, json.data(), json.size()));
   }
-  Napi::Value InsertText(const Napi::CallbackInfo& info) {
+  // insert{Text,Map,Array}(index): the handle of the new nested type fn made.
+  template <typename P>
+  Napi::Value InsertNew(const Napi::CallbackInfo& info, P* (*fn)(codesync_array*, size_t)) {
     size_t index = Index(info, 0, "index");
-    return Handle(info.Env(), codesync_array_insert_text(h(info.Env()), index));
+    return Handle(info.Env(), fn(h(info.Env()), index));
   }
-  Napi::Value InsertMap(const Napi::CallbackInfo& info) {
-    size_t index = Index(info, 0, "index");
-    return Handle(info.Env(), codesync_array_insert_map(h(info.Env()), index));
-  }
-  Napi::Value InsertArray(const Napi::CallbackInfo& info) {
-    size_t index = Index(info, 0, "index");
-    return Handle(info.Env(), codesync_array_insert_array(h(info.Env()), index));
-  }
-  Napi::Value Relpos(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    size_t index = Index(info, 0, "index");
-    int assoc = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
-    Buffer out;
-    Check(env, codesync_relpos_from_array(h(env), index, assoc, out.out()));
-    return out.ToBytes(env);
-  }
+  Napi::Value InsertText(const Napi::CallbackInfo& info) { return InsertNew(info, codesync_array_insert_text); }
+  Napi::Value InsertMap(const Napi::CallbackInfo& info) { return InsertNew(info, codesync_array_insert_map); }
+  Napi::Value InsertArray(const Napi::CallbackInfo& info) { return InsertNew(info, codesync_array_insert_array); }
+  Napi::Value Relpos(const Napi::CallbackInfo& info) { return RelposOf(info, codesync_relpos_from_array, false); }
   // relposJson(index, assoc): the same position as yjs's relativePositionToJSON (with the type).
   Napi::Value RelposJson(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    size_t index = Index(info, 0, "index");
-    int assoc = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
-    Buffer out;
-    Check(env, codesync_relpos_from_array_json(h(env), index, assoc, out.out()));
-    return out.ToString(env);
+    return RelposOf(info, codesync_relpos_from_array_json, true);
   }
   void Delete(const Napi::CallbackInfo& info) {
     size_t index = Index(info, 0, "index");
@@ -863,10 +841,7 @@ class NativeArray : public HandleBase<NativeArray, codesync_array> {
     return Napi::Number::New(info.Env(), static_cast<double>(codesync_array_length(h(info.Env()))));
   }
   Napi::Value ToJson(const Napi::CallbackInfo& info) {
-    Buffer out;
-    int rc = codesync_array_to_json(h(info.Env()), out.out());
-    if (rc != CODESYNC_OK) Throw(info.Env(), rc);
-    return out.ToString(info.Env());
+    return StringOut(info.Env(), codesync_array_to_json, h(info.Env()));
   }
 };
 
@@ -952,6 +927,7 @@ struct AwState {
   NativeAwareness* wrap = nullptr;
   std::shared_ptr<RoomState> room;
   std::optional<Napi::Error> pending;
+  std::optional<Napi::Error>& Pending() { return pending; }
 
   void Free() {
     codesync_awareness_unobserve(sub);
@@ -1090,10 +1066,7 @@ class NativeAwareness : public Napi::ObjectWrap<NativeAwareness> {
   }
 
   Napi::Value LocalState(const Napi::CallbackInfo& info) {
-    Buffer out;
-    int rc = codesync_awareness_local_state(aw(info.Env()), out.out());
-    if (rc != CODESYNC_OK) Throw(info.Env(), rc);
-    return out.ToString(info.Env());
+    return StringOut(info.Env(), codesync_awareness_local_state, aw(info.Env()));
   }
 
   // state(client): its JSON, or undefined when it has none.
@@ -1129,10 +1102,7 @@ class NativeAwareness : public Napi::ObjectWrap<NativeAwareness> {
   }
 
   Napi::Value StatesJson(const Napi::CallbackInfo& info) {
-    Buffer out;
-    int rc = codesync_awareness_states_json(aw(info.Env()), out.out());
-    if (rc != CODESYNC_OK) Throw(info.Env(), rc);
-    return out.ToString(info.Env());
+    return StringOut(info.Env(), codesync_awareness_states_json, aw(info.Env()));
   }
 
   // applyUpdate(update, now, origin?)
@@ -1148,10 +1118,7 @@ class NativeAwareness : public Napi::ObjectWrap<NativeAwareness> {
   Napi::Value EncodeUpdate(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     ClientList c = ClientsArg(info, 0);
-    Buffer out;
-    int rc = codesync_awareness_encode_update(aw(env), c.data(), c.ids.size(), out.out());
-    if (rc != CODESYNC_OK) Throw(env, rc);
-    return out.ToBytes(env);
+    return BytesOut(env, codesync_awareness_encode_update, aw(env), c.data(), c.ids.size());
   }
 
   // removeStates(clients, now, origin?)
@@ -1178,23 +1145,12 @@ class NativeAwareness : public Napi::ObjectWrap<NativeAwareness> {
 
 void NativeAwareness::OnChange(const codesync_awareness_change* change, const char* origin, void* user_data) {
   AwState* state = static_cast<AwState*>(user_data);
-  if (state->wrap == nullptr) return;
-  Napi::Env env = state->wrap->Env();
-  Napi::HandleScope scope(env);
-  try {
-    Napi::Object self = state->wrap->Value();
-    if (self.IsEmpty()) return;
-    Napi::Value fn = self.Get("_onChange");
-    if (!fn.IsFunction()) return;
-    fn.As<Napi::Function>().Call(
-        self, {IdArray(env, change->added, change->added_count), IdArray(env, change->updated, change->updated_count),
-               IdArray(env, change->renewed, change->renewed_count),
-               IdArray(env, change->removed, change->removed_count), OriginValue(env, origin)});
-  } catch (const Napi::Error& e) {
-    if (!state->pending) state->pending.emplace(e);
-  } catch (const std::exception& e) {
-    if (!state->pending) state->pending.emplace(Napi::Error::New(env, e.what()));
-  }
+  CallJs(state, "_onChange", [&](Napi::Env env) {
+    return std::vector<napi_value>{IdArray(env, change->added, change->added_count),
+                                   IdArray(env, change->updated, change->updated_count),
+                                   IdArray(env, change->renewed, change->renewed_count),
+                                   IdArray(env, change->removed, change->removed_count), OriginValue(env, origin)};
+  });
 }
 
 NativeDoc* DocArg(const Napi::CallbackInfo& info, size_t i) {
@@ -1233,52 +1189,32 @@ Napi::Value SyncDecode(const Napi::CallbackInfo& info) {
 Napi::Value SyncEncodeStep1(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   NativeDoc* d = DocArg(info, 0);
-  Buffer out;
-  int rc = codesync_sync_encode_step1(Live(env, d->state()), out.out());
-  if (rc != CODESYNC_OK) Throw(env, rc);
-  return out.ToBytes(env);
+  return BytesOut(env, codesync_sync_encode_step1, Live(env, d->state()));
 }
 
 Napi::Value SyncEncodeStep2(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   NativeDoc* d = DocArg(info, 0);
   codesync_doc* doc = Live(env, d->state());
-  Buffer out;
-  int rc;
-  if (info.Length() < 2 || info[1].IsUndefined() || info[1].IsNull()) {
-    rc = codesync_sync_encode_step2(doc, nullptr, 0, out.out());
-  } else {
-    Bytes sv = BytesArg(info, 1, "stateVector");
-    rc = codesync_sync_encode_step2(doc, sv.data, sv.size, out.out());
-  }
-  if (rc != CODESYNC_OK) Throw(env, rc);
-  return out.ToBytes(env);
+  Bytes sv = OptBytesArg(info, 1, "stateVector");  // absent: everything
+  return BytesOut(env, codesync_sync_encode_step2, doc, sv.data, sv.size);
 }
 
 Napi::Value SyncEncodeUpdate(const Napi::CallbackInfo& info) {
   Bytes u = BytesArg(info, 0, "update");
-  Buffer out;
-  int rc = codesync_sync_encode_update(u.data, u.size, out.out());
-  if (rc != CODESYNC_OK) Throw(info.Env(), rc);
-  return out.ToBytes(info.Env());
+  return BytesOut(info.Env(), codesync_sync_encode_update, u.data, u.size);
 }
 
 Napi::Value SyncEncodeAwareness(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   NativeAwareness* a = AwarenessArg(info, 0, false);
   ClientList c = ClientsArg(info, 1);
-  Buffer out;
-  int rc = codesync_sync_encode_awareness(LiveAw(env, a->state()), c.data(), c.ids.size(), out.out());
-  if (rc != CODESYNC_OK) Throw(env, rc);
-  return out.ToBytes(env);
+  return BytesOut(env, codesync_sync_encode_awareness, LiveAw(env, a->state()), c.data(), c.ids.size());
 }
 
 Napi::Value SyncEncodePermissionDenied(const Napi::CallbackInfo& info) {
   std::string reason = Key(info, 0, "reason");
-  Buffer out;
-  int rc = codesync_sync_encode_permission_denied(reason.c_str(), out.out());
-  if (rc != CODESYNC_OK) Throw(info.Env(), rc);
-  return out.ToBytes(info.Env());
+  return BytesOut(info.Env(), codesync_sync_encode_permission_denied, reason.c_str());
 }
 
 Napi::Value SyncEncodeQueryAwareness(const Napi::CallbackInfo& info) {
@@ -1647,21 +1583,11 @@ int64_t NativeUndo::Clock(void* user_data) {
 
 void NativeUndo::OnEvent(codesync_undo_manager*, const codesync_undo_event* ev, void* user_data) {
   auto* state = static_cast<UndoState*>(user_data);
-  if (state->wrap == nullptr) return;
-  Napi::Env env = state->wrap->Env();
-  Napi::HandleScope scope(env);
-  try {
-    Napi::Object self = state->wrap->Value();
-    Napi::Value fn = self.Get("_onEvent");
-    if (!fn.IsFunction()) return;
+  CallJs(state, "_onEvent", [&](Napi::Env env) {
     Napi::Value meta = ev->meta != nullptr ? Napi::Value(NewBytes(env, ev->meta, ev->meta_len)) : env.Null();
-    fn.As<Napi::Function>().Call(self, {Napi::Number::New(env, ev->kind), Napi::Number::New(env, ev->stack),
-                                        OriginValue(env, ev->origin), meta});
-  } catch (const Napi::Error& e) {
-    if (!state->Pending()) state->Pending().emplace(e);
-  } catch (const std::exception& e) {
-    if (!state->Pending()) state->Pending().emplace(Napi::Error::New(env, e.what()));
-  }
+    return std::vector<napi_value>{Napi::Number::New(env, ev->kind), Napi::Number::New(env, ev->stack),
+                                   OriginValue(env, ev->origin), meta};
+  });
 }
 
 // addType(handle: NativeText | NativeMap | NativeArray of the manager's document)
@@ -1695,18 +1621,12 @@ void NativeUndo::AddType(const Napi::CallbackInfo& info) {
 
 Napi::Value RelposToJson(const Napi::CallbackInfo& info) {
   Bytes r = BytesArg(info, 0, "position");
-  Buffer out;
-  int rc = codesync_relpos_to_json(r.data, r.size, out.out());
-  if (rc != CODESYNC_OK) Throw(info.Env(), rc);
-  return out.ToString(info.Env());
+  return StringOut(info.Env(), codesync_relpos_to_json, r.data, r.size);
 }
 
 Napi::Value RelposFromJson(const Napi::CallbackInfo& info) {
   std::string json = Str(info, 0, "json");
-  Buffer out;
-  int rc = codesync_relpos_from_json(json.data(), json.size(), out.out());
-  if (rc != CODESYNC_OK) Throw(info.Env(), rc);
-  return out.ToBytes(info.Env());
+  return BytesOut(info.Env(), codesync_relpos_from_json, json.data(), json.size());
 }
 
 // ---- Module functions -----------------------------------------------------------------
@@ -1726,18 +1646,12 @@ Napi::Value MergeUpdates(const Napi::CallbackInfo& info) {
     lens.push_back(t.ByteLength());
     keep.push_back(v);
   }
-  Buffer out;
-  int rc = codesync_merge_updates(ptrs.data(), lens.data(), ptrs.size(), out.out());
-  if (rc != CODESYNC_OK) Throw(env, rc);
-  return out.ToBytes(env);
+  return BytesOut(env, codesync_merge_updates, ptrs.data(), lens.data(), ptrs.size());
 }
 
 Napi::Value UpdateStateVector(const Napi::CallbackInfo& info) {
   Bytes u = BytesArg(info, 0, "update");
-  Buffer out;
-  int rc = codesync_update_state_vector(u.data, u.size, out.out());
-  if (rc != CODESYNC_OK) Throw(info.Env(), rc);
-  return out.ToBytes(info.Env());
+  return BytesOut(info.Env(), codesync_update_state_vector, u.data, u.size);
 }
 
 Napi::Value SnapshotContainsUpdate(const Napi::CallbackInfo& info) {
@@ -1750,10 +1664,7 @@ Napi::Value SnapshotContainsUpdate(const Napi::CallbackInfo& info) {
 
 Napi::Value ContainerInfo(const Napi::CallbackInfo& info) {
   Bytes b = BytesArg(info, 0, "container");
-  Buffer out;
-  int rc = codesync_container_info(b.data, b.size, out.out());
-  if (rc != CODESYNC_OK) Throw(info.Env(), rc);
-  return out.ToString(info.Env());
+  return StringOut(info.Env(), codesync_container_info, b.data, b.size);
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {

@@ -70,6 +70,29 @@ class Buffer {
   codesync_buffer buf_ = {nullptr, 0};
 };
 
+// fn(args..., &out) into `out`, or raises the mapped error.
+template <typename... Params, typename... Args>
+void CallOut(Buffer& out, int (*fn)(Params...), Args... args) {
+  int rc = fn(args..., out.out());
+  if (rc != CODESYNC_OK) Raise(rc);
+}
+
+// The output buffer of fn(args..., &out) as a str (JSON, UTF-8 text).
+template <typename... Params, typename... Args>
+nb::str StrOut(int (*fn)(Params...), Args... args) {
+  Buffer out;
+  CallOut(out, fn, args...);
+  return out.Str();
+}
+
+// The output buffer of fn(args..., &out) as bytes (updates, snapshots).
+template <typename... Params, typename... Args>
+nb::bytes BytesOut(int (*fn)(Params...), Args... args) {
+  Buffer out;
+  CallOut(out, fn, args...);
+  return out.Bytes();
+}
+
 // Read-only view of any bytes-like object (bytes, bytearray, memoryview).
 class BytesArg {
  public:
@@ -275,16 +298,46 @@ void Guarded(Slot* slot, Fn&& fn) noexcept {
   owner->Leave();
 }
 
+// tp_traverse / tp_clear of the types that hold Python callbacks (documents,
+// awareness, undo managers), so the collector can break cycles through them:
+// T::Traverse visits what an instance holds, Clear drops it.
+template <typename T>
+int ObserversTraverse(PyObject* self, visitproc visit, void* arg) {
+  Py_VISIT(Py_TYPE(self));
+  if (!nb::inst_ready(self)) return 0;
+  return nb::inst_ptr<T>(self)->Traverse(visit, arg);
+}
+
+template <typename T>
+int ObserversClear(PyObject* self) {
+  if (nb::inst_ready(self)) nb::inst_ptr<T>(self)->ClearSlots();
+  return 0;
+}
+
+template <typename T, int (*Clear)(PyObject*) = ObserversClear<T>>
+PyType_Slot* ObserversSlots() {
+  static PyType_Slot slots[] = {{Py_tp_traverse, reinterpret_cast<void*>(ObserversTraverse<T>)},
+                                {Py_tp_clear, reinterpret_cast<void*>(Clear)},
+                                {0, nullptr}};
+  return slots;
+}
+
+// The options of _Doc(...) and _Doc.from_snapshot(...).
+codesync_doc_options DocOptions(uint64_t client_id, bool gc, int offset_kind) {
+  codesync_doc_options opts;
+  codesync_doc_options_init(&opts);
+  opts.client_id = client_id;
+  opts.gc = gc ? 1 : 0;
+  opts.offset_kind = static_cast<codesync_offset_kind>(offset_kind);
+  return opts;
+}
+
 // ---- Documents ------------------------------------------------------------------
 
 class PyDoc : public Observers {
  public:
   PyDoc(uint64_t client_id, bool gc, int offset_kind) {
-    codesync_doc_options opts;
-    codesync_doc_options_init(&opts);
-    opts.client_id = client_id;
-    opts.gc = gc ? 1 : 0;
-    opts.offset_kind = static_cast<codesync_offset_kind>(offset_kind);
+    codesync_doc_options opts = DocOptions(client_id, gc, offset_kind);
     doc_ = codesync_doc_new(&opts);
     if (doc_ == nullptr) Raise(codesync_last_error_code());
   }
@@ -316,21 +369,6 @@ void OnUpdate(const uint8_t* update, size_t len, const char* origin, void* user_
   Slot* slot = static_cast<Slot*>(user_data);
   Guarded(slot, [&] { slot->fn(nb::bytes(update, len), OriginObject(origin)); });
 }
-
-int DocTraverse(PyObject* self, visitproc visit, void* arg) {
-  Py_VISIT(Py_TYPE(self));
-  if (!nb::inst_ready(self)) return 0;
-  return nb::inst_ptr<PyDoc>(self)->Traverse(visit, arg);
-}
-
-int DocClear(PyObject* self) {
-  if (nb::inst_ready(self)) nb::inst_ptr<PyDoc>(self)->ClearSlots();
-  return 0;
-}
-
-PyType_Slot g_doc_slots[] = {{Py_tp_traverse, reinterpret_cast<void*>(DocTraverse)},
-                             {Py_tp_clear, reinterpret_cast<void*>(DocClear)},
-                             {0, nullptr}};
 
 // ---- Shared type handles --------------------------------------------------------
 
@@ -399,6 +437,27 @@ nb::object GetValue(const Handle<Container>& c, Key key,
   Buffer out;
   int rc = get_json(c.h, key, out.out());
   if (rc != CODESYNC_OK) Raise(rc);
+  return out.Str();
+}
+
+// relpos_from_{text,array}[_json](handle, index, assoc): fn's position as
+// bytes (yjs's encoding) or JSON; an edit-free call, but checked through the
+// document like every handle call.
+template <typename H>
+void RelposCall(Buffer& out, const Handle<H>& x, int64_t index, int assoc,
+                int (*fn)(H*, size_t, int, codesync_buffer*)) {
+  x.doc()->Check(fn(x.h, Index(index), assoc, out.out()));
+}
+template <typename H>
+nb::bytes RelposBytes(const Handle<H>& x, int64_t index, int assoc, int (*fn)(H*, size_t, int, codesync_buffer*)) {
+  Buffer out;
+  RelposCall(out, x, index, assoc, fn);
+  return out.Bytes();
+}
+template <typename H>
+nb::str RelposStr(const Handle<H>& x, int64_t index, int assoc, int (*fn)(H*, size_t, int, codesync_buffer*)) {
+  Buffer out;
+  RelposCall(out, x, index, assoc, fn);
   return out.Str();
 }
 
@@ -493,21 +552,6 @@ void OnAwareness(const codesync_awareness_change* change, const char* origin, vo
   });
 }
 
-int AwarenessTraverse(PyObject* self, visitproc visit, void* arg) {
-  Py_VISIT(Py_TYPE(self));
-  if (!nb::inst_ready(self)) return 0;
-  return nb::inst_ptr<PyAwareness>(self)->Traverse(visit, arg);
-}
-
-int AwarenessClear(PyObject* self) {
-  if (nb::inst_ready(self)) nb::inst_ptr<PyAwareness>(self)->ClearSlots();
-  return 0;
-}
-
-PyType_Slot g_awareness_slots[] = {{Py_tp_traverse, reinterpret_cast<void*>(AwarenessTraverse)},
-                                   {Py_tp_clear, reinterpret_cast<void*>(AwarenessClear)},
-                                   {0, nullptr}};
-
 // Optional list of client ids: NULL for None (meaning "all" to the C API).
 struct ClientsArg {
   explicit ClientsArg(nb::handle h) {
@@ -599,12 +643,7 @@ void OnUndoEvent(codesync_undo_manager*, const codesync_undo_event* ev, void* us
   });
 }
 
-int UndoTraverse(PyObject* self, visitproc visit, void* arg) {
-  Py_VISIT(Py_TYPE(self));
-  if (!nb::inst_ready(self)) return 0;
-  return nb::inst_ptr<PyUndo>(self)->Traverse(visit, arg);
-}
-
+// Also drops the clock callback.
 int UndoClear(PyObject* self) {
   if (nb::inst_ready(self)) {
     nb::inst_ptr<PyUndo>(self)->ClearSlots();
@@ -612,10 +651,6 @@ int UndoClear(PyObject* self) {
   }
   return 0;
 }
-
-PyType_Slot g_undo_slots[] = {{Py_tp_traverse, reinterpret_cast<void*>(UndoTraverse)},
-                              {Py_tp_clear, reinterpret_cast<void*>(UndoClear)},
-                              {0, nullptr}};
 
 // A relative position resolved: (index, state), state as codesync_relpos_state.
 nb::object Resolved(int rc, size_t index, codesync_relpos_state state) {
@@ -725,17 +760,11 @@ NB_MODULE(_codesync, m) {
       ptrs.push_back(views.back()->data());
       lens.push_back(views.back()->size());
     }
-    Buffer out;
-    int rc = codesync_merge_updates(ptrs.data(), lens.data(), ptrs.size(), out.out());
-    if (rc != CODESYNC_OK) Raise(rc);
-    return out.Bytes();
+    return BytesOut(codesync_merge_updates, ptrs.data(), lens.data(), ptrs.size());
   });
   m.def("update_state_vector", [](nb::handle update) {
     BytesArg u(update);
-    Buffer out;
-    int rc = codesync_update_state_vector(u.data(), u.size(), out.out());
-    if (rc != CODESYNC_OK) Raise(rc);
-    return out.Bytes();
+    return BytesOut(codesync_update_state_vector, u.data(), u.size());
   });
 
   m.def("snapshot_contains_update", [](nb::handle snapshot, nb::handle update) {
@@ -747,13 +776,10 @@ NB_MODULE(_codesync, m) {
   });
   m.def("container_info", [](nb::handle data) {
     BytesArg b(data);
-    Buffer out;
-    int rc = codesync_container_info(b.data(), b.size(), out.out());
-    if (rc != CODESYNC_OK) Raise(rc);
-    return out.Str();
+    return StrOut(codesync_container_info, b.data(), b.size());
   });
 
-  nb::class_<PyDoc>(m, "_Doc", nb::type_slots(g_doc_slots))
+  nb::class_<PyDoc>(m, "_Doc", nb::type_slots(ObserversSlots<PyDoc>()))
       .def(nb::init<uint64_t, bool, int>(), nb::arg("client_id"), nb::arg("gc"), nb::arg("offset_kind"))
       .def_prop_ro("client_id", [](PyDoc& d) { return codesync_doc_client_id(d.get()); })
       .def("text",
@@ -780,24 +806,13 @@ NB_MODULE(_codesync, m) {
            nb::arg("update"), nb::arg("origin").none())
       .def("encode_update",
            [](PyDoc& d, nb::handle state_vector) {
-             Buffer out;
-             int rc;
-             if (state_vector.is_none()) {
-               rc = codesync_doc_encode_update(d.get(), nullptr, 0, out.out());
-             } else {
-               BytesArg sv(state_vector);
-               rc = codesync_doc_encode_update(d.get(), sv.data(), sv.size(), out.out());
-             }
-             if (rc != CODESYNC_OK) Raise(rc);
-             return out.Bytes();
+             OptBytesArg sv(state_vector);  // None: everything
+             return BytesOut(codesync_doc_encode_update, d.get(), sv.data(), sv.size());
            },
            nb::arg("state_vector").none())
       .def("state_vector",
            [](PyDoc& d) {
-             Buffer out;
-             int rc = codesync_doc_state_vector(d.get(), out.out());
-             if (rc != CODESYNC_OK) Raise(rc);
-             return out.Bytes();
+             return BytesOut(codesync_doc_state_vector, d.get());
            })
       .def("has_pending", [](PyDoc& d) { return codesync_doc_has_pending(d.get()) != 0; })
       .def("begin",
@@ -816,20 +831,13 @@ NB_MODULE(_codesync, m) {
       // ---- History and persistence ----
       .def("snapshot",
            [](PyDoc& d) {
-             Buffer out;
-             int rc = codesync_doc_snapshot(d.get(), out.out());
-             if (rc != CODESYNC_OK) Raise(rc);
-             return out.Bytes();
+             return BytesOut(codesync_doc_snapshot, d.get());
            })
       .def(
           "from_snapshot",
           [](PyDoc& d, nb::handle snapshot, uint64_t client_id, bool gc, int offset_kind) {
             BytesArg s(snapshot);
-            codesync_doc_options opts;
-            codesync_doc_options_init(&opts);
-            opts.client_id = client_id;
-            opts.gc = gc ? 1 : 0;
-            opts.offset_kind = static_cast<codesync_offset_kind>(offset_kind);
+            codesync_doc_options opts = DocOptions(client_id, gc, offset_kind);
             codesync_doc* out = nullptr;
             int rc = codesync_doc_from_snapshot(d.get(), s.data(), s.size(), &opts, &out);
             if (rc != CODESYNC_OK) Raise(rc);
@@ -866,10 +874,7 @@ NB_MODULE(_codesync, m) {
              d.Check(codesync_doc_load_container(d.get(), b.data(), b.size()));
            })
       .def("to_json", [](PyDoc& d) {
-        Buffer out;
-        int rc = codesync_doc_to_json(d.get(), out.out());
-        if (rc != CODESYNC_OK) Raise(rc);
-        return out.Str();
+        return StrOut(codesync_doc_to_json, d.get());
       });
 
   nb::class_<PyText>(m, "_Text", nb::type_slots(HandleSlots<PyText>()))
@@ -902,26 +907,17 @@ NB_MODULE(_codesync, m) {
       .def("__len__", [](PyText& t) { return codesync_text_length(t.h); })
       .def("__str__",
            [](PyText& t) {
-             Buffer out;
-             int rc = codesync_text_string(t.h, out.out());
-             if (rc != CODESYNC_OK) Raise(rc);
-             return out.Str();
+             return StrOut(codesync_text_string, t.h);
            })
       .def("to_delta",
            [](PyText& t) {
-             Buffer out;
-             int rc = codesync_text_to_delta(t.h, out.out());
-             if (rc != CODESYNC_OK) Raise(rc);
-             return out.Str();
+             return StrOut(codesync_text_to_delta, t.h);
            })
       .def(
           "diff",
           [](PyText& t, nb::handle prev, nb::handle next) {
             OptBytesArg p(prev), n(next);
-            Buffer out;
-            int rc = codesync_text_diff(t.h, p.data(), p.size(), n.data(), n.size(), out.out());
-            if (rc != CODESYNC_OK) Raise(rc);
-            return out.Str();
+            return StrOut(codesync_text_diff, t.h, p.data(), p.size(), n.data(), n.size());
           },
           nb::arg("prev").none(), nb::arg("next").none())
       .def("authorship",
@@ -969,18 +965,12 @@ NB_MODULE(_codesync, m) {
           "diff",
           [](PyMap& mp, nb::handle prev, nb::handle next) {
             OptBytesArg p(prev), n(next);
-            Buffer out;
-            int rc = codesync_map_diff(mp.h, p.data(), p.size(), n.data(), n.size(), out.out());
-            if (rc != CODESYNC_OK) Raise(rc);
-            return out.Str();
+            return StrOut(codesync_map_diff, mp.h, p.data(), p.size(), n.data(), n.size());
           },
           nb::arg("prev").none(), nb::arg("next").none())
       .def("__len__", [](PyMap& mp) { return codesync_map_size(mp.h); })
       .def("to_json", [](PyMap& mp) {
-        Buffer out;
-        int rc = codesync_map_to_json(mp.h, out.out());
-        if (rc != CODESYNC_OK) Raise(rc);
-        return out.Str();
+        return StrOut(codesync_map_to_json, mp.h);
       });
 
   nb::class_<PyArray>(m, "_Array", nb::type_slots(HandleSlots<PyArray>()))
@@ -1007,14 +997,11 @@ NB_MODULE(_codesync, m) {
            })
       .def("__len__", [](PyArray& a) { return codesync_array_length(a.h); })
       .def("to_json", [](PyArray& a) {
-        Buffer out;
-        int rc = codesync_array_to_json(a.h, out.out());
-        if (rc != CODESYNC_OK) Raise(rc);
-        return out.Str();
+        return StrOut(codesync_array_to_json, a.h);
       });
 
   // ---- Awareness ----
-  nb::class_<PyAwareness>(m, "_Awareness", nb::type_slots(g_awareness_slots))
+  nb::class_<PyAwareness>(m, "_Awareness", nb::type_slots(ObserversSlots<PyAwareness>()))
       .def(nb::init<uint64_t, int64_t>(), nb::arg("client_id"), nb::arg("timeout_ms"))
       .def_prop_ro("client_id", [](PyAwareness& a) { return codesync_awareness_client_id(a.get()); })
       .def("set_local_state",
@@ -1029,10 +1016,7 @@ NB_MODULE(_codesync, m) {
            nb::arg("json").none(), nb::arg("now"))
       .def("local_state",
            [](PyAwareness& a) {
-             Buffer out;
-             int rc = codesync_awareness_local_state(a.get(), out.out());
-             if (rc != CODESYNC_OK) Raise(rc);
-             return out.Str();
+             return StrOut(codesync_awareness_local_state, a.get());
            })
       .def("state",
            [](PyAwareness& a, uint64_t client) -> nb::object {
@@ -1054,10 +1038,7 @@ NB_MODULE(_codesync, m) {
       .def("clients", &PyAwareness::Clients)
       .def("states_json",
            [](PyAwareness& a) {
-             Buffer out;
-             int rc = codesync_awareness_states_json(a.get(), out.out());
-             if (rc != CODESYNC_OK) Raise(rc);
-             return out.Str();
+             return StrOut(codesync_awareness_states_json, a.get());
            })
       .def("apply_update",
            [](PyAwareness& a, nb::handle update, int64_t now, nb::handle origin) {
@@ -1069,10 +1050,7 @@ NB_MODULE(_codesync, m) {
       .def("encode_update",
            [](PyAwareness& a, nb::handle clients) {
              ClientsArg c(clients);
-             Buffer out;
-             int rc = codesync_awareness_encode_update(a.get(), c.data(), c.size(), out.out());
-             if (rc != CODESYNC_OK) Raise(rc);
-             return out.Bytes();
+             return BytesOut(codesync_awareness_encode_update, a.get(), c.data(), c.size());
            },
            nb::arg("clients").none())
       .def("remove_states",
@@ -1108,48 +1086,28 @@ NB_MODULE(_codesync, m) {
     return nb::make_tuple(static_cast<int>(kind), nb::bytes(payload, payload_len));
   });
   m.def("sync_encode_step1", [](PyDoc& d) {
-    Buffer out;
-    int rc = codesync_sync_encode_step1(d.get(), out.out());
-    if (rc != CODESYNC_OK) Raise(rc);
-    return out.Bytes();
+    return BytesOut(codesync_sync_encode_step1, d.get());
   });
   m.def(
       "sync_encode_step2",
       [](PyDoc& d, nb::handle state_vector) {
-        Buffer out;
-        int rc;
-        if (state_vector.is_none()) {
-          rc = codesync_sync_encode_step2(d.get(), nullptr, 0, out.out());
-        } else {
-          BytesArg sv(state_vector);
-          rc = codesync_sync_encode_step2(d.get(), sv.data(), sv.size(), out.out());
-        }
-        if (rc != CODESYNC_OK) Raise(rc);
-        return out.Bytes();
+        OptBytesArg sv(state_vector);  // None: everything
+        return BytesOut(codesync_sync_encode_step2, d.get(), sv.data(), sv.size());
       },
       nb::arg("doc"), nb::arg("state_vector").none());
   m.def("sync_encode_update", [](nb::handle update) {
     BytesArg u(update);
-    Buffer out;
-    int rc = codesync_sync_encode_update(u.data(), u.size(), out.out());
-    if (rc != CODESYNC_OK) Raise(rc);
-    return out.Bytes();
+    return BytesOut(codesync_sync_encode_update, u.data(), u.size());
   });
   m.def(
       "sync_encode_awareness",
       [](PyAwareness& a, nb::handle clients) {
         ClientsArg c(clients);
-        Buffer out;
-        int rc = codesync_sync_encode_awareness(a.get(), c.data(), c.size(), out.out());
-        if (rc != CODESYNC_OK) Raise(rc);
-        return out.Bytes();
+        return BytesOut(codesync_sync_encode_awareness, a.get(), c.data(), c.size());
       },
       nb::arg("awareness"), nb::arg("clients").none());
   m.def("sync_encode_permission_denied", [](const std::string& reason) {
-    Buffer out;
-    int rc = codesync_sync_encode_permission_denied(CStr(reason), out.out());
-    if (rc != CODESYNC_OK) Raise(rc);
-    return out.Bytes();
+    return BytesOut(codesync_sync_encode_permission_denied, CStr(reason));
   });
   m.def("sync_encode_query_awareness", [] {
     Buffer out;
@@ -1180,37 +1138,23 @@ NB_MODULE(_codesync, m) {
   m.attr("RELPOS_NOT_FOUND") = static_cast<int>(CODESYNC_RELPOS_NOT_FOUND);
   m.def("relpos_to_json", [](nb::handle rel) {
     BytesArg r(rel);
-    Buffer out;
-    int rc = codesync_relpos_to_json(r.data(), r.size(), out.out());
-    if (rc != CODESYNC_OK) Raise(rc);
-    return out.Str();
+    return StrOut(codesync_relpos_to_json, r.data(), r.size());
   });
   m.def("relpos_from_json", [](nb::handle json) {
     std::string_view j = Utf8(json);
-    Buffer out;
-    int rc = codesync_relpos_from_json(j.data(), j.size(), out.out());
-    if (rc != CODESYNC_OK) Raise(rc);
-    return out.Bytes();
+    return BytesOut(codesync_relpos_from_json, j.data(), j.size());
   });
   m.def("relpos_from_text", [](PyText& t, int64_t index, int assoc) {
-    Buffer out;
-    t.doc()->Check(codesync_relpos_from_text(t.h, Index(index), assoc, out.out()));
-    return out.Bytes();
+    return RelposBytes(t, index, assoc, codesync_relpos_from_text);
   });
   m.def("relpos_from_array", [](PyArray& a, int64_t index, int assoc) {
-    Buffer out;
-    a.doc()->Check(codesync_relpos_from_array(a.h, Index(index), assoc, out.out()));
-    return out.Bytes();
+    return RelposBytes(a, index, assoc, codesync_relpos_from_array);
   });
   m.def("relpos_from_text_json", [](PyText& t, int64_t index, int assoc) {
-    Buffer out;
-    t.doc()->Check(codesync_relpos_from_text_json(t.h, Index(index), assoc, out.out()));
-    return out.Str();
+    return RelposStr(t, index, assoc, codesync_relpos_from_text_json);
   });
   m.def("relpos_from_array_json", [](PyArray& a, int64_t index, int assoc) {
-    Buffer out;
-    a.doc()->Check(codesync_relpos_from_array_json(a.h, Index(index), assoc, out.out()));
-    return out.Str();
+    return RelposStr(a, index, assoc, codesync_relpos_from_array_json);
   });
   m.def("relpos_to_index", [](PyDoc& d, nb::handle rel) {
     BytesArg r(rel);
@@ -1235,7 +1179,7 @@ NB_MODULE(_codesync, m) {
   m.attr("UNDO_ITEM_POPPED") = static_cast<int>(CODESYNC_UNDO_ITEM_POPPED);
   m.attr("UNDO_STACK_UNDO") = static_cast<int>(CODESYNC_UNDO_STACK_UNDO);
   m.attr("UNDO_STACK_REDO") = static_cast<int>(CODESYNC_UNDO_STACK_REDO);
-  nb::class_<PyUndo>(m, "_UndoManager", nb::type_slots(g_undo_slots))
+  nb::class_<PyUndo>(m, "_UndoManager", nb::type_slots(ObserversSlots<PyUndo, UndoClear>()))
       .def("__init__",
            [](PyUndo* self, nb::handle doc, int64_t capture_timeout_ms, nb::handle clock) {
              if (!nb::isinstance<PyDoc>(doc)) throw nb::type_error("expected a _Doc");
