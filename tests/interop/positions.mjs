@@ -8,6 +8,7 @@
 //   node positions.mjs --peer <codesync_undo_peer> [--seeds N] [--seed S]
 import * as Y from 'yjs'
 import { DriverProcess } from './peer.mjs'
+import { makeRng } from './rng.mjs'
 
 const argv = process.argv.slice(2)
 const opt = (name, dflt) => {
@@ -20,22 +21,6 @@ const SEEDS = Number(opt('--seeds', process.env.POSITIONS_SEEDS || 300))
 if (!PEER) {
   console.error('usage: node positions.mjs --peer <codesync_undo_peer>')
   process.exit(2)
-}
-
-function makeRng (seed) {
-  let a = seed >>> 0
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  return {
-    int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)),
-    chance: (p) => next() < p,
-    pick: (arr) => arr[Math.floor(next() * arr.length)]
-  }
 }
 
 const hex = (u8) => u8.length === 0 ? '-' : Buffer.from(u8).toString('hex')

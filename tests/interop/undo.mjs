@@ -11,6 +11,7 @@
 import { clock } from './fake_clock.mjs'
 import * as Y from 'yjs'
 import { DriverProcess } from './peer.mjs'
+import { makeRng } from './rng.mjs'
 
 const argv = process.argv.slice(2)
 const opt = (name, dflt) => {
@@ -25,22 +26,6 @@ const VERBOSE = argv.includes('--verbose')
 if (!PEER) {
   console.error('usage: node undo.mjs --peer <codesync_undo_peer>')
   process.exit(2)
-}
-
-function makeRng (seed) {
-  let a = seed >>> 0
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  return {
-    int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)),
-    chance: (p) => next() < p,
-    pick: (arr) => arr[Math.floor(next() * arr.length)]
-  }
 }
 
 const hex = (s) => s.length === 0 ? '-' : Buffer.from(s, 'utf8').toString('hex')
