@@ -105,6 +105,20 @@ void HttpRequestParser::Reset() {
   error_.clear();
 }
 
+namespace {
+
+// Appends what fits of data to the buffered head, keeping at most a few bytes
+// past the limit so that an over-long head is detected, and returns where the
+// head ends ("\r\n\r\n"), or npos while it has not ended yet.
+size_t BufferHead(std::string* buf, const char* data, size_t len, size_t max_head_bytes, size_t* taken) {
+  const size_t cap = max_head_bytes + 4;
+  *taken = std::min(len, cap - std::min(buf->size(), cap));
+  buf->append(data, *taken);
+  return buf->find("\r\n\r\n");
+}
+
+}  // namespace
+
 ParseState HttpRequestParser::Fail(int status, std::string why) {
   error_status_ = status;
   error_ = std::move(why);
@@ -116,10 +130,8 @@ ParseState HttpRequestParser::Feed(const char* data, size_t len, size_t* consume
   if (state_ != ParseState::kIncomplete) return state_;
   size_t before = buf_.size();
   if (!head_done_) {
-    // Keep at most one byte past the limit so an over-long head is detected.
-    size_t take = std::min(len, limits_.max_head_bytes + 4 - std::min(buf_.size(), limits_.max_head_bytes + 4));
-    buf_.append(data, take);
-    size_t end = buf_.find("\r\n\r\n");
+    size_t take = 0;
+    size_t end = BufferHead(&buf_, data, len, limits_.max_head_bytes, &take);
     if (end == std::string::npos) {
       *consumed = take;
       if (buf_.size() > limits_.max_head_bytes) return Fail(431, "request head too large");
@@ -202,9 +214,8 @@ ParseState HttpResponseParser::Feed(const char* data, size_t len, size_t* consum
   if (state_ != ParseState::kIncomplete) return state_;
   size_t before = buf_.size();
   if (!head_done_) {
-    size_t take = std::min(len, limits_.max_head_bytes + 4 - std::min(buf_.size(), limits_.max_head_bytes + 4));
-    buf_.append(data, take);
-    size_t end = buf_.find("\r\n\r\n");
+    size_t take = 0;
+    size_t end = BufferHead(&buf_, data, len, limits_.max_head_bytes, &take);
     if (end == std::string::npos) {
       *consumed = take;
       if (buf_.size() > limits_.max_head_bytes) return Fail("response head too large");
