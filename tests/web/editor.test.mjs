@@ -195,7 +195,10 @@ describe('web editor page', () => {
   it("shows A's cursor with A's name in B", async () => {
     const aId = await pageA.evaluate(() => window.codesyncEditor.doc.clientID)
     await pageA.keyboard.press('Control+End') // a fresh selection event, after the rename to Alice
-    const head = await pageB.waitForSelector(`.yRemoteSelectionHead-${aId}`, { timeout: WAIT })
+    // A locator, not an element handle: y-monaco redraws remote cursors on every awareness
+    // change, so a handle taken once may already be detached when it is asked.
+    const head = pageB.locator(`.yRemoteSelectionHead-${aId}`).first()
+    await head.waitFor({ state: 'visible', timeout: WAIT })
     assert.ok(await head.isVisible(), "A's cursor is drawn in B")
     const label = await pageB.waitForFunction((id) => {
       const el = document.querySelector(`.yRemoteSelectionHead-${id}`)
