@@ -61,11 +61,24 @@ void Doc::FreeItem(Item* item) { delete item; }
 void Transaction::Reset() {
   origin.reset();
   local = true;
-  before_state.clear();
   delete_set.Clear();  // clients and their order: a reused transaction starts empty
   merge_structs.clear();
   changed.clear();
+  if (touched_clients.size() > kLinear) index_.clear();
   touched_clients.clear();
+  before_clocks_.clear();
+  hint_ = 0;
+}
+
+void Transaction::AddTouched(uint64_t client, uint64_t clock_now) {
+  hint_ = touched_clients.size();
+  touched_clients.push_back(client);
+  before_clocks_.push_back(clock_now);
+  if (touched_clients.size() == kLinear + 1) {
+    for (size_t i = 0; i < touched_clients.size(); i++) index_[touched_clients[i]] = i;
+  } else if (touched_clients.size() > kLinear + 1) {
+    index_[client] = hint_;
+  }
 }
 
 Transaction& Doc::Begin(std::optional<std::string> origin, bool local) {
@@ -78,7 +91,6 @@ Transaction& Doc::Begin(std::optional<std::string> origin, bool local) {
     txn_->doc = this;
     txn_->origin = std::move(origin);
     txn_->local = local;
-    store_.FillStateVector(txn_->before_state);
   }
   return *txn_;
 }
@@ -99,8 +111,11 @@ void Doc::Commit() {
 // ---------------------------------------------------------------------------
 // Splitting and lookup
 
-Item* Doc::SplitItem(Transaction& t, Item* left, uint64_t diff) {
-  Item* right = NewItem();
+namespace {
+
+// SplitItem without the position index: the caller weighs both parts.
+Item* SplitOff(Doc& doc, Transaction& t, Item* left, uint64_t diff) {
+  Item* right = doc.NewItem();
   SplitContent(*left, diff, *right);
   right->id = {left->id.client, left->id.clock + diff};
   right->origin = OptId::Of({left->id.client, left->id.clock + diff - 1});
@@ -113,9 +128,16 @@ Item* Doc::SplitItem(Transaction& t, Item* left, uint64_t diff) {
   right->right = left->right;
   left->right = right;
   if (right->right) right->right->left = right;
-  store_.clients[left->id.client].InsertSplit(right);
+  doc.store().clients[left->id.client].InsertSplit(right);
   t.merge_structs.push_back(right->id);
   if (right->parent_sub && !right->right) right->parent->map[*right->parent_sub] = right;
+  return right;
+}
+
+}  // namespace
+
+Item* Doc::SplitItem(Transaction& t, Item* left, uint64_t diff) {
+  Item* right = SplitOff(*this, t, left, diff);
   if (right->parent && !right->parent_sub) {
     ComputeWeights(*right);
     seq::Reweigh(right->parent->tree, left);
@@ -194,7 +216,7 @@ std::optional<uint64_t> Doc::GetMissing(Transaction& t, StructRef& ref) {
 }
 
 Item* Doc::Integrate(Transaction& t, Item* item, uint64_t offset, bool absorb) {
-  t.touched_clients.insert(item->id.client);
+  t.Touch(item->id.client, store_.State(item->id.client));
   if (offset > 0) {
     item->id.clock += offset;
     if (!item->is_gc()) {
@@ -346,6 +368,7 @@ bool Doc::CanAppendToOwnRun(const Item* left) const {
 }
 
 void Doc::AppendToOwnRun(Transaction& t, Item* left, std::string_view s, uint64_t utf16_len) {
+  t.Touch(client_id_, left->end_clock());
   uint64_t w[kUnitCount];
   w[kUtf16] = left->w[kUtf16] + utf16_len;
   w[kItems] = 1;
@@ -360,7 +383,6 @@ void Doc::AppendToOwnRun(Transaction& t, Item* left, std::string_view s, uint64_
   left->str.append(s);
   left->length += utf16_len;
   seq::SetWeights(left->parent->tree, left, w);
-  t.touched_clients.insert(client_id_);
   t.changed.insert(left->parent);
 }
 
@@ -386,6 +408,36 @@ void Doc::MarkDeleted(Transaction& t, Item* item) {
   }
   t.delete_set.Add(item->id.client, item->id.clock, item->length);
   if (item->parent) t.changed.insert(item->parent);
+}
+
+Item* Doc::DeleteInRun(Transaction& t, Item* run, uint64_t from, uint64_t to) {
+  Item*& tree = run->parent->tree;
+  if (from == 0) {
+    if (to < run->length) {
+      Item* rest = SplitOff(*this, t, run, to);
+      ComputeWeights(*rest);
+      MarkDeleted(t, run);  // reweighs `run` to nothing
+      seq::InsertAfter(tree, run, rest);
+    } else {
+      MarkDeleted(t, run);
+    }
+    return run;
+  }
+  // Both splits first (the deleted part must still be live when `rest` is cut
+  // from it, which copies its flags), then each piece weighed once.
+  Item* mid = SplitOff(*this, t, run, from);
+  Item* rest = to - from < mid->length ? SplitOff(*this, t, mid, to - from) : nullptr;
+  seq::Reweigh(tree, run);
+  mid->deleted = true;
+  ComputeWeights(*mid);  // nothing in any unit, one item
+  seq::InsertAfter(tree, run, mid);
+  if (rest) {
+    ComputeWeights(*rest);
+    seq::InsertAfter(tree, mid, rest);
+  }
+  t.delete_set.Add(mid->id.client, mid->id.clock, mid->length);
+  t.changed.insert(mid->parent);
+  return mid;
 }
 
 void Doc::DeleteItem(Transaction& t, Item* first) {
@@ -486,20 +538,39 @@ bool Doc::TryMerge(Item* left, Item* right) {
   return true;
 }
 
-Doc::MergeResult Doc::TryToMergeWithLefts(ClientStructs& structs, ClientStructs::const_iterator pos) {
-  // Merges *pos into its left neighbour, then that into its own left, and so on.
+Item* Doc::ClockPrev(const ClientStructs& structs, Item* s) {
+  Item* l = s->left;
+  if (!s->is_gc() && l && l->id.client == s->id.client && l->end_clock() == s->id.clock) return l;
+  return structs.Prev(s);
+}
+
+Item* Doc::NextThatMayMerge(const ClientStructs& structs, Item* s) {
+  if (s->is_gc()) return structs.Next(s);
+  // A live or deleted item only takes its sequence neighbour (TryMerge).
+  Item* r = s->right;
+  return r && r->id.client == s->id.client && r->id.clock == s->end_clock() ? r : nullptr;
+}
+
+Doc::Merged Doc::MergeWithLefts(ClientStructs& structs, Item* right) {
   size_t merged = 0;
-  while (pos != structs.begin()) {
-    auto left_pos = std::prev(pos);
-    Item* left = *left_pos;
-    Item* right = *pos;
+  while (right->id.clock > 0) {
+    Item* left;
+    if (right->is_gc()) {
+      left = structs.Prev(right);  // GC structs have no links: by clock
+    } else {
+      // TryMerge needs left->right == right, so the only struct that can take
+      // `right` is its sequence neighbour, when that is its clock neighbour
+      // too; anything else fails without a B-tree lookup.
+      left = right->left;
+      if (!left || left->id.client != right->id.client || left->end_clock() != right->id.clock) break;
+    }
     if (left->deleted != right->deleted || left->is_gc() != right->is_gc() || !TryMerge(left, right)) break;
-    // Erasing invalidates B-tree iterators; the one it returns stays valid.
-    pos = std::prev(structs.Erase(pos));
+    structs.EraseMerged(right, left);
     FreeItem(right);
     merged++;
+    right = left;
   }
-  return {pos, merged};
+  return {right, merged};
 }
 
 std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t) {
@@ -545,53 +616,72 @@ std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t
     }
   }
 
-  // Merge deleted runs, new structs and split halves back where Yjs would.
+  // Merge deleted runs, new structs and split halves back where Yjs would
+  // (tryMergeDeleteSet, then the clients with new structs, then the split
+  // halves), visiting the same structs in the same order.
   for (auto& [client, ranges] : t.delete_set.clients) {
     auto& structs = store_.clients[client];
     for (auto r = ranges.rbegin(); r != ranges.rend(); ++r) {
       if (structs.empty()) break;
       // From the struct after the range (when there is one) leftwards into it.
-      auto si = structs.FindIter(r->clock + r->len - 1);
-      if (si == structs.end() || std::next(si) != structs.end()) si = std::next(si);
-      if (si == structs.end()) --si;
-      while (si != structs.begin() && (*si)->id.clock >= r->clock) {
-        si = TryToMergeWithLefts(structs, si).pos;
-        if (si == structs.begin()) break;
-        --si;
+      Item* s = structs.Find(r->clock + r->len - 1);
+      if (!s) {
+        s = structs.back();
+      } else if (Item* next = NextThatMayMerge(structs, s)) {
+        s = next;  // (a struct after that cannot merge into s would stop at once)
+      }
+      while (s->id.clock > 0 && s->id.clock >= r->clock) {
+        s = MergeWithLefts(structs, s).into;
+        if (s->id.clock == 0 || s->id.clock - 1 < r->clock) break;
+        s = ClockPrev(structs, s);
       }
     }
   }
-  for (uint64_t client : t.touched_clients) {
-    uint64_t before = t.BeforeClock(client);
-    auto& structs = store_.clients[client];
+  for (size_t c = 0; c < t.touched_clients.size(); c++) {
+    const uint64_t client = t.touched_clients[c];
+    const uint64_t before = t.BeforeClock(client);
+    auto it = store_.clients.find(client);
+    if (it == store_.clients.end()) continue;
+    ClientStructs& structs = it->second;
     if (structs.empty() || structs.end_clock() == before) continue;
+    // Only appended in place to a struct older than the transaction (typing,
+    // absorbed remote keystrokes): no new struct.  Yjs would merge the new one
+    // into it and then try it against its own left, which already failed when
+    // it was made and still fails (origins, right origins and clocks never
+    // change, and both are live, as they were then).
+    Item* s = structs.back();
+    if (s->id.clock < before) continue;
     // The new structs, from the last one down to the one holding `before`.
     const uint64_t first = structs.Find(before)->id.clock;
-    auto i = std::prev(structs.end());
-    while (i != structs.begin() && (*i)->id.clock >= first) {
-      i = TryToMergeWithLefts(structs, i).pos;
-      if (i == structs.begin()) break;
-      --i;
+    while (s->id.clock > 0 && s->id.clock >= first) {
+      s = MergeWithLefts(structs, s).into;
+      if (s->id.clock <= first) break;
+      s = ClockPrev(structs, s);
     }
   }
   for (auto it = t.merge_structs.rbegin(); it != t.merge_structs.rend(); ++it) {
     auto& structs = store_.clients[it->client];
-    auto pos = structs.FindIter(it->clock);
-    if (pos == structs.end()) continue;
-    auto next = std::next(pos);
-    if (next != structs.end() && TryToMergeWithLefts(structs, next).merged > 1) continue;
-    // The merge above (if any) erased `next` and invalidated `pos`.
-    pos = structs.FindIter(it->clock);
-    if (pos != structs.begin()) TryToMergeWithLefts(structs, pos);
+    Item* s = structs.Find(it->clock);
+    if (!s) continue;
+    if (Item* next = NextThatMayMerge(structs, s)) {
+      if (MergeWithLefts(structs, next).merged > 1) continue;
+      // `next` merged into `s` or stayed: either way `s` still holds the clock.
+    }
+    if (s->id.clock > 0) MergeWithLefts(structs, s);
   }
 
+  if (update_observers_.empty()) return follow_ups;
   bool changed = !t.delete_set.empty();
-  for (uint64_t client : t.touched_clients) {
-    if (t.BeforeClock(client) != store_.State(client)) changed = true;
+  std::vector<std::pair<uint64_t, uint64_t>> grown;  // (client, clock before) of clients with new structs
+  for (size_t i = 0; i < t.touched_clients.size(); i++) {
+    const uint64_t client = t.touched_clients[i];
+    const uint64_t before = t.BeforeClock(client);
+    if (before != store_.State(client)) grown.emplace_back(client, before);
   }
-  if (changed && !update_observers_.empty()) {
+  if (!grown.empty()) changed = true;
+  if (changed) {
     Encoder enc;
-    WriteStructs(store_, t.before_state, enc);
+    WriteClientsStructs(store_, std::move(grown), enc);
     t.delete_set.Encode(enc);
     const std::vector<uint8_t>& bytes = enc.data();
     busy_ = true;
@@ -606,7 +696,6 @@ std::unique_ptr<Transaction> Doc::NewFollowUp() {
   auto f = std::make_unique<Transaction>();
   f->doc = this;
   f->local = true;
-  f->before_state = store_.GetStateVector();
   return f;
 }
 

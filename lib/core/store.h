@@ -88,6 +88,11 @@ class ClientStructs {
     map_.emplace(item->id.clock, item);
     if (last_ && item->id.clock > last_->id.clock) last_ = item;
   }
+  // Removes `right`, which merged into `left`, its neighbour by clock.
+  void EraseMerged(const Item* right, Item* left) {
+    map_.erase(right->id.clock);
+    if (last_ == right) last_ = left;
+  }
   // Removes a struct that merged into its left neighbour; returns the position after it.
   const_iterator Erase(const_iterator pos) {
     auto next = map_.erase(pos.it_);

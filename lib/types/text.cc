@@ -334,6 +334,31 @@ absl::Status TextInsertEmbed(Doc& doc, Branch* text, uint64_t index, const Any& 
 absl::Status TextDelete(Doc& doc, Branch* text, uint64_t index, uint64_t length) {
   Unit u = doc.unit();
   if (index > text->Length(u) || length > text->Length(u) - index) return absl::OutOfRangeError("range out of range");
+  if (length > 0 && !text->has_formatting) {
+    // A range inside one string run (a backspace, a selection in a word):
+    // one lookup, and the run cut only where the range starts and ends.  The
+    // general path below makes the same splits and deletion, after two lookups.
+    uint64_t off = 0;
+    Item* run = seq::Find(text->tree, u, index, &off);
+    if (run && run->kind == ContentKind::kString && length <= run->w[u] - off) {
+      uint64_t from = 0;
+      uint64_t to = run->length;
+      if (off > 0) {
+        auto c = ClockOffset(*run, u, off);
+        if (!c.ok()) return c.status();
+        from = *c;
+      }
+      if (off + length < run->w[u]) {
+        auto c = ClockOffset(*run, u, off + length);
+        if (!c.ok()) return c.status();
+        to = *c;
+      }
+      return Transact(doc, text, [&](Transaction& t) {
+        doc.DeleteInRun(t, run, from, to);
+        return absl::OkStatus();
+      });
+    }
+  }
   auto start_cut = Locate(*text, u, index);
   if (!start_cut.ok()) return start_cut.status();
   if (length == 0) return absl::OkStatus();
