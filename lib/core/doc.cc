@@ -129,7 +129,7 @@ Item* SplitOff(Doc& doc, Transaction& t, Item* left, uint64_t diff) {
   left->right = right;
   if (right->right) right->right->left = right;
   doc.store().clients[left->id.client].InsertSplit(right);
-  t.merge_structs.push_back(right->id);
+  t.AddMergeCandidate(right);
   if (right->parent_sub && !right->right) right->parent->map[*right->parent_sub] = right;
   return right;
 }
@@ -458,7 +458,7 @@ void Doc::DeleteItem(Transaction& t, Item* first) {
       if (!c->deleted) {
         work.push_back(c);
       } else {
-        if (c->id.clock < t.BeforeClock(c->id.client)) t.merge_structs.push_back(c->id);
+        if (c->id.clock < t.BeforeClock(c->id.client)) t.AddMergeCandidate(c);
       }
     };
     for (Item* c = b->start; c; c = c->right) visit(c);
@@ -567,6 +567,7 @@ Doc::Merged Doc::MergeWithLefts(ClientStructs& structs, Item* right) {
     if (left->deleted != right->deleted || left->is_gc() != right->is_gc() || !TryMerge(left, right)) break;
     structs.EraseMerged(right, left);
     FreeItem(right);
+    frees_++;
     merged++;
     right = left;
   }
@@ -576,7 +577,8 @@ Doc::Merged Doc::MergeWithLefts(ClientStructs& structs, Item* right) {
 std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t) {
   t.delete_set.SortAndMerge();
 
-  std::vector<std::unique_ptr<Transaction>> follow_ups = EmitDeltas(t);
+  std::vector<std::unique_ptr<Transaction>> follow_ups;
+  if (delta_observer_count_ > 0) follow_ups = EmitDeltas(t);
   if (!after_transaction_observers_.empty()) {
     busy_ = true;
     auto observers = after_transaction_observers_;  // callbacks may unsubscribe
@@ -602,16 +604,24 @@ std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t
     }
   }
 
+  // The struct holding the last clock of the highest range when the delete
+  // set has one client: the GC pass finds it, the merge pass starts there.
+  // (GC frees nothing and moves no boundary.)
+  Item* top_last = nullptr;
   if (gc_) {
+    const bool one_client = t.delete_set.clients.size() == 1;
     for (auto& [client, ranges] : t.delete_set.clients) {
       auto& structs = store_.clients[client];
       for (auto r = ranges.rbegin(); r != ranges.rend(); ++r) {
         uint64_t end = r->clock + r->len;
+        Item* last = nullptr;
         for (auto si = structs.FindIter(r->clock); si != structs.end(); ++si) {
           Item* s = *si;
           if (s->id.clock >= end) break;
+          last = s;
           if (!s->is_gc() && s->deleted && !s->keep) GcItem(s, false);
         }
+        if (one_client && r == ranges.rbegin()) top_last = last;
       }
     }
   }
@@ -624,7 +634,7 @@ std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t
     for (auto r = ranges.rbegin(); r != ranges.rend(); ++r) {
       if (structs.empty()) break;
       // From the struct after the range (when there is one) leftwards into it.
-      Item* s = structs.Find(r->clock + r->len - 1);
+      Item* s = top_last && r == ranges.rbegin() ? top_last : structs.Find(r->clock + r->len - 1);
       if (!s) {
         s = structs.back();
       } else if (Item* next = NextThatMayMerge(structs, s)) {
@@ -660,8 +670,10 @@ std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t
     }
   }
   for (auto it = t.merge_structs.rbegin(); it != t.merge_structs.rend(); ++it) {
-    auto& structs = store_.clients[it->client];
-    Item* s = structs.Find(it->clock);
+    auto& structs = store_.clients[it->id.client];
+    // Nothing freed since it was noted: the struct made is still the one
+    // holding the clock (structs only ever grow to the right).
+    Item* s = it->frees == frees_ ? it->item : structs.Find(it->id.clock);
     if (!s) continue;
     if (Item* next = NextThatMayMerge(structs, s)) {
       if (MergeWithLefts(structs, next).merged > 1) continue;
@@ -732,6 +744,7 @@ void Doc::RemoveUpdateObserver(uint64_t id) {
 uint64_t Doc::AddDeltaObserver(Branch* text, DeltaObserver fn) {
   uint64_t id = next_observer_id_++;
   text->delta_observers.emplace_back(id, std::move(fn));
+  delta_observer_count_++;
   return id;
 }
 
@@ -757,7 +770,7 @@ const RedoneRange* Doc::FindRedone(Id id, uint64_t* start_clock) const {
 }
 
 void Doc::RemoveDeltaObserver(Branch* text, uint64_t id) {
-  std::erase_if(text->delta_observers, [id](auto& p) { return p.first == id; });
+  delta_observer_count_ -= std::erase_if(text->delta_observers, [id](auto& p) { return p.first == id; });
 }
 
 }  // namespace codesync

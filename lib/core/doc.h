@@ -68,7 +68,15 @@ struct Transaction {
   std::optional<std::string> origin;
   bool local = true;
   DeleteSet delete_set;
-  std::vector<Id> merge_structs;  // right halves of splits, merged back at commit when possible
+  // Structs whose merge with their neighbours the commit tries again (Yjs
+  // _mergeStructs): right halves of splits, deleted children of deleted types.
+  struct MergeCandidate {
+    Id id;
+    Item* item;      // the struct made; still valid while the document has freed
+    uint64_t frees;  // no struct since (Doc::frees() still equals this)
+  };
+  std::vector<MergeCandidate> merge_structs;
+  void AddMergeCandidate(Item* s);
   SmallSet<Branch*> changed;  // types changed, in the order first changed
   // Clients this transaction added structs for, in the order first touched.
   // Their clocks before it are recorded when first touched (Touch), so
@@ -157,6 +165,9 @@ class Doc {
 
   Item* NewItem();
   void FreeItem(Item* item);
+  // How many structs merges have freed so far: a pointer to a struct taken
+  // when this had some value is valid while it still has it.
+  uint64_t frees() const { return frees_; }
 
   // Transactions nest; the outermost Commit runs observers, GC and merges.
   Transaction& Begin(std::optional<std::string> origin, bool local);
@@ -247,12 +258,16 @@ class Doc {
   std::unique_ptr<Transaction> txn_;
   std::unique_ptr<Transaction> spare_txn_;  // a committed transaction kept for reuse
   int txn_depth_ = 0;
+  uint64_t frees_ = 0;
   bool busy_ = false;
   uint64_t next_observer_id_ = 1;
+  size_t delta_observer_count_ = 0;  // over all types: none, and commit skips the delta pass
   std::vector<std::pair<uint64_t, UpdateObserver>> update_observers_;
   std::vector<std::pair<uint64_t, AfterTransactionObserver>> after_transaction_observers_;
   RedoneTable redone_;
 };
+
+inline void Transaction::AddMergeCandidate(Item* s) { merge_structs.push_back({s->id, s, doc->frees()}); }
 
 inline uint64_t Transaction::BeforeClock(uint64_t client) const {
   if (hint_ < touched_clients.size() && touched_clients[hint_] == client) return before_clocks_[hint_];

@@ -3,6 +3,7 @@
 // handling follows Yjs (minimize attribute changes, insert format items
 // before and negated ones after the content) so both produce the same items.
 #include <algorithm>
+#include <optional>
 
 #include "core/seq_index.h"
 #include "encoding/utf8.h"
@@ -192,12 +193,19 @@ void InsertNegatedAttributes(Doc& doc, Transaction& t, Branch* text, Pos& p, Att
   for (auto& [key, val] : negated) InsertBetween(doc, t, text, p, NewFormat(doc, key, val));
 }
 
+absl::Status InsertContentAt(Doc& doc, Branch* text, const Cut& cut, Item* content, const Any* attributes);
+
 absl::Status InsertContent(Doc& doc, Branch* text, uint64_t index, Item* content, const Any* attributes) {
   auto cut = Locate(*text, doc.unit(), index);
   if (!cut.ok()) {
     doc.FreeItem(content);
     return cut.status();
   }
+  return InsertContentAt(doc, text, *cut, content, attributes);
+}
+
+// InsertContent at a cut already located (takes `content`).
+absl::Status InsertContentAt(Doc& doc, Branch* text, const Cut& cut, Item* content, const Any* attributes) {
   if (attributes && attributes->kind() != Any::Kind::kObject) {
     doc.FreeItem(content);
     return absl::InvalidArgumentError("attributes must be a JSON object");
@@ -205,7 +213,7 @@ absl::Status InsertContent(Doc& doc, Branch* text, uint64_t index, Item* content
   bool consumed = false;
   absl::Status status = Transact(doc, text, [&](Transaction& t) {
     consumed = true;
-    Pos p = PositionAt(doc, t, text, *cut);
+    Pos p = PositionAt(doc, t, text, cut);
     Attrs attrs = attributes ? attributes->as_object() : p.attrs;
     for (auto& [key, val] : p.attrs) {
       if (!Get(attrs, key)) Set(attrs, key, Any::Null());
@@ -305,6 +313,7 @@ absl::Status TextInsert(Doc& doc, Branch* text, uint64_t index, std::string_view
   if (s.empty()) return Locate(*text, doc.unit(), index).status();
   // Typing at the end of our own newest run, outside formatting, with no
   // delta observer to tell apart old and new parts of one run: extend it.
+  std::optional<Cut> located;
   if (!attributes && !text->has_formatting && text->delta_observers.empty()) {
     auto cut = Locate(*text, doc.unit(), index);
     if (!cut.ok()) return cut.status();
@@ -314,11 +323,13 @@ absl::Status TextInsert(Doc& doc, Branch* text, uint64_t index, std::string_view
         return absl::OkStatus();
       });
     }
+    located = *cut;  // nothing changed since: no second lookup
   }
   Item* content = doc.NewItem();
   content->kind = ContentKind::kString;
   content->str = std::string(s);
   content->length = utf8::Utf16Length(s);
+  if (located) return InsertContentAt(doc, text, *located, content, attributes);
   return InsertContent(doc, text, index, content, attributes);
 }
 
