@@ -470,6 +470,14 @@ void Doc::DeleteItem(Transaction& t, Item* first) {
 // Garbage collection and merging
 
 void Doc::GcItem(Item* first, bool parent_gcd) {
+  if (!parent_gcd && first->kind != ContentKind::kType && !first->is_gc() && first->deleted) {
+    // Deleted content of a live parent (every deleted keystroke): no work list.
+    first->str.clear();
+    first->str.shrink_to_fit();
+    first->extra.reset();
+    first->kind = ContentKind::kDeleted;
+    return;
+  }
   std::vector<std::pair<Item*, bool>> work{{first, parent_gcd}};
   while (!work.empty()) {
     auto [item, gcd] = work.back();
@@ -531,7 +539,8 @@ bool Doc::TryMerge(Item* left, Item* right) {
     w[kItems] = 1;
     seq::Erase(left->parent->tree, right);
     MergeContent(*left, *right);
-    seq::SetWeights(left->parent->tree, left, w);
+    // Deleted runs weigh one item before and after: no walk to the root.
+    if (!std::equal(std::begin(w), std::end(w), std::begin(left->w))) seq::SetWeights(left->parent->tree, left, w);
   } else {
     MergeContent(*left, *right);
   }
