@@ -2010,5 +2010,32 @@ TEST_CASE("Deleting inside one run leaves what applying the same deletion remote
   CHECK(Full(*pair) == before);
 }
 
+TEST_CASE("Delta observers still fire after others were removed (the commit skips deltas only with none)") {
+  std::vector<std::unique_ptr<Doc>> docs;
+  Doc* doc = NewDoc(docs, 1);
+  Branch* a = TextOf(*doc, "a");
+  Branch* b = TextOf(*doc, "b");
+  int a_calls = 0, b_calls = 0;
+  uint64_t ida = doc->AddDeltaObserver(a, [&](const std::vector<DeltaOp>&, const Transaction&) { a_calls++; });
+  uint64_t idb = doc->AddDeltaObserver(b, [&](const std::vector<DeltaOp>&, const Transaction&) { b_calls++; });
+  doc->RemoveDeltaObserver(a, ida);
+  doc->RemoveDeltaObserver(a, ida);  // twice: counts nothing twice
+  Insert(*doc, 0, "x", "a");
+  Insert(*doc, 0, "y", "b");
+  CHECK(a_calls == 0);
+  CHECK(b_calls == 1);
+  doc->RemoveDeltaObserver(b, idb);
+  Insert(*doc, 0, "z", "b");
+  CHECK(b_calls == 1);
+  std::vector<DeltaOp> seen;
+  doc->AddDeltaObserver(a, [&](const std::vector<DeltaOp>& ops, const Transaction&) { seen = ops; });
+  Insert(*doc, 1, "w", "a");
+  REQUIRE(seen.size() == 2);
+  CHECK(seen[0].kind == DeltaOp::kRetain);
+  CHECK(seen[0].length == 1);
+  CHECK(seen[1].kind == DeltaOp::kInsert);
+  CHECK(seen[1].text == "w");
+}
+
 }  // namespace
 }  // namespace codesync
