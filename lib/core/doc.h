@@ -72,8 +72,8 @@ struct Transaction {
   // _mergeStructs): right halves of splits, deleted children of deleted types.
   struct MergeCandidate {
     Id id;
-    Item* item;      // the struct made; still valid while the document has freed
-    uint64_t frees;  // no struct since (Doc::frees() still equals this)
+    Item* item;      // the struct itself, valid (and still at id) as long as
+    uint64_t frees;  // Doc::frees() equals this: nothing was freed since
   };
   std::vector<MergeCandidate> merge_structs;
   void AddMergeCandidate(Item* s);
