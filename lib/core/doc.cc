@@ -61,11 +61,24 @@ void Doc::FreeItem(Item* item) { delete item; }
 void Transaction::Reset() {
   origin.reset();
   local = true;
-  before_state.clear();
   delete_set.Clear();  // clients and their order: a reused transaction starts empty
   merge_structs.clear();
   changed.clear();
+  if (touched_clients.size() > kLinear) index_.clear();
   touched_clients.clear();
+  before_clocks_.clear();
+  hint_ = 0;
+}
+
+void Transaction::AddTouched(uint64_t client, uint64_t clock_now) {
+  hint_ = touched_clients.size();
+  touched_clients.push_back(client);
+  before_clocks_.push_back(clock_now);
+  if (touched_clients.size() == kLinear + 1) {
+    for (size_t i = 0; i < touched_clients.size(); i++) index_[touched_clients[i]] = i;
+  } else if (touched_clients.size() > kLinear + 1) {
+    index_[client] = hint_;
+  }
 }
 
 Transaction& Doc::Begin(std::optional<std::string> origin, bool local) {
@@ -78,7 +91,6 @@ Transaction& Doc::Begin(std::optional<std::string> origin, bool local) {
     txn_->doc = this;
     txn_->origin = std::move(origin);
     txn_->local = local;
-    store_.FillStateVector(txn_->before_state);
   }
   return *txn_;
 }
@@ -99,8 +111,11 @@ void Doc::Commit() {
 // ---------------------------------------------------------------------------
 // Splitting and lookup
 
-Item* Doc::SplitItem(Transaction& t, Item* left, uint64_t diff) {
-  Item* right = NewItem();
+namespace {
+
+// SplitItem without the position index: the caller weighs both parts.
+Item* SplitOff(Doc& doc, Transaction& t, Item* left, uint64_t diff) {
+  Item* right = doc.NewItem();
   SplitContent(*left, diff, *right);
   right->id = {left->id.client, left->id.clock + diff};
   right->origin = OptId::Of({left->id.client, left->id.clock + diff - 1});
@@ -113,9 +128,16 @@ Item* Doc::SplitItem(Transaction& t, Item* left, uint64_t diff) {
   right->right = left->right;
   left->right = right;
   if (right->right) right->right->left = right;
-  store_.clients[left->id.client].InsertSplit(right);
-  t.merge_structs.push_back(right->id);
+  doc.store().clients[left->id.client].InsertSplit(right);
+  t.AddMergeCandidate(right);
   if (right->parent_sub && !right->right) right->parent->map[*right->parent_sub] = right;
+  return right;
+}
+
+}  // namespace
+
+Item* Doc::SplitItem(Transaction& t, Item* left, uint64_t diff) {
+  Item* right = SplitOff(*this, t, left, diff);
   if (right->parent && !right->parent_sub) {
     ComputeWeights(*right);
     seq::Reweigh(right->parent->tree, left);
@@ -194,7 +216,7 @@ std::optional<uint64_t> Doc::GetMissing(Transaction& t, StructRef& ref) {
 }
 
 Item* Doc::Integrate(Transaction& t, Item* item, uint64_t offset, bool absorb) {
-  t.touched_clients.insert(item->id.client);
+  t.Touch(item->id.client, store_.State(item->id.client));
   if (offset > 0) {
     item->id.clock += offset;
     if (!item->is_gc()) {
@@ -346,6 +368,7 @@ bool Doc::CanAppendToOwnRun(const Item* left) const {
 }
 
 void Doc::AppendToOwnRun(Transaction& t, Item* left, std::string_view s, uint64_t utf16_len) {
+  t.Touch(client_id_, left->end_clock());
   uint64_t w[kUnitCount];
   w[kUtf16] = left->w[kUtf16] + utf16_len;
   w[kItems] = 1;
@@ -360,7 +383,6 @@ void Doc::AppendToOwnRun(Transaction& t, Item* left, std::string_view s, uint64_
   left->str.append(s);
   left->length += utf16_len;
   seq::SetWeights(left->parent->tree, left, w);
-  t.touched_clients.insert(client_id_);
   t.changed.insert(left->parent);
 }
 
@@ -388,6 +410,36 @@ void Doc::MarkDeleted(Transaction& t, Item* item) {
   if (item->parent) t.changed.insert(item->parent);
 }
 
+Item* Doc::DeleteInRun(Transaction& t, Item* run, uint64_t from, uint64_t to) {
+  Item*& tree = run->parent->tree;
+  if (from == 0) {
+    if (to < run->length) {
+      Item* rest = SplitOff(*this, t, run, to);
+      ComputeWeights(*rest);
+      MarkDeleted(t, run);  // reweighs `run` to nothing
+      seq::InsertAfter(tree, run, rest);
+    } else {
+      MarkDeleted(t, run);
+    }
+    return run;
+  }
+  // Both splits first (the deleted part must still be live when `rest` is cut
+  // from it, which copies its flags), then each piece weighed once.
+  Item* mid = SplitOff(*this, t, run, from);
+  Item* rest = to - from < mid->length ? SplitOff(*this, t, mid, to - from) : nullptr;
+  seq::Reweigh(tree, run);
+  mid->deleted = true;
+  ComputeWeights(*mid);  // nothing in any unit, one item
+  seq::InsertAfter(tree, run, mid);
+  if (rest) {
+    ComputeWeights(*rest);
+    seq::InsertAfter(tree, mid, rest);
+  }
+  t.delete_set.Add(mid->id.client, mid->id.clock, mid->length);
+  t.changed.insert(mid->parent);
+  return mid;
+}
+
 void Doc::DeleteItem(Transaction& t, Item* first) {
   if (first->kind != ContentKind::kType || !first->type) {
     if (!first->deleted) MarkDeleted(t, first);
@@ -406,7 +458,7 @@ void Doc::DeleteItem(Transaction& t, Item* first) {
       if (!c->deleted) {
         work.push_back(c);
       } else {
-        if (c->id.clock < t.BeforeClock(c->id.client)) t.merge_structs.push_back(c->id);
+        if (c->id.clock < t.BeforeClock(c->id.client)) t.AddMergeCandidate(c);
       }
     };
     for (Item* c = b->start; c; c = c->right) visit(c);
@@ -418,6 +470,14 @@ void Doc::DeleteItem(Transaction& t, Item* first) {
 // Garbage collection and merging
 
 void Doc::GcItem(Item* first, bool parent_gcd) {
+  if (!parent_gcd && first->kind != ContentKind::kType && !first->is_gc() && first->deleted) {
+    // Deleted content of a live parent (every deleted keystroke): no work list.
+    first->str.clear();
+    first->str.shrink_to_fit();
+    first->extra.reset();
+    first->kind = ContentKind::kDeleted;
+    return;
+  }
   std::vector<std::pair<Item*, bool>> work{{first, parent_gcd}};
   while (!work.empty()) {
     auto [item, gcd] = work.back();
@@ -479,33 +539,55 @@ bool Doc::TryMerge(Item* left, Item* right) {
     w[kItems] = 1;
     seq::Erase(left->parent->tree, right);
     MergeContent(*left, *right);
-    seq::SetWeights(left->parent->tree, left, w);
+    // Deleted runs weigh one item before and after: no walk to the root.
+    if (!std::equal(std::begin(w), std::end(w), std::begin(left->w))) seq::SetWeights(left->parent->tree, left, w);
   } else {
     MergeContent(*left, *right);
   }
   return true;
 }
 
-Doc::MergeResult Doc::TryToMergeWithLefts(ClientStructs& structs, ClientStructs::const_iterator pos) {
-  // Merges *pos into its left neighbour, then that into its own left, and so on.
+Item* Doc::ClockPrev(const ClientStructs& structs, Item* s) {
+  Item* l = s->left;
+  if (!s->is_gc() && l && l->id.client == s->id.client && l->end_clock() == s->id.clock) return l;
+  return structs.Prev(s);
+}
+
+Item* Doc::NextThatMayMerge(const ClientStructs& structs, Item* s) {
+  if (s->is_gc()) return structs.Next(s);
+  // A live or deleted item only takes its sequence neighbour (TryMerge).
+  Item* r = s->right;
+  return r && r->id.client == s->id.client && r->id.clock == s->end_clock() ? r : nullptr;
+}
+
+Doc::Merged Doc::MergeWithLefts(ClientStructs& structs, Item* right) {
   size_t merged = 0;
-  while (pos != structs.begin()) {
-    auto left_pos = std::prev(pos);
-    Item* left = *left_pos;
-    Item* right = *pos;
+  while (right->id.clock > 0) {
+    Item* left;
+    if (right->is_gc()) {
+      left = structs.Prev(right);  // GC structs have no links: by clock
+    } else {
+      // TryMerge needs left->right == right, so the only struct that can take
+      // `right` is its sequence neighbour, when that is its clock neighbour
+      // too; anything else fails without a B-tree lookup.
+      left = right->left;
+      if (!left || left->id.client != right->id.client || left->end_clock() != right->id.clock) break;
+    }
     if (left->deleted != right->deleted || left->is_gc() != right->is_gc() || !TryMerge(left, right)) break;
-    // Erasing invalidates B-tree iterators; the one it returns stays valid.
-    pos = std::prev(structs.Erase(pos));
+    structs.EraseMerged(right, left);
     FreeItem(right);
+    frees_++;
     merged++;
+    right = left;
   }
-  return {pos, merged};
+  return {right, merged};
 }
 
 std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t) {
   t.delete_set.SortAndMerge();
 
-  std::vector<std::unique_ptr<Transaction>> follow_ups = EmitDeltas(t);
+  std::vector<std::unique_ptr<Transaction>> follow_ups;
+  if (delta_observer_count_ > 0) follow_ups = EmitDeltas(t);
   if (!after_transaction_observers_.empty()) {
     busy_ = true;
     auto observers = after_transaction_observers_;  // callbacks may unsubscribe
@@ -531,67 +613,96 @@ std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t
     }
   }
 
+  // The struct holding the last clock of the highest range when the delete
+  // set has one client: the GC pass finds it, the merge pass starts there.
+  // (GC frees nothing and moves no boundary.)
+  Item* top_last = nullptr;
   if (gc_) {
+    const bool one_client = t.delete_set.clients.size() == 1;
     for (auto& [client, ranges] : t.delete_set.clients) {
       auto& structs = store_.clients[client];
       for (auto r = ranges.rbegin(); r != ranges.rend(); ++r) {
         uint64_t end = r->clock + r->len;
+        Item* last = nullptr;
         for (auto si = structs.FindIter(r->clock); si != structs.end(); ++si) {
           Item* s = *si;
           if (s->id.clock >= end) break;
+          last = s;
           if (!s->is_gc() && s->deleted && !s->keep) GcItem(s, false);
         }
+        if (one_client && r == ranges.rbegin()) top_last = last;
       }
     }
   }
 
-  // Merge deleted runs, new structs and split halves back where Yjs would.
+  // Merge deleted runs, new structs and split halves back where Yjs would
+  // (tryMergeDeleteSet, then the clients with new structs, then the split
+  // halves), visiting the same structs in the same order.
   for (auto& [client, ranges] : t.delete_set.clients) {
     auto& structs = store_.clients[client];
     for (auto r = ranges.rbegin(); r != ranges.rend(); ++r) {
       if (structs.empty()) break;
       // From the struct after the range (when there is one) leftwards into it.
-      auto si = structs.FindIter(r->clock + r->len - 1);
-      if (si == structs.end() || std::next(si) != structs.end()) si = std::next(si);
-      if (si == structs.end()) --si;
-      while (si != structs.begin() && (*si)->id.clock >= r->clock) {
-        si = TryToMergeWithLefts(structs, si).pos;
-        if (si == structs.begin()) break;
-        --si;
+      Item* s = top_last && r == ranges.rbegin() ? top_last : structs.Find(r->clock + r->len - 1);
+      if (!s) {
+        s = structs.back();
+      } else if (Item* next = NextThatMayMerge(structs, s)) {
+        s = next;  // (a struct after that cannot merge into s would stop at once)
+      }
+      while (s->id.clock > 0 && s->id.clock >= r->clock) {
+        s = MergeWithLefts(structs, s).into;
+        if (s->id.clock == 0 || s->id.clock - 1 < r->clock) break;
+        s = ClockPrev(structs, s);
       }
     }
   }
-  for (uint64_t client : t.touched_clients) {
-    uint64_t before = t.BeforeClock(client);
-    auto& structs = store_.clients[client];
+  for (size_t c = 0; c < t.touched_clients.size(); c++) {
+    const uint64_t client = t.touched_clients[c];
+    const uint64_t before = t.BeforeClock(client);
+    auto it = store_.clients.find(client);
+    if (it == store_.clients.end()) continue;
+    ClientStructs& structs = it->second;
     if (structs.empty() || structs.end_clock() == before) continue;
+    // Only appended in place to a struct older than the transaction (typing,
+    // absorbed remote keystrokes): no new struct.  Yjs would merge the new one
+    // into it and then try it against its own left, which already failed when
+    // it was made and still fails (origins, right origins and clocks never
+    // change, and both are live, as they were then).
+    Item* s = structs.back();
+    if (s->id.clock < before) continue;
     // The new structs, from the last one down to the one holding `before`.
     const uint64_t first = structs.Find(before)->id.clock;
-    auto i = std::prev(structs.end());
-    while (i != structs.begin() && (*i)->id.clock >= first) {
-      i = TryToMergeWithLefts(structs, i).pos;
-      if (i == structs.begin()) break;
-      --i;
+    while (s->id.clock > 0 && s->id.clock >= first) {
+      s = MergeWithLefts(structs, s).into;
+      if (s->id.clock <= first) break;
+      s = ClockPrev(structs, s);
     }
   }
   for (auto it = t.merge_structs.rbegin(); it != t.merge_structs.rend(); ++it) {
-    auto& structs = store_.clients[it->client];
-    auto pos = structs.FindIter(it->clock);
-    if (pos == structs.end()) continue;
-    auto next = std::next(pos);
-    if (next != structs.end() && TryToMergeWithLefts(structs, next).merged > 1) continue;
-    // The merge above (if any) erased `next` and invalidated `pos`.
-    pos = structs.FindIter(it->clock);
-    if (pos != structs.begin()) TryToMergeWithLefts(structs, pos);
+    auto& structs = store_.clients[it->id.client];
+    // Nothing freed since it was noted: the struct made is still the one
+    // holding the clock (structs only ever grow to the right).
+    Item* s = it->frees == frees_ ? it->item : structs.Find(it->id.clock);
+    if (!s) continue;
+    if (Item* next = NextThatMayMerge(structs, s)) {
+      if (MergeWithLefts(structs, next).merged > 1) continue;
+      // `next` merged into `s` or stayed: either way `s` still holds the clock.
+    }
+    if (s->id.clock > 0) MergeWithLefts(structs, s);
   }
 
+  if (update_observers_.empty()) return follow_ups;
   bool changed = !t.delete_set.empty();
-  for (uint64_t client : t.touched_clients) {
-    if (t.BeforeClock(client) != store_.State(client)) changed = true;
+  std::vector<std::pair<uint64_t, uint64_t>> grown;  // (client, clock before) of clients with new structs
+  for (size_t i = 0; i < t.touched_clients.size(); i++) {
+    const uint64_t client = t.touched_clients[i];
+    const uint64_t before = t.BeforeClock(client);
+    if (before != store_.State(client)) grown.emplace_back(client, before);
   }
-  if (changed && !update_observers_.empty()) {
+  if (!grown.empty()) changed = true;
+  if (changed) {
     Encoder enc;
-    WriteStructs(store_, t.before_state, enc);
+    WriteClientsStructs(store_, std::move(grown), enc);
     t.delete_set.Encode(enc);
     const std::vector<uint8_t>& bytes = enc.data();
     busy_ = true;
@@ -606,7 +717,6 @@ std::unique_ptr<Transaction> Doc::NewFollowUp() {
   auto f = std::make_unique<Transaction>();
   f->doc = this;
   f->local = true;
-  f->before_state = store_.GetStateVector();
   return f;
 }
 
@@ -643,6 +753,7 @@ void Doc::RemoveUpdateObserver(uint64_t id) {
 uint64_t Doc::AddDeltaObserver(Branch* text, DeltaObserver fn) {
   uint64_t id = next_observer_id_++;
   text->delta_observers.emplace_back(id, std::move(fn));
+  delta_observer_count_++;
   return id;
 }
 
@@ -668,7 +779,7 @@ const RedoneRange* Doc::FindRedone(Id id, uint64_t* start_clock) const {
 }
 
 void Doc::RemoveDeltaObserver(Branch* text, uint64_t id) {
-  std::erase_if(text->delta_observers, [id](auto& p) { return p.first == id; });
+  delta_observer_count_ -= std::erase_if(text->delta_observers, [id](auto& p) { return p.first == id; });
 }
 
 }  // namespace codesync

@@ -3,6 +3,7 @@
 #ifndef CODESYNC_CORE_DOC_H_
 #define CODESYNC_CORE_DOC_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -12,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/node_hash_set.h"
 #include "absl/status/status.h"
@@ -30,25 +32,93 @@ struct StructRef {
   const std::string* parent_root = nullptr; // parent given as a root name
 };
 
+// A set in insertion order, kept as a vector: a transaction usually changes
+// one type, so lookups scan it, and use a hash index only once it grows.
+template <typename T>
+class SmallSet {
+ public:
+  bool insert(T v) {
+    if (!items_.empty() && items_.back() == v) return false;
+    if (items_.size() <= kLinear) {
+      if (std::find(items_.begin(), items_.end(), v) != items_.end()) return false;
+    } else if (!index_.insert(v).second) {
+      return false;
+    }
+    items_.push_back(v);
+    if (items_.size() == kLinear + 1) index_.insert(items_.begin(), items_.end());
+    return true;
+  }
+  bool empty() const { return items_.empty(); }
+  size_t size() const { return items_.size(); }
+  typename std::vector<T>::const_iterator begin() const { return items_.begin(); }
+  typename std::vector<T>::const_iterator end() const { return items_.end(); }
+  void clear() {
+    if (items_.size() > kLinear) index_.clear();
+    items_.clear();
+  }
+
+ private:
+  static constexpr size_t kLinear = 8;
+  std::vector<T> items_;
+  absl::flat_hash_set<T> index_;  // all of items_, once past kLinear
+};
+
 struct Transaction {
   Doc* doc = nullptr;
   std::optional<std::string> origin;
   bool local = true;
-  StateVector before_state;
   DeleteSet delete_set;
-  std::vector<Id> merge_structs;  // right halves of splits, merged back at commit when possible
-  absl::flat_hash_set<Branch*> changed;
-  absl::flat_hash_set<uint64_t> touched_clients;
+  // Structs whose merge with their neighbours the commit tries again (Yjs
+  // _mergeStructs): right halves of splits, deleted children of deleted types.
+  struct MergeCandidate {
+    Id id;
+    Item* item;      // the struct itself, valid (and still at id) as long as
+    uint64_t frees;  // Doc::frees() equals this: nothing was freed since
+  };
+  std::vector<MergeCandidate> merge_structs;
+  void AddMergeCandidate(Item* s);
+  SmallSet<Branch*> changed;  // types changed, in the order first changed
+  // Clients this transaction added structs for, in the order first touched.
+  // Their clocks before it are recorded when first touched (Touch), so
+  // beginning a transaction costs nothing per client of the document.
+  std::vector<uint64_t> touched_clients;
 
   // Empties every field but keeps the containers' memory, so that a document
   // reuses one transaction instead of allocating a fresh one per edit.
   void Reset();
   const char* origin_cstr() const { return origin ? origin->c_str() : nullptr; }
-  // The client's clock when the transaction began (0 for a client new to it).
-  uint64_t BeforeClock(uint64_t client) const {
-    auto it = before_state.find(client);
-    return it == before_state.end() ? 0 : it->second;
+  // Records `client`'s clock before the transaction adds structs for it;
+  // `clock_now` is its clock at the call, which is the before clock the first
+  // time (every struct a transaction adds goes through Touch first).
+  void Touch(uint64_t client, uint64_t clock_now) {
+    if (hint_ < touched_clients.size() && touched_clients[hint_] == client) return;
+    if (const size_t i = IndexOf(client); i != kNone) {
+      hint_ = i;
+      return;
+    }
+    AddTouched(client, clock_now);
   }
+  // The client's clock when the transaction began (0 for a client new to it).
+  uint64_t BeforeClock(uint64_t client) const;
+
+ private:
+  static constexpr size_t kNone = ~size_t{0};
+  static constexpr size_t kLinear = 8;  // more touched clients than this: look up by hash
+  size_t IndexOf(uint64_t client) const {
+    if (touched_clients.size() <= kLinear) {
+      for (size_t i = 0; i < touched_clients.size(); i++) {
+        if (touched_clients[i] == client) return i;
+      }
+      return kNone;
+    }
+    auto it = index_.find(client);
+    return it == index_.end() ? kNone : it->second;
+  }
+  void AddTouched(uint64_t client, uint64_t clock_now);
+
+  std::vector<uint64_t> before_clocks_;  // parallel to touched_clients
+  absl::flat_hash_map<uint64_t, size_t> index_;  // client -> position, once past kLinear
+  size_t hint_ = 0;  // position of the client touched last
 };
 
 struct DocOptions {
@@ -95,6 +165,9 @@ class Doc {
 
   Item* NewItem();
   void FreeItem(Item* item);
+  // How many structs merges have freed so far: a pointer to a struct taken
+  // when this had some value is valid while it still has it.
+  uint64_t frees() const { return frees_; }
 
   // Transactions nest; the outermost Commit runs observers, GC and merges.
   Transaction& Begin(std::optional<std::string> origin, bool local);
@@ -117,6 +190,11 @@ class Doc {
   // holds its content back; otherwise returns `item`, which the store owns.
   Item* Integrate(Transaction& t, Item* item, uint64_t offset, bool absorb = false);
   void DeleteItem(Transaction& t, Item* item);
+  // Deletes clocks [from, to) of a live string run (from < to <= length):
+  // the same splits as SplitItem at `from` then at `to` (same structs, same
+  // merge order) and the same deletion, with fewer position-index updates.
+  // Returns the deleted part.
+  Item* DeleteInRun(Transaction& t, Item* run, uint64_t from, uint64_t to);
   // Marks one item deleted (no recursion into nested types).
   void MarkDeleted(Transaction& t, Item* item);
   // Typing at the end of this client's newest run: when a string inserted
@@ -154,11 +232,19 @@ class Doc {
   std::unique_ptr<Transaction> NewFollowUp();
   void GcItem(Item* item, bool parent_gcd);
   void GcType(Branch* type);
-  struct MergeResult {
-    ClientStructs::const_iterator pos;  // the struct the run merged into
-    size_t merged;                      // how many structs merged away
+  struct Merged {
+    Item* into;     // the struct the run ended in
+    size_t merged;  // how many structs merged away
   };
-  MergeResult TryToMergeWithLefts(ClientStructs& structs, ClientStructs::const_iterator pos);
+  // Yjs tryToMergeWithLefts: merges `right` into its left neighbour by clock,
+  // then that into its own left, while TryMerge allows.
+  Merged MergeWithLefts(ClientStructs& structs, Item* right);
+  // The struct before `s` by clock (nullptr at clock 0), read off the
+  // sequence links when they tell, from the B-tree otherwise.
+  static Item* ClockPrev(const ClientStructs& structs, Item* s);
+  // The struct after `s` by clock when it could merge into `s`, else nullptr
+  // (also when the other struct exists but TryMerge would refuse it).
+  static Item* NextThatMayMerge(const ClientStructs& structs, Item* s);
   bool TryMerge(Item* left, Item* right);
   std::vector<std::unique_ptr<Transaction>> EmitDeltas(Transaction& t);
 
@@ -172,12 +258,23 @@ class Doc {
   std::unique_ptr<Transaction> txn_;
   std::unique_ptr<Transaction> spare_txn_;  // a committed transaction kept for reuse
   int txn_depth_ = 0;
+  uint64_t frees_ = 0;
   bool busy_ = false;
   uint64_t next_observer_id_ = 1;
+  size_t delta_observer_count_ = 0;  // over all types: none, and commit skips the delta pass
   std::vector<std::pair<uint64_t, UpdateObserver>> update_observers_;
   std::vector<std::pair<uint64_t, AfterTransactionObserver>> after_transaction_observers_;
   RedoneTable redone_;
 };
+
+inline void Transaction::AddMergeCandidate(Item* s) { merge_structs.push_back({s->id, s, doc->frees()}); }
+
+inline uint64_t Transaction::BeforeClock(uint64_t client) const {
+  if (hint_ < touched_clients.size() && touched_clients[hint_] == client) return before_clocks_[hint_];
+  const size_t i = IndexOf(client);
+  // A client the transaction did not touch has not changed.
+  return i != kNone ? before_clocks_[i] : doc->store().State(client);
+}
 
 }  // namespace codesync
 

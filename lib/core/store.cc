@@ -46,6 +46,7 @@ void StructStore::FillStateVector(StateVector& sv) const {
 
 void DeleteSet::SortAndMerge() {
   for (auto& [client, ranges] : clients) {
+    if (ranges.size() < 2) continue;
     std::sort(ranges.begin(), ranges.end(), [](auto& a, auto& b) { return a.clock < b.clock; });
     size_t j = 0;
     for (size_t i = 1; i < ranges.size(); i++) {

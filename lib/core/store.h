@@ -88,6 +88,11 @@ class ClientStructs {
     map_.emplace(item->id.clock, item);
     if (last_ && item->id.clock > last_->id.clock) last_ = item;
   }
+  // Removes `right`, which merged into `left`, its neighbour by clock.
+  void EraseMerged(const Item* right, Item* left) {
+    map_.erase(right->id.clock);
+    if (last_ == right) last_ = left;
+  }
   // Removes a struct that merged into its left neighbour; returns the position after it.
   const_iterator Erase(const_iterator pos) {
     auto next = map_.erase(pos.it_);
@@ -127,22 +132,38 @@ struct DeleteRange {
 
 class DeleteSet {
  public:
-  std::map<uint64_t, std::vector<DeleteRange>> clients;
+  using Map = std::map<uint64_t, std::vector<DeleteRange>>;
+  Map clients;
   // Clients in the order Add first saw them (Yjs keeps a Map's insertion order,
   // and its undo manager re-creates deleted content in that order).
   std::vector<uint64_t> order;
 
   void Add(uint64_t client, uint64_t clock, uint64_t len) {
     if (len == 0) return;
-    auto [it, inserted] = clients.try_emplace(client);
-    if (inserted) order.push_back(client);
+    auto it = clients.lower_bound(client);
+    if (it == clients.end() || it->first != client) {
+      if (spare_.node.empty()) {
+        it = clients.emplace_hint(it, client, std::vector<DeleteRange>{});
+      } else {
+        spare_.node.key() = client;
+        it = clients.insert(it, std::move(spare_.node));
+      }
+      order.push_back(client);
+    }
     it->second.push_back({clock, len});
   }
   // `order`, then clients added without Add, ascending.
   std::vector<uint64_t> OrderedClients() const;
   bool empty() const { return clients.empty(); }
   void Clear() {
-    clients.clear();
+    if (clients.size() == 1 && spare_.node.empty()) {
+      // Kept, emptied, for the next Add: a reused transaction's delete set
+      // then allocates nothing (it usually holds one client).
+      spare_.node = clients.extract(clients.begin());
+      spare_.node.mapped().clear();
+    } else {
+      clients.clear();
+    }
     order.clear();
   }
   // Sorts ranges and merges overlapping or adjacent ones.
@@ -153,6 +174,18 @@ class DeleteSet {
   // Clients in descending order, ranges as (clock, len), as lib0 writes them.
   void Encode(Encoder& enc) const;
   static DeleteSet Decode(Decoder& dec);
+
+ private:
+  // Not part of the value: copies start without one.
+  struct Spare {
+    Map::node_type node;
+    Spare() = default;
+    Spare(const Spare&) {}
+    Spare& operator=(const Spare&) { return *this; }
+    Spare(Spare&&) noexcept = default;
+    Spare& operator=(Spare&&) noexcept = default;
+  };
+  Spare spare_;
 };
 
 // The delete set of everything deleted in a store (deleted items and GC structs).

@@ -587,6 +587,10 @@ void WriteStructs(const StructStore& store, const StateVector& sv, Encoder& enc)
   for (auto& [client, structs] : store.clients) {
     if (!structs.empty() && !sv.contains(client)) sm.emplace_back(client, 0);
   }
+  WriteClientsStructs(store, std::move(sm), enc);
+}
+
+void WriteClientsStructs(const StructStore& store, std::vector<std::pair<uint64_t, uint64_t>> sm, Encoder& enc) {
   std::sort(sm.begin(), sm.end(), [](auto& a, auto& b) { return a.first > b.first; });
   enc.WriteVarUint(sm.size());
   for (auto [client, clock] : sm) {

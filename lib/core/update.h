@@ -37,6 +37,9 @@ absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optiona
 
 // writeClientsStructs: every struct the peer with state vector sv lacks.
 void WriteStructs(const StructStore& store, const StateVector& sv, Encoder& enc);
+// The structs of each (client, clock) in `from` from that clock on; every
+// client must have structs past its clock.  Clients are written descending.
+void WriteClientsStructs(const StructStore& store, std::vector<std::pair<uint64_t, uint64_t>> from, Encoder& enc);
 // Per client of `until` (clocks > 0), the structs of clocks [0, until[client])
 // in update v1 struct layout, the struct that crosses the bound cut there; no
 // delete set follows (the caller writes one).  Yjs createDocFromSnapshot.

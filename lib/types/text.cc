@@ -3,6 +3,7 @@
 // handling follows Yjs (minimize attribute changes, insert format items
 // before and negated ones after the content) so both produce the same items.
 #include <algorithm>
+#include <optional>
 
 #include "core/seq_index.h"
 #include "encoding/utf8.h"
@@ -192,12 +193,19 @@ void InsertNegatedAttributes(Doc& doc, Transaction& t, Branch* text, Pos& p, Att
   for (auto& [key, val] : negated) InsertBetween(doc, t, text, p, NewFormat(doc, key, val));
 }
 
+absl::Status InsertContentAt(Doc& doc, Branch* text, const Cut& cut, Item* content, const Any* attributes);
+
 absl::Status InsertContent(Doc& doc, Branch* text, uint64_t index, Item* content, const Any* attributes) {
   auto cut = Locate(*text, doc.unit(), index);
   if (!cut.ok()) {
     doc.FreeItem(content);
     return cut.status();
   }
+  return InsertContentAt(doc, text, *cut, content, attributes);
+}
+
+// InsertContent at a cut already located (takes `content`).
+absl::Status InsertContentAt(Doc& doc, Branch* text, const Cut& cut, Item* content, const Any* attributes) {
   if (attributes && attributes->kind() != Any::Kind::kObject) {
     doc.FreeItem(content);
     return absl::InvalidArgumentError("attributes must be a JSON object");
@@ -205,7 +213,7 @@ absl::Status InsertContent(Doc& doc, Branch* text, uint64_t index, Item* content
   bool consumed = false;
   absl::Status status = Transact(doc, text, [&](Transaction& t) {
     consumed = true;
-    Pos p = PositionAt(doc, t, text, *cut);
+    Pos p = PositionAt(doc, t, text, cut);
     Attrs attrs = attributes ? attributes->as_object() : p.attrs;
     for (auto& [key, val] : p.attrs) {
       if (!Get(attrs, key)) Set(attrs, key, Any::Null());
@@ -305,6 +313,7 @@ absl::Status TextInsert(Doc& doc, Branch* text, uint64_t index, std::string_view
   if (s.empty()) return Locate(*text, doc.unit(), index).status();
   // Typing at the end of our own newest run, outside formatting, with no
   // delta observer to tell apart old and new parts of one run: extend it.
+  std::optional<Cut> located;
   if (!attributes && !text->has_formatting && text->delta_observers.empty()) {
     auto cut = Locate(*text, doc.unit(), index);
     if (!cut.ok()) return cut.status();
@@ -314,11 +323,13 @@ absl::Status TextInsert(Doc& doc, Branch* text, uint64_t index, std::string_view
         return absl::OkStatus();
       });
     }
+    located = *cut;  // nothing changed since: no second lookup
   }
   Item* content = doc.NewItem();
   content->kind = ContentKind::kString;
   content->str = std::string(s);
   content->length = utf8::Utf16Length(s);
+  if (located) return InsertContentAt(doc, text, *located, content, attributes);
   return InsertContent(doc, text, index, content, attributes);
 }
 
@@ -334,6 +345,31 @@ absl::Status TextInsertEmbed(Doc& doc, Branch* text, uint64_t index, const Any& 
 absl::Status TextDelete(Doc& doc, Branch* text, uint64_t index, uint64_t length) {
   Unit u = doc.unit();
   if (index > text->Length(u) || length > text->Length(u) - index) return absl::OutOfRangeError("range out of range");
+  if (length > 0 && !text->has_formatting) {
+    // A range inside one string run (a backspace, a selection in a word):
+    // one lookup, and the run cut only where the range starts and ends.  The
+    // general path below makes the same splits and deletion, after two lookups.
+    uint64_t off = 0;
+    Item* run = seq::Find(text->tree, u, index, &off);
+    if (run && run->kind == ContentKind::kString && length <= run->w[u] - off) {
+      uint64_t from = 0;
+      uint64_t to = run->length;
+      if (off > 0) {
+        auto c = ClockOffset(*run, u, off);
+        if (!c.ok()) return c.status();
+        from = *c;
+      }
+      if (off + length < run->w[u]) {
+        auto c = ClockOffset(*run, u, off + length);
+        if (!c.ok()) return c.status();
+        to = *c;
+      }
+      return Transact(doc, text, [&](Transaction& t) {
+        doc.DeleteInRun(t, run, from, to);
+        return absl::OkStatus();
+      });
+    }
+  }
   auto start_cut = Locate(*text, u, index);
   if (!start_cut.ok()) return start_cut.status();
   if (length == 0) return absl::OkStatus();

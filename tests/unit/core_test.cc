@@ -1899,5 +1899,143 @@ TEST_CASE("A reused transaction starts with an empty delete set, client order in
   doc.Commit();
 }
 
+TEST_CASE("A transaction records the before-clock of each client it touches, and only those") {
+  // Eleven writers (more than the linear scan covers, so the hash index is used too).
+  std::vector<std::unique_ptr<Doc>> docs;
+  std::vector<Bytes> updates;
+  for (uint64_t c = 1; c <= 11; c++) {
+    Doc* w = NewDoc(docs, c);
+    Insert(*w, 0, std::string(c, 'a'));
+    updates.push_back(Full(*w));
+  }
+  std::vector<std::string_view> views;
+  for (const Bytes& u : updates) views.push_back(View(u));
+  auto merged = MergeUpdates(views);
+  REQUIRE(merged.ok());
+  Doc* doc = NewDoc(docs, 99);
+  Insert(*doc, 0, "xyz");
+  Recorder rec(*doc);
+  std::vector<uint64_t> touched;
+  std::map<uint64_t, uint64_t> before;
+  doc->AddAfterTransactionObserver([&](Transaction& t) {
+    touched = t.touched_clients;
+    before.clear();
+    for (uint64_t c : {1, 5, 11, 99, 1000}) before[c] = t.BeforeClock(c);
+  });
+  REQUIRE(Apply(*doc, *merged).ok());
+  std::sort(touched.begin(), touched.end());
+  std::vector<uint64_t> writers(11);
+  for (uint64_t c = 1; c <= 11; c++) writers[c - 1] = c;
+  CHECK(touched == writers);
+  // New clients start at 0; the untouched local client reads its unchanged clock.
+  CHECK(before == std::map<uint64_t, uint64_t>{{1, 0}, {5, 0}, {11, 0}, {99, 3}, {1000, 0}});
+  // The update holds exactly the eleven writers' structs, and nothing of client 99.
+  REQUIRE(rec.updates.size() == 1);
+  Doc* fresh = NewDoc(docs, 101);
+  REQUIRE(Apply(*fresh, rec.updates[0]).ok());
+  CHECK(SortedSv(fresh->store().GetStateVector()) == SortedSv(StateVector{{1, 1}, {2, 2}, {3, 3}, {4, 4}, {5, 5},
+                                                                          {6, 6}, {7, 7}, {8, 8}, {9, 9}, {10, 10},
+                                                                          {11, 11}}));
+  // A later update of a client seen before: its before-clock is the old state.
+  Insert(*docs[4], 5, "b");
+  REQUIRE(Apply(*doc, Full(*docs[4])).ok());
+  CHECK(touched == std::vector<uint64_t>{5});
+  CHECK(before[5] == 5);
+  CHECK(before[1] == 1);
+}
+
+TEST_CASE("The types a transaction changed are listed once each, in the order changed") {
+  std::vector<std::unique_ptr<Doc>> docs;
+  Doc* doc = NewDoc(docs, 1);
+  std::vector<Branch*> seen;
+  doc->AddAfterTransactionObserver([&](Transaction& t) { seen.assign(t.changed.begin(), t.changed.end()); });
+  std::vector<Branch*> want;
+  Transaction& t = doc->Begin(std::nullopt, true);
+  for (int round = 0; round < 2; round++) {
+    for (int i = 11; i >= 0; i--) {
+      Branch* b = TextOf(*doc, "t" + std::to_string(i));
+      REQUIRE(types::TextInsert(*doc, b, 0, "x", nullptr).ok());
+      if (round == 0) want.push_back(b);
+    }
+  }
+  (void)t;
+  doc->Commit();
+  CHECK(seen == want);
+}
+
+TEST_CASE("Deleting inside one run leaves what applying the same deletion remotely leaves") {
+  // The one-run deletion path (TextDelete) against the general one that
+  // ApplyDeleteSet takes (GetItemCleanStart / GetItemCleanEnd): same structs,
+  // same merges, same bytes.
+  struct Case {
+    uint64_t index, len;
+  };
+  const std::string text = "ab\xc3\xa9" "cd\xf0\x9f\x98\x80" "efgh";  // a b é c d 😀 e f g h (UTF-16: 11)
+  for (Case c : {Case{0, 1}, Case{0, 11}, Case{10, 1}, Case{3, 2}, Case{2, 1}, Case{5, 2}, Case{1, 9}}) {
+    CAPTURE(c.index);
+    CAPTURE(c.len);
+    std::vector<std::unique_ptr<Doc>> docs;
+    Doc* local = NewDoc(docs, 1);
+    Insert(*local, 0, text);
+    Doc* remote = NewDoc(docs, 2);
+    REQUIRE(Apply(*remote, Full(*local)).ok());
+    Recorder rec(*local);
+    Delete(*local, c.index, c.len);
+    REQUIRE(rec.updates.size() == 1);
+    REQUIRE(Apply(*remote, rec.updates[0]).ok());
+    CHECK(Str(*local) == Str(*remote));
+    CHECK(ToHex(Full(*local)) == ToHex(Full(*remote)));
+    CHECK(local->store().clients[1].size() == remote->store().clients[1].size());
+    Branch* t = TextOf(*local);
+    CHECK(seq::Validate(t->tree, t->start));
+    CHECK(t->Length(kUtf16) == 11 - c.len);
+    CHECK(t->Length(kUtf8) == Str(*local).size());
+  }
+  // Backspacing through a run: each deleted character joins the deleted run on its right.
+  std::vector<std::unique_ptr<Doc>> docs;
+  Doc* doc = NewDoc(docs, 1);
+  Insert(*doc, 0, "abcdef");
+  for (uint64_t i = 5; i >= 2; i--) Delete(*doc, i, 1);
+  auto& structs = doc->store().clients[1];
+  REQUIRE(structs.size() == 2);
+  CHECK(structs[0]->str == "ab");
+  CHECK(structs[1]->kind == ContentKind::kDeleted);
+  CHECK(structs[1]->length == 4);
+  // A deletion that would split a surrogate pair fails and changes nothing.
+  Doc* pair = NewDoc(docs, 3);
+  Insert(*pair, 0, "a\xf0\x9f\x98\x80z");
+  const Bytes before = Full(*pair);
+  CHECK(types::TextDelete(*pair, TextOf(*pair), 2, 1).code() == absl::StatusCode::kOutOfRange);
+  CHECK(types::TextDelete(*pair, TextOf(*pair), 1, 1).code() == absl::StatusCode::kOutOfRange);
+  CHECK(Full(*pair) == before);
+}
+
+TEST_CASE("Delta observers still fire after others were removed (the commit skips deltas only with none)") {
+  std::vector<std::unique_ptr<Doc>> docs;
+  Doc* doc = NewDoc(docs, 1);
+  Branch* a = TextOf(*doc, "a");
+  Branch* b = TextOf(*doc, "b");
+  int a_calls = 0, b_calls = 0;
+  uint64_t ida = doc->AddDeltaObserver(a, [&](const std::vector<DeltaOp>&, const Transaction&) { a_calls++; });
+  uint64_t idb = doc->AddDeltaObserver(b, [&](const std::vector<DeltaOp>&, const Transaction&) { b_calls++; });
+  doc->RemoveDeltaObserver(a, ida);
+  doc->RemoveDeltaObserver(a, ida);  // twice: counts nothing twice
+  Insert(*doc, 0, "x", "a");
+  Insert(*doc, 0, "y", "b");
+  CHECK(a_calls == 0);
+  CHECK(b_calls == 1);
+  doc->RemoveDeltaObserver(b, idb);
+  Insert(*doc, 0, "z", "b");
+  CHECK(b_calls == 1);
+  std::vector<DeltaOp> seen;
+  doc->AddDeltaObserver(a, [&](const std::vector<DeltaOp>& ops, const Transaction&) { seen = ops; });
+  Insert(*doc, 1, "w", "a");
+  REQUIRE(seen.size() == 2);
+  CHECK(seen[0].kind == DeltaOp::kRetain);
+  CHECK(seen[0].length == 1);
+  CHECK(seen[1].kind == DeltaOp::kInsert);
+  CHECK(seen[1].text == "w");
+}
+
 }  // namespace
 }  // namespace codesync
