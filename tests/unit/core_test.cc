@@ -400,7 +400,7 @@ TEST_CASE("ComputeWeights per unit") {
 }
 
 // ===========================================================================
-// Position treap against a std::vector model
+// Position index against a std::vector model
 
 // Independent weights: each piece is one character with known widths.
 struct Piece {
@@ -418,7 +418,7 @@ class TreapModel {
  public:
   explicit TreapModel(uint64_t seed) : rng_(seed) {}
 
-  Item* root = nullptr;
+  seq::Tree root;
   std::vector<ModelNode> order;
 
   // Fills item with random content and returns the weights it must have.
@@ -546,7 +546,7 @@ class TreapModel {
         }
         prefix += m.w[u];
       }
-      if ((root ? root->sum[u] : 0) != prefix) return "total" + where;
+      if (root.Total(unit) != prefix) return "total" + where;
       uint64_t dummy = 0;
       if (seq::Find(root, unit, prefix, &dummy) != nullptr) return "Find(total) found something" + where;
       if (seq::Find(root, unit, prefix + 1000, &dummy) != nullptr) return "Find past the end" + where;
@@ -559,7 +559,7 @@ class TreapModel {
   std::vector<std::unique_ptr<Item>> pool_;
 };
 
-TEST_CASE("seq treap: random insert/erase/reweigh against a vector model") {
+TEST_CASE("seq index: random insert/erase/reweigh against a vector model") {
   for (uint64_t seed : {1u, 2u, 3u}) {
     INFO("seed=" << seed);
     TreapModel m(seed);
@@ -575,13 +575,13 @@ TEST_CASE("seq treap: random insert/erase/reweigh against a vector model") {
       std::string err = m.Check();
       REQUIRE_MESSAGE(err.empty(), "draining: " << err);
     }
-    CHECK(m.root == nullptr);
+    CHECK(m.root.empty());
   }
 }
 
-TEST_CASE("seq treap: insertion at the front and at the back, then Clear") {
+TEST_CASE("seq index: insertion at the front and at the back, then Clear") {
   std::vector<std::unique_ptr<Item>> pool;
-  Item* root = nullptr;
+  seq::Tree root;
   std::vector<Item*> order;
   for (int i = 0; i < 200; i++) {
     pool.push_back(std::make_unique<Item>());
@@ -602,22 +602,19 @@ TEST_CASE("seq treap: insertion at the front and at the back, then Clear") {
   // Even i went to the front in reverse order, odd i to the back in order.
   uint64_t expected_total = 0;
   for (int i = 0; i < 200; i++) expected_total += 1 + static_cast<uint64_t>(i % 3);
-  CHECK(root->sum[kUtf16] == expected_total);
-  CHECK(root->sum[kItems] == 200);
+  CHECK(root.Total(kUtf16) == expected_total);
+  CHECK(root.Total(kItems) == 200);
   CHECK(seq::Rank(order[0], kItems) == 0);
   CHECK(seq::Rank(order[199], kItems) == 199);
   seq::Clear(root);
-  CHECK(root == nullptr);
-  for (Item* it : order) {
-    CHECK(it->t_left == nullptr);
-    CHECK(it->t_right == nullptr);
-    CHECK(it->t_parent == nullptr);
-  }
+  CHECK(root.empty());
+  CHECK(seq::Validate(root, nullptr));
+  for (Item* it : order) CHECK(it->leaf == nullptr);
 }
 
 TEST_CASE("seq::Validate detects corruption") {
   std::vector<std::unique_ptr<Item>> pool;
-  Item* root = nullptr;
+  seq::Tree root;
   Item* prev = nullptr;
   std::vector<Item*> order;
   for (int i = 0; i < 20; i++) {
@@ -633,9 +630,9 @@ TEST_CASE("seq::Validate detects corruption") {
   }
   REQUIRE(seq::Validate(root, order[0]));
   // A wrong subtree sum.
-  root->sum[kUtf8]++;
+  root.root->sum[kUtf8]++;
   CHECK_FALSE(seq::Validate(root, order[0]));
-  root->sum[kUtf8]--;
+  root.root->sum[kUtf8]--;
   REQUIRE(seq::Validate(root, order[0]));
   // List order that disagrees with the tree.
   std::swap(order[3]->right, order[4]->right);
