@@ -250,13 +250,28 @@ Item* Find(const Tree& tree, Unit u, uint64_t index, uint64_t* offset_in_item) {
     tree.cursor = const_cast<Leaf*>(leaf);
     std::copy(start, start + kUnitCount, tree.cursor_start);
   }
-  for (int i = 0; i < leaf->count; i++) {
-    Item* it = leaf->items[i];
-    if (index < it->w[u]) {
-      if (offset_in_item) *offset_in_item = index;
-      return it;
+  // Scan from the nearer end of the leaf (edits at the end of a text land
+  // in the last items of the last leaf).
+  if (index < leaf->sum[u] / 2) {
+    for (int i = 0; i < leaf->count; i++) {
+      Item* it = leaf->items[i];
+      if (index < it->w[u]) {
+        if (offset_in_item) *offset_in_item = index;
+        return it;
+      }
+      index -= it->w[u];
     }
-    index -= it->w[u];
+  } else {
+    uint64_t end = leaf->sum[u];  // weight up to the end of items[i]
+    for (int i = leaf->count - 1; i >= 0; i--) {
+      Item* it = leaf->items[i];
+      uint64_t begin = end - it->w[u];
+      if (index >= begin) {
+        if (offset_in_item) *offset_in_item = index - begin;
+        return it;
+      }
+      end = begin;
+    }
   }
   return nullptr;  // unreachable while the sums are right
 }

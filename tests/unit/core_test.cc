@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -1894,6 +1895,69 @@ TEST_CASE("A reused transaction starts with an empty delete set, client order in
   t.delete_set.Add(7, 0, 1);
   CHECK(t.delete_set.OrderedClients() == std::vector<uint64_t>{7});
   doc.Commit();
+}
+
+// ===========================================================================
+// Item layout and the per-document item pool
+
+TEST_CASE("Item flags share origin's padding and survive origin assignments") {
+#if defined(__GNUC__) && !defined(_MSC_VER)
+  CHECK(sizeof(Item) <= 176);  // a layout change that grows every struct fails here
+#endif
+  Item a, b;
+  a.kind = ContentKind::kString;
+  a.deleted = true;
+  a.keep = true;
+  b.kind = ContentKind::kAny;
+  // Assign and swap origins as whole OptIds: the flags next to them must not move.
+  a.origin = OptId::Of({7, 9});
+  b.origin = a.origin;
+  std::swap(a.origin, b.right_origin);
+  a.right_origin = b.origin;
+  b.origin = OptId::None();
+  CHECK(a.kind == ContentKind::kString);
+  CHECK(a.deleted);
+  CHECK(a.keep);
+  CHECK_FALSE(a.pooled);
+  CHECK(b.kind == ContentKind::kAny);
+  CHECK_FALSE(b.deleted);
+  CHECK_FALSE(b.keep);
+  CHECK_FALSE(a.origin.present);
+  CHECK(a.right_origin == OptId::Of({7, 9}));
+  CHECK(b.right_origin == OptId::Of({7, 9}));
+  CHECK_FALSE(b.origin.present);
+}
+
+TEST_CASE("Doc item pool: freed items are reused, heap items are freed too") {
+  Doc doc(DocOptions{});
+  std::vector<Item*> items;
+  for (int i = 0; i < 1000; i++) {
+    Item* it = doc.NewItem();
+    it->str.assign(40, 'x');  // heap-allocated text: freeing must destroy it
+    items.push_back(it);
+  }
+  const bool pool = items[0]->pooled;  // off under AddressSanitizer
+  std::set<Item*> distinct(items.begin(), items.end());
+  CHECK(distinct.size() == items.size());
+  std::set<Item*> freed;
+  for (size_t i = 0; i < items.size(); i += 2) {
+    freed.insert(items[i]);
+    doc.FreeItem(items[i]);
+  }
+  for (size_t i = 0; i < items.size(); i += 2) {
+    Item* it = doc.NewItem();
+    CHECK(it->pooled == pool);
+    // A fresh item: the previous occupant's state is gone.
+    CHECK(it->str.empty());
+    CHECK(it->kind == ContentKind::kGC);
+    CHECK(it->leaf == nullptr);
+    if (pool) CHECK(freed.count(it) == 1);
+    items[i] = it;
+  }
+  for (Item* it : items) doc.FreeItem(it);
+  Item* heap = new Item();  // a decoded struct: not from the pool
+  heap->str.assign(40, 'y');
+  doc.FreeItem(heap);
 }
 
 }  // namespace
