@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/item.h"
+#include "core/seq_index.h"
 
 namespace codesync {
 
@@ -33,7 +34,7 @@ struct Branch {
   const std::string* root_name = nullptr; // for roots
   Doc* doc = nullptr;
   Item* start = nullptr;                  // first item of the sequence
-  Item* tree = nullptr;                   // root of the sequence's position treap
+  seq::Tree tree;                         // the sequence's position index
   std::map<std::string, Item*> map;       // key -> newest item for that key
   bool has_formatting = false;            // a format item was ever integrated here
   std::vector<std::pair<uint64_t, DeltaObserver>> delta_observers;
@@ -45,7 +46,7 @@ struct Branch {
   bool is_root() const { return item == nullptr && !collected; }
   // Deleted types read as empty and refuse edits.
   bool is_deleted() const;
-  uint64_t Length(Unit u) const { return tree ? tree->sum[u] : 0; }
+  uint64_t Length(Unit u) const { return tree.Total(u); }
 };
 
 // The change a transaction made to a text, as retain/insert/delete ops in the

@@ -1,6 +1,7 @@
 #include "core/doc.h"
 
 #include <algorithm>
+#include <new>
 #include <random>
 
 #include "core/seq_index.h"
@@ -20,7 +21,13 @@ Doc::Doc(const DocOptions& options) : client_id_(options.client_id), gc_(options
 
 Doc::~Doc() {
   for (auto& [client, structs] : store_.clients) {
-    for (Item* item : structs) delete item;
+    for (Item* item : structs) {
+      if (item->pooled) {
+        item->~Item();  // the slabs go with the Doc
+      } else {
+        delete item;
+      }
+    }
   }
   for (auto& [client, refs] : pending_structs) {
     for (StructRef& ref : refs) delete ref.item;
@@ -55,8 +62,48 @@ Branch* Doc::NewBranch(TypeRef ref, std::string node_name) {
 
 const std::string* Doc::Intern(std::string_view s) { return &*interned_.emplace(s).first; }
 
-Item* Doc::NewItem() { return new Item(); }
-void Doc::FreeItem(Item* item) { delete item; }
+#if defined(__SANITIZE_ADDRESS__)
+#define CODESYNC_ITEM_POOL 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CODESYNC_ITEM_POOL 0
+#endif
+#endif
+#ifndef CODESYNC_ITEM_POOL
+#define CODESYNC_ITEM_POOL 1
+#endif
+
+Item* Doc::NewItem() {
+  if (!CODESYNC_ITEM_POOL) return new Item();
+  void* slot;
+  if (free_items_) {
+    slot = free_items_;
+    free_items_ = *static_cast<void**>(slot);
+  } else {
+    if (slab_used_ == slab_size_) {
+      // Slabs grow from 16 to 256 items: small documents stay small, and a
+      // large one wastes at most one slab's tail (45 KB).
+      slab_size_ = slab_size_ ? std::min<size_t>(slab_size_ * 2, 256) : 16;
+      item_slabs_.push_back(std::make_unique<ItemSlot[]>(slab_size_));
+      slab_used_ = 0;
+    }
+    slot = &item_slabs_.back()[slab_used_++];
+  }
+  Item* item = new (slot) Item();
+  item->pooled = true;
+  return item;
+}
+
+void Doc::FreeItem(Item* item) {
+  if (!item->pooled) {
+    delete item;
+    return;
+  }
+  item->~Item();
+  void* slot = item;
+  *static_cast<void**>(slot) = free_items_;
+  free_items_ = slot;
+}
 
 void Transaction::Reset() {
   origin.reset();
@@ -411,7 +458,7 @@ void Doc::MarkDeleted(Transaction& t, Item* item) {
 }
 
 Item* Doc::DeleteInRun(Transaction& t, Item* run, uint64_t from, uint64_t to) {
-  Item*& tree = run->parent->tree;
+  seq::Tree& tree = run->parent->tree;
   if (from == 0) {
     if (to < run->length) {
       Item* rest = SplitOff(*this, t, run, to);

@@ -163,6 +163,10 @@ class Doc {
   const std::string* Intern(std::string_view s);
   absl::node_hash_set<std::string>& interner() { return interned_; }
 
+  // Items of this document come from its pool (slabs, a free list); FreeItem
+  // also takes items allocated with `new` (decoded structs), told apart by
+  // Item::pooled.  Under AddressSanitizer every item is a plain `new`, so
+  // use-after-free stays detectable.
   Item* NewItem();
   void FreeItem(Item* item);
   // How many structs merges have freed so far: a pointer to a struct taken
@@ -247,6 +251,14 @@ class Doc {
   static Item* NextThatMayMerge(const ClientStructs& structs, Item* s);
   bool TryMerge(Item* left, Item* right);
   std::vector<std::unique_ptr<Transaction>> EmitDeltas(Transaction& t);
+
+  struct alignas(Item) ItemSlot {
+    unsigned char bytes[sizeof(Item)];
+  };
+  std::vector<std::unique_ptr<ItemSlot[]>> item_slabs_;
+  size_t slab_size_ = 0;  // slots in the newest slab
+  size_t slab_used_ = 0;  // of which handed out at least once
+  void* free_items_ = nullptr;  // freed slots, linked through their first word
 
   uint64_t client_id_;
   bool gc_;

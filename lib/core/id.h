@@ -18,6 +18,11 @@ struct Id {
 struct OptId {
   Id id;
   bool present = false;
+  // Declared constructors make OptId non-POD for layout, so a struct holding
+  // it [[no_unique_address]] may put small fields in its 7 bytes of tail
+  // padding (Item does).
+  constexpr OptId() = default;
+  constexpr OptId(Id i, bool p) : id(i), present(p) {}
   static OptId None() { return {}; }
   static OptId Of(Id i) { return {i, true}; }
   bool operator==(const OptId& o) const { return present == o.present && (!present || id == o.id); }

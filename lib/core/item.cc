@@ -69,15 +69,16 @@ void ComputeWeights(Item& item) {
     item.w[kUtf16] = item.w[kUtf8] = item.w[kCodepoints] = 0;
     return;
   }
-  item.w[kUtf16] = item.length;
+  const auto len = static_cast<uint32_t>(item.length);
+  item.w[kUtf16] = len;
   if (item.ascii()) {
-    item.w[kUtf8] = item.w[kCodepoints] = item.length;
+    item.w[kUtf8] = item.w[kCodepoints] = len;
   } else if (item.kind == ContentKind::kString) {
     utf8::Lengths l = utf8::Measure(item.str);
-    item.w[kUtf8] = l.utf8;
-    item.w[kCodepoints] = l.codepoints;
+    item.w[kUtf8] = static_cast<uint32_t>(l.utf8);
+    item.w[kCodepoints] = static_cast<uint32_t>(l.codepoints);
   } else {
-    item.w[kUtf8] = item.w[kCodepoints] = item.length;
+    item.w[kUtf8] = item.w[kCodepoints] = len;
   }
 }
 

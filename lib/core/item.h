@@ -47,6 +47,9 @@ enum Unit : int { kUtf16 = 0, kUtf8 = 1, kCodepoints = 2, kItems = 3, kUnitCount
 
 struct Branch;
 class Doc;
+namespace seq {
+struct Leaf;
+}
 
 // Payloads other than strings live out of line so that a run of text stays small.
 struct ContentExtra {
@@ -60,24 +63,22 @@ struct Item {
   uint64_t length = 0;  // in clock units
   Item* left = nullptr;
   Item* right = nullptr;
-  OptId origin;
-  OptId right_origin;
-  Branch* parent = nullptr;                 // null for GC structs
-  const std::string* parent_sub = nullptr;  // map key (interned by the Doc), null in sequences
+  // The flags live in origin's tail padding (see OptId): 8 bytes less per item.
+  [[no_unique_address]] OptId origin;
   ContentKind kind = ContentKind::kGC;
   bool deleted = false;
   bool keep = false;
+  bool pooled = false;  // allocated by Doc::NewItem from the document's pool
+  OptId right_origin;
+  Branch* parent = nullptr;                 // null for GC structs
+  const std::string* parent_sub = nullptr;  // map key (interned by the Doc), null in sequences
   std::string str;          // kString: UTF-8 text; kBinary: bytes
   Branch* type = nullptr;   // kType: the nested type (owned by the Doc)
   std::unique_ptr<ContentExtra> extra;
 
-  // Order-statistic treap over the parent's sequence (see core/seq_index.h).
-  Item* t_left = nullptr;
-  Item* t_right = nullptr;
-  Item* t_parent = nullptr;
-  uint32_t t_prio = 0;
-  uint64_t w[kUnitCount] = {0, 0, 0, 0};    // own weight per unit
-  uint64_t sum[kUnitCount] = {0, 0, 0, 0};  // subtree weight per unit
+  // Position index of the parent's sequence (see core/seq_index.h).
+  seq::Leaf* leaf = nullptr;
+  uint32_t w[kUnitCount] = {0, 0, 0, 0};  // own weight per unit
 
   bool is_gc() const { return kind == ContentKind::kGC; }
   bool countable() const {

@@ -1,195 +1,343 @@
 #include "core/seq_index.h"
 
+#include <algorithm>
 #include <vector>
 
 namespace codesync::seq {
 namespace {
 
-uint32_t NextPriority() {
-  // xorshift: priorities only need to be well spread, not secret.
-  static thread_local uint64_t state = 0x9E3779B97F4A7C15ull;
-  state ^= state << 13;
-  state ^= state >> 7;
-  state ^= state << 17;
-  return static_cast<uint32_t>(state >> 32);
-}
-
-void Pull(Item* n) {
-  for (int u = 0; u < kUnitCount; u++) {
-    n->sum[u] = n->w[u] + (n->t_left ? n->t_left->sum[u] : 0) + (n->t_right ? n->t_right->sum[u] : 0);
+// Adds (modular) delta to the sums of n and every ancestor.
+void AddUp(Node* n, const uint64_t (&delta)[kUnitCount]) {
+  for (; n; n = n->parent) {
+    for (int u = 0; u < kUnitCount; u++) n->sum[u] += delta[u];
   }
 }
 
-void RotateUp(Item*& root, Item* x) {
-  Item* p = x->t_parent;
-  Item* g = p->t_parent;
-  if (p->t_left == x) {
-    p->t_left = x->t_right;
-    if (x->t_right) x->t_right->t_parent = p;
-    x->t_right = p;
+// A change in `leaf` invalidates the cursor unless it is the cursor's leaf:
+// changes inside that leaf do not move where it starts.
+void Touch(const Tree& tree, const Leaf* leaf) {
+  if (tree.cursor != leaf) tree.cursor = nullptr;
+}
+
+int IndexOfItem(const Leaf* leaf, const Item* item) {
+  int i = 0;
+  while (leaf->items[i] != item) i++;
+  return i;
+}
+
+int IndexOfChild(const Inner* in, const Node* child) {
+  int i = 0;
+  while (in->children[i] != child) i++;
+  return i;
+}
+
+void Recount(Node* n) {
+  for (int u = 0; u < kUnitCount; u++) n->sum[u] = 0;
+  if (n->is_leaf) {
+    auto* l = static_cast<Leaf*>(n);
+    for (int i = 0; i < l->count; i++) {
+      for (int u = 0; u < kUnitCount; u++) l->sum[u] += l->items[i]->w[u];
+    }
   } else {
-    p->t_right = x->t_left;
-    if (x->t_left) x->t_left->t_parent = p;
-    x->t_left = p;
+    auto* in = static_cast<Inner*>(n);
+    for (int i = 0; i < in->count; i++) {
+      for (int u = 0; u < kUnitCount; u++) in->sum[u] += in->children[i]->sum[u];
+    }
   }
-  p->t_parent = x;
-  x->t_parent = g;
-  if (!g) {
-    root = x;
-  } else if (g->t_left == p) {
-    g->t_left = x;
-  } else {
-    g->t_right = x;
+}
+
+// Links `fresh` (already summed) into the tree right after `left`, splitting
+// ancestors that are full.  Totals above do not change: fresh's weight was
+// taken from left.
+void InsertSibling(Tree& tree, Node* left, Node* fresh) {
+  Inner* p = left->parent;
+  if (!p) {
+    auto* r = new Inner();
+    r->children[0] = left;
+    r->children[1] = fresh;
+    r->count = 2;
+    left->parent = fresh->parent = r;
+    for (int u = 0; u < kUnitCount; u++) r->sum[u] = left->sum[u] + fresh->sum[u];
+    tree.root = r;
+    return;
   }
-  Pull(p);
-  Pull(x);
+  int pos = IndexOfChild(p, left) + 1;
+  if (p->count < kInnerCapacity) {
+    std::copy_backward(p->children + pos, p->children + p->count, p->children + p->count + 1);
+    p->children[pos] = fresh;
+    p->count++;
+    fresh->parent = p;
+    return;  // fresh's weight was taken from left: p's sum holds
+  }
+  auto* q = new Inner();
+  const int keep = pos == kInnerCapacity ? kInnerCapacity - 1 : kInnerCapacity / 2;
+  q->count = static_cast<uint16_t>(p->count - keep);
+  std::copy(p->children + keep, p->children + p->count, q->children);
+  p->count = static_cast<uint16_t>(keep);
+  for (int i = 0; i < q->count; i++) q->children[i]->parent = q;
+  Inner* target = p;
+  if (pos > keep) {
+    pos -= keep;
+    target = q;
+  }
+  std::copy_backward(target->children + pos, target->children + target->count,
+                     target->children + target->count + 1);
+  target->children[pos] = fresh;
+  target->count++;
+  fresh->parent = target;
+  // Rare (once per 16+ leaf splits): recount both halves from their children.
+  Recount(p);
+  Recount(q);
+  InsertSibling(tree, p, q);
+}
+
+// Unlinks an empty node from its parent (freeing emptied ancestors) and
+// collapses a root with one child.
+void RemoveEmpty(Tree& tree, Node* n) {
+  while (n->count == 0) {
+    Inner* p = n->parent;
+    if (n == tree.cursor) tree.cursor = nullptr;
+    if (n->is_leaf) {
+      delete static_cast<Leaf*>(n);
+    } else {
+      delete static_cast<Inner*>(n);
+    }
+    if (!p) {
+      tree.root = nullptr;
+      return;
+    }
+    int i = IndexOfChild(p, n);
+    std::copy(p->children + i + 1, p->children + p->count, p->children + i);
+    p->count--;
+    n = p;
+  }
+  while (!tree.root->is_leaf && tree.root->count == 1) {
+    auto* old = static_cast<Inner*>(tree.root);
+    tree.root = old->children[0];
+    tree.root->parent = nullptr;
+    delete old;
+  }
+}
+
+// unlink_items: clear the items' leaf links (not when the document is being
+// destroyed: its items may already be gone).
+void FreeNodes(Node* n, bool unlink_items) {
+  if (n->is_leaf) {
+    auto* l = static_cast<Leaf*>(n);
+    if (unlink_items) {
+      for (int i = 0; i < l->count; i++) l->items[i]->leaf = nullptr;
+    }
+    delete l;
+    return;
+  }
+  auto* in = static_cast<Inner*>(n);
+  for (int i = 0; i < in->count; i++) FreeNodes(in->children[i], unlink_items);
+  delete in;
+}
+
+Leaf* FirstLeaf(Node* n) {
+  while (!n->is_leaf) n = static_cast<Inner*>(n)->children[0];
+  return static_cast<Leaf*>(n);
 }
 
 }  // namespace
 
-void InsertAfter(Item*& root, Item* prev, Item* node) {
-  node->t_left = node->t_right = node->t_parent = nullptr;
-  node->t_prio = NextPriority();
-  for (int u = 0; u < kUnitCount; u++) node->sum[u] = node->w[u];
-  if (!root) {
-    root = node;
-    return;
-  }
-  Item* at;
-  bool as_left;
-  if (!prev) {
-    at = root;
-    while (at->t_left) at = at->t_left;
-    as_left = true;
-  } else if (!prev->t_right) {
-    at = prev;
-    as_left = false;
-  } else {
-    at = prev->t_right;
-    while (at->t_left) at = at->t_left;
-    as_left = true;
-  }
-  (as_left ? at->t_left : at->t_right) = node;
-  node->t_parent = at;
-  for (Item* a = at; a; a = a->t_parent) {
-    for (int u = 0; u < kUnitCount; u++) a->sum[u] += node->w[u];
-  }
-  while (node->t_parent && node->t_parent->t_prio < node->t_prio) RotateUp(root, node);
+Tree::~Tree() {
+  if (root) FreeNodes(root, false);
 }
 
-void Erase(Item*& root, Item* node) {
-  while (node->t_left && node->t_right) {
-    Item* child = node->t_left->t_prio > node->t_right->t_prio ? node->t_left : node->t_right;
-    RotateUp(root, child);
-  }
-  Item* child = node->t_left ? node->t_left : node->t_right;
-  Item* parent = node->t_parent;
-  if (child) child->t_parent = parent;
-  if (!parent) {
-    root = child;
-  } else if (parent->t_left == node) {
-    parent->t_left = child;
+void InsertAfter(Tree& tree, Item* prev, Item* node) {
+  Leaf* leaf;
+  int pos;
+  if (!tree.root) {
+    leaf = new Leaf();
+    leaf->is_leaf = true;
+    tree.root = leaf;
+    pos = 0;
+  } else if (!prev) {
+    leaf = FirstLeaf(tree.root);
+    pos = 0;
   } else {
-    parent->t_right = child;
+    leaf = prev->leaf;
+    pos = IndexOfItem(leaf, prev) + 1;
   }
-  for (Item* a = parent; a; a = a->t_parent) {
-    for (int u = 0; u < kUnitCount; u++) a->sum[u] -= node->w[u];
+  Touch(tree, leaf);
+  if (leaf->count == kLeafCapacity) {
+    auto* fresh = new Leaf();
+    fresh->is_leaf = true;
+    // Appending at the end of a leaf (typing) moves few items, so the left
+    // leaf stays full; otherwise halve.
+    const int keep = pos == kLeafCapacity ? kLeafCapacity - 1 : kLeafCapacity / 2;
+    fresh->count = static_cast<uint16_t>(leaf->count - keep);
+    std::copy(leaf->items + keep, leaf->items + leaf->count, fresh->items);
+    leaf->count = static_cast<uint16_t>(keep);
+    for (int i = 0; i < fresh->count; i++) fresh->items[i]->leaf = fresh;
+    Recount(fresh);
+    for (int u = 0; u < kUnitCount; u++) leaf->sum[u] -= fresh->sum[u];
+    InsertSibling(tree, leaf, fresh);
+    if (pos > keep) {
+      pos -= keep;
+      leaf = fresh;  // right after the old leaf: the cursor's start holds
+    }
   }
-  node->t_left = node->t_right = node->t_parent = nullptr;
+  std::copy_backward(leaf->items + pos, leaf->items + leaf->count, leaf->items + leaf->count + 1);
+  leaf->items[pos] = node;
+  leaf->count++;
+  node->leaf = leaf;
+  uint64_t delta[kUnitCount];
+  for (int u = 0; u < kUnitCount; u++) delta[u] = node->w[u];
+  AddUp(leaf, delta);
 }
 
-void Reweigh(Item*& root, Item* node) {
-  uint64_t old_w[kUnitCount];
-  for (int u = 0; u < kUnitCount; u++) old_w[u] = node->w[u];
+void Erase(Tree& tree, Item* node) {
+  Leaf* leaf = node->leaf;
+  Touch(tree, leaf);
+  int i = IndexOfItem(leaf, node);
+  std::copy(leaf->items + i + 1, leaf->items + leaf->count, leaf->items + i);
+  leaf->count--;
+  uint64_t delta[kUnitCount];
+  for (int u = 0; u < kUnitCount; u++) delta[u] = uint64_t{0} - node->w[u];
+  AddUp(leaf, delta);
+  node->leaf = nullptr;
+  if (leaf->count == 0) RemoveEmpty(tree, leaf);
+}
+
+void Reweigh(Tree& tree, Item* node) {
+  uint32_t old_w[kUnitCount];
+  std::copy(node->w, node->w + kUnitCount, old_w);
   ComputeWeights(*node);
   uint64_t fresh[kUnitCount];
   for (int u = 0; u < kUnitCount; u++) {
     fresh[u] = node->w[u];
     node->w[u] = old_w[u];
   }
-  SetWeights(root, node, fresh);
+  SetWeights(tree, node, fresh);
 }
 
-void SetWeights(Item*& root, Item* node, const uint64_t (&w)[kUnitCount]) {
-  (void)root;  // sums change along the path to the root, not the root pointer
-  uint64_t old_w[kUnitCount];
+void SetWeights(Tree& tree, Item* node, const uint64_t (&w)[kUnitCount]) {
+  uint64_t delta[kUnitCount];
   bool changed = false;
   for (int u = 0; u < kUnitCount; u++) {
-    old_w[u] = node->w[u];
-    node->w[u] = w[u];
-    changed |= old_w[u] != w[u];
+    delta[u] = w[u] - node->w[u];  // modular arithmetic is exact
+    node->w[u] = static_cast<uint32_t>(w[u]);
+    changed |= delta[u] != 0;
   }
-  if (!changed) return;
-  for (Item* a = node; a; a = a->t_parent) {
-    for (int u = 0; u < kUnitCount; u++) a->sum[u] += node->w[u] - old_w[u];  // modular arithmetic is exact
-  }
+  if (!changed || !node->leaf) return;
+  Touch(tree, node->leaf);
+  AddUp(node->leaf, delta);
 }
 
-Item* Find(Item* root, Unit u, uint64_t index, uint64_t* offset_in_item) {
-  Item* n = root;
-  while (n) {
-    uint64_t ls = n->t_left ? n->t_left->sum[u] : 0;
-    if (index < ls) {
-      n = n->t_left;
-      continue;
+Item* Find(const Tree& tree, Unit u, uint64_t index, uint64_t* offset_in_item) {
+  if (!tree.root || index >= tree.root->sum[u]) return nullptr;
+  const Leaf* leaf = tree.cursor;
+  if (leaf && index >= tree.cursor_start[u] && index - tree.cursor_start[u] < leaf->sum[u]) {
+    index -= tree.cursor_start[u];
+  } else {
+    uint64_t start[kUnitCount] = {0, 0, 0, 0};
+    const Node* n = tree.root;
+    while (!n->is_leaf) {
+      const auto* in = static_cast<const Inner*>(n);
+      int i = 0;
+      for (; i + 1 < in->count; i++) {
+        const Node* c = in->children[i];
+        if (index < c->sum[u]) break;
+        index -= c->sum[u];
+        for (int v = 0; v < kUnitCount; v++) start[v] += c->sum[v];
+      }
+      n = in->children[i];
     }
-    index -= ls;
-    if (index < n->w[u]) {
-      if (offset_in_item) *offset_in_item = index;
-      return n;
-    }
-    index -= n->w[u];
-    n = n->t_right;
+    leaf = static_cast<const Leaf*>(n);
+    tree.cursor = const_cast<Leaf*>(leaf);
+    std::copy(start, start + kUnitCount, tree.cursor_start);
   }
-  return nullptr;
+  // Scan from the nearer end of the leaf (edits at the end of a text land
+  // in the last items of the last leaf).
+  if (index < leaf->sum[u] / 2) {
+    for (int i = 0; i < leaf->count; i++) {
+      Item* it = leaf->items[i];
+      if (index < it->w[u]) {
+        if (offset_in_item) *offset_in_item = index;
+        return it;
+      }
+      index -= it->w[u];
+    }
+  } else {
+    uint64_t end = leaf->sum[u];  // weight up to the end of items[i]
+    for (int i = leaf->count - 1; i >= 0; i--) {
+      Item* it = leaf->items[i];
+      uint64_t begin = end - it->w[u];
+      if (index >= begin) {
+        if (offset_in_item) *offset_in_item = index - begin;
+        return it;
+      }
+      end = begin;
+    }
+  }
+  return nullptr;  // unreachable while the sums are right
 }
 
 uint64_t Rank(const Item* node, Unit u) {
-  uint64_t r = node->t_left ? node->t_left->sum[u] : 0;
-  for (const Item* x = node; x->t_parent; x = x->t_parent) {
-    const Item* p = x->t_parent;
-    if (p->t_right == x) r += p->w[u] + (p->t_left ? p->t_left->sum[u] : 0);
+  const Leaf* leaf = node->leaf;
+  uint64_t r = 0;
+  for (int i = 0; leaf->items[i] != node; i++) r += leaf->items[i]->w[u];
+  for (const Node* n = leaf; n->parent; n = n->parent) {
+    const Inner* p = n->parent;
+    for (int i = 0; p->children[i] != n; i++) r += p->children[i]->sum[u];
   }
   return r;
 }
 
-void Clear(Item*& root) {
-  std::vector<Item*> stack;
-  if (root) stack.push_back(root);
-  while (!stack.empty()) {
-    Item* n = stack.back();
-    stack.pop_back();
-    if (n->t_left) stack.push_back(n->t_left);
-    if (n->t_right) stack.push_back(n->t_right);
-    n->t_left = n->t_right = n->t_parent = nullptr;
-  }
-  root = nullptr;
+void Clear(Tree& tree) {
+  if (tree.root) FreeNodes(tree.root, true);
+  tree.root = nullptr;
+  tree.cursor = nullptr;
 }
 
-bool Validate(const Item* root, const Item* list_start) {
-  // In-order traversal must visit exactly the linked list, with consistent sums.
-  std::vector<const Item*> stack;
-  const Item* n = root;
-  const Item* expect = list_start;
-  if (root && root->t_parent) return false;
-  while (n || !stack.empty()) {
-    while (n) {
-      if (n->t_left && n->t_left->t_parent != n) return false;
-      if (n->t_right && n->t_right->t_parent != n) return false;
-      for (int u = 0; u < kUnitCount; u++) {
-        uint64_t s = n->w[u] + (n->t_left ? n->t_left->sum[u] : 0) + (n->t_right ? n->t_right->sum[u] : 0);
-        if (s != n->sum[u]) return false;
+namespace {
+
+struct Checker {
+  const Item* expect;
+  int leaf_depth = -1;
+  const Leaf* cursor;
+  uint64_t before[kUnitCount] = {0, 0, 0, 0};  // weight of the leaves visited so far
+  bool cursor_ok;
+
+  bool Visit(const Node* n, const Inner* parent, int depth) {
+    if (n->parent != parent || n->count == 0) return false;
+    uint64_t s[kUnitCount] = {0, 0, 0, 0};
+    if (n->is_leaf) {
+      if (n->count > kLeafCapacity) return false;
+      if (leaf_depth < 0) leaf_depth = depth;
+      if (depth != leaf_depth) return false;
+      if (n == cursor) cursor_ok = std::equal(before, before + kUnitCount, cursor_start);
+      const auto* l = static_cast<const Leaf*>(n);
+      for (int i = 0; i < l->count; i++) {
+        const Item* it = l->items[i];
+        if (it != expect || it->leaf != l) return false;
+        for (int u = 0; u < kUnitCount; u++) s[u] += it->w[u];
+        expect = expect->right;
       }
-      stack.push_back(n);
-      n = n->t_left;
+      for (int u = 0; u < kUnitCount; u++) before[u] += s[u];
+    } else {
+      if (n->count > kInnerCapacity) return false;
+      const auto* in = static_cast<const Inner*>(n);
+      for (int i = 0; i < in->count; i++) {
+        if (!Visit(in->children[i], in, depth + 1)) return false;
+        for (int u = 0; u < kUnitCount; u++) s[u] += in->children[i]->sum[u];
+      }
     }
-    n = stack.back();
-    stack.pop_back();
-    if (n != expect) return false;
-    expect = expect->right;
-    n = n->t_right;
+    return std::equal(s, s + kUnitCount, n->sum);
   }
-  return expect == nullptr;
+  const uint64_t* cursor_start;
+};
+
+}  // namespace
+
+bool Validate(const Tree& tree, const Item* list_start) {
+  if (!tree.root) return list_start == nullptr && tree.cursor == nullptr;
+  Checker c{list_start, -1, tree.cursor, {0, 0, 0, 0}, tree.cursor == nullptr, tree.cursor_start};
+  if (!c.Visit(tree.root, nullptr, 0)) return false;
+  return c.expect == nullptr && c.cursor_ok;
 }
 
 }  // namespace codesync::seq

@@ -431,7 +431,7 @@ absl::Status TextFormat(Doc& doc, Branch* text, uint64_t index, uint64_t length,
         } else if (r->countable()) {
           uint64_t w = r->w[u];
           if (remaining < w) doc.SplitItem(t, r, *ClockOffset(*r, u, remaining));
-          remaining -= std::min(remaining, r->w[u]);
+          remaining -= std::min<uint64_t>(remaining, r->w[u]);
         }
       }
       p.Forward();

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -400,7 +401,7 @@ TEST_CASE("ComputeWeights per unit") {
 }
 
 // ===========================================================================
-// Position treap against a std::vector model
+// Position index against a std::vector model
 
 // Independent weights: each piece is one character with known widths.
 struct Piece {
@@ -418,7 +419,7 @@ class TreapModel {
  public:
   explicit TreapModel(uint64_t seed) : rng_(seed) {}
 
-  Item* root = nullptr;
+  seq::Tree root;
   std::vector<ModelNode> order;
 
   // Fills item with random content and returns the weights it must have.
@@ -546,7 +547,7 @@ class TreapModel {
         }
         prefix += m.w[u];
       }
-      if ((root ? root->sum[u] : 0) != prefix) return "total" + where;
+      if (root.Total(unit) != prefix) return "total" + where;
       uint64_t dummy = 0;
       if (seq::Find(root, unit, prefix, &dummy) != nullptr) return "Find(total) found something" + where;
       if (seq::Find(root, unit, prefix + 1000, &dummy) != nullptr) return "Find past the end" + where;
@@ -559,7 +560,7 @@ class TreapModel {
   std::vector<std::unique_ptr<Item>> pool_;
 };
 
-TEST_CASE("seq treap: random insert/erase/reweigh against a vector model") {
+TEST_CASE("seq index: random insert/erase/reweigh against a vector model") {
   for (uint64_t seed : {1u, 2u, 3u}) {
     INFO("seed=" << seed);
     TreapModel m(seed);
@@ -575,13 +576,13 @@ TEST_CASE("seq treap: random insert/erase/reweigh against a vector model") {
       std::string err = m.Check();
       REQUIRE_MESSAGE(err.empty(), "draining: " << err);
     }
-    CHECK(m.root == nullptr);
+    CHECK(m.root.empty());
   }
 }
 
-TEST_CASE("seq treap: insertion at the front and at the back, then Clear") {
+TEST_CASE("seq index: insertion at the front and at the back, then Clear") {
   std::vector<std::unique_ptr<Item>> pool;
-  Item* root = nullptr;
+  seq::Tree root;
   std::vector<Item*> order;
   for (int i = 0; i < 200; i++) {
     pool.push_back(std::make_unique<Item>());
@@ -602,22 +603,19 @@ TEST_CASE("seq treap: insertion at the front and at the back, then Clear") {
   // Even i went to the front in reverse order, odd i to the back in order.
   uint64_t expected_total = 0;
   for (int i = 0; i < 200; i++) expected_total += 1 + static_cast<uint64_t>(i % 3);
-  CHECK(root->sum[kUtf16] == expected_total);
-  CHECK(root->sum[kItems] == 200);
+  CHECK(root.Total(kUtf16) == expected_total);
+  CHECK(root.Total(kItems) == 200);
   CHECK(seq::Rank(order[0], kItems) == 0);
   CHECK(seq::Rank(order[199], kItems) == 199);
   seq::Clear(root);
-  CHECK(root == nullptr);
-  for (Item* it : order) {
-    CHECK(it->t_left == nullptr);
-    CHECK(it->t_right == nullptr);
-    CHECK(it->t_parent == nullptr);
-  }
+  CHECK(root.empty());
+  CHECK(seq::Validate(root, nullptr));
+  for (Item* it : order) CHECK(it->leaf == nullptr);
 }
 
 TEST_CASE("seq::Validate detects corruption") {
   std::vector<std::unique_ptr<Item>> pool;
-  Item* root = nullptr;
+  seq::Tree root;
   Item* prev = nullptr;
   std::vector<Item*> order;
   for (int i = 0; i < 20; i++) {
@@ -633,9 +631,9 @@ TEST_CASE("seq::Validate detects corruption") {
   }
   REQUIRE(seq::Validate(root, order[0]));
   // A wrong subtree sum.
-  root->sum[kUtf8]++;
+  root.root->sum[kUtf8]++;
   CHECK_FALSE(seq::Validate(root, order[0]));
-  root->sum[kUtf8]--;
+  root.root->sum[kUtf8]--;
   REQUIRE(seq::Validate(root, order[0]));
   // List order that disagrees with the tree.
   std::swap(order[3]->right, order[4]->right);
@@ -2035,6 +2033,69 @@ TEST_CASE("Delta observers still fire after others were removed (the commit skip
   CHECK(seen[0].length == 1);
   CHECK(seen[1].kind == DeltaOp::kInsert);
   CHECK(seen[1].text == "w");
+}
+
+// ===========================================================================
+// Item layout and the per-document item pool
+
+TEST_CASE("Item flags share origin's padding and survive origin assignments") {
+#if defined(__GNUC__) && !defined(_MSC_VER)
+  CHECK(sizeof(Item) <= 176);  // a layout change that grows every struct fails here
+#endif
+  Item a, b;
+  a.kind = ContentKind::kString;
+  a.deleted = true;
+  a.keep = true;
+  b.kind = ContentKind::kAny;
+  // Assign and swap origins as whole OptIds: the flags next to them must not move.
+  a.origin = OptId::Of({7, 9});
+  b.origin = a.origin;
+  std::swap(a.origin, b.right_origin);
+  a.right_origin = b.origin;
+  b.origin = OptId::None();
+  CHECK(a.kind == ContentKind::kString);
+  CHECK(a.deleted);
+  CHECK(a.keep);
+  CHECK_FALSE(a.pooled);
+  CHECK(b.kind == ContentKind::kAny);
+  CHECK_FALSE(b.deleted);
+  CHECK_FALSE(b.keep);
+  CHECK_FALSE(a.origin.present);
+  CHECK(a.right_origin == OptId::Of({7, 9}));
+  CHECK(b.right_origin == OptId::Of({7, 9}));
+  CHECK_FALSE(b.origin.present);
+}
+
+TEST_CASE("Doc item pool: freed items are reused, heap items are freed too") {
+  Doc doc(DocOptions{});
+  std::vector<Item*> items;
+  for (int i = 0; i < 1000; i++) {
+    Item* it = doc.NewItem();
+    it->str.assign(40, 'x');  // heap-allocated text: freeing must destroy it
+    items.push_back(it);
+  }
+  const bool pool = items[0]->pooled;  // off under AddressSanitizer
+  std::set<Item*> distinct(items.begin(), items.end());
+  CHECK(distinct.size() == items.size());
+  std::set<Item*> freed;
+  for (size_t i = 0; i < items.size(); i += 2) {
+    freed.insert(items[i]);
+    doc.FreeItem(items[i]);
+  }
+  for (size_t i = 0; i < items.size(); i += 2) {
+    Item* it = doc.NewItem();
+    CHECK(it->pooled == pool);
+    // A fresh item: the previous occupant's state is gone.
+    CHECK(it->str.empty());
+    CHECK(it->kind == ContentKind::kGC);
+    CHECK(it->leaf == nullptr);
+    if (pool) CHECK(freed.count(it) == 1);
+    items[i] = it;
+  }
+  for (Item* it : items) doc.FreeItem(it);
+  Item* heap = new Item();  // a decoded struct: not from the pool
+  heap->str.assign(40, 'y');
+  doc.FreeItem(heap);
 }
 
 }  // namespace
