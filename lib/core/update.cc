@@ -48,6 +48,22 @@ Any NormalizeDocOptions(const Any& opts) {
   return Any::MakeObject(std::move(out));
 }
 
+// True when s holds ASCII only (then it is valid UTF-8 of s.size() UTF-16
+// units), checked 8 bytes at a time: most text content is.
+bool IsAscii(std::string_view s) {
+  const char* p = s.data();
+  const size_t n = s.size();
+  uint64_t acc = 0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    acc |= w;
+  }
+  for (; i < n; i++) acc |= static_cast<uint8_t>(p[i]);
+  return (acc & 0x8080808080808080ULL) == 0;
+}
+
 // Reads the content of one item; returns its length in clocks (0 on error).
 uint64_t ReadContent(Decoder& dec, ContentKind kind, Item& item, std::string* err) {
   item.kind = kind;
@@ -89,6 +105,10 @@ uint64_t ReadContent(Decoder& dec, ContentKind kind, Item& item, std::string* er
     case ContentKind::kString: {
       std::string_view s = dec.ReadVarString();
       if (!dec.ok()) return 0;
+      if (IsAscii(s)) {
+        item.str.assign(s.data(), s.size());
+        return s.size();
+      }
       if (!utf8::IsValid(s)) {
         *err = "string content is not valid UTF-8";
         return 0;

@@ -214,11 +214,11 @@ class Decoder {
     return *p_++;
   }
   // Values above 2^53 never come from Yjs (JS numbers); we accept up to 64 bits.
-  uint64_t ReadVarUint() {
+  [[gnu::always_inline]] uint64_t ReadVarUint() {
     if (p_ < end_ && !(*p_ & 0x80)) return *p_++;  // one byte: most clocks, lengths, counts
     return ReadVarUintLoop();
   }
-  uint64_t ReadVarUintLoop() {
+  [[gnu::noinline]] uint64_t ReadVarUintLoop() {
     uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
       if (p_ >= end_) {
