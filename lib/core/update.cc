@@ -603,28 +603,69 @@ void IntegrateStructs(Doc& doc, Transaction& t, absl::flat_hash_map<uint64_t, Re
   }
 }
 
+// A position in one client's structs kept from one delete range to the next:
+// ranges come in clock order, usually a few structs apart, so stepping the
+// B-tree iterator beats a lookup.  Splits insert into the B-tree and
+// invalidate it (valid = false).
+struct DeleteCursor {
+  const ClientStructs* structs = nullptr;
+  ClientStructs::const_iterator it;
+  bool valid = false;
+
+  // The struct containing clock (< the client's state), cursor left on it.
+  Item* Seek(const ClientStructs& s, uint64_t clock) {
+    if (structs != &s) {
+      structs = &s;
+      valid = false;
+    }
+    if (valid && (*it)->id.clock <= clock) {
+      for (int k = 0; k < 4 && (*it)->end_clock() <= clock; k++) {
+        if (++it == s.end()) break;
+      }
+      if (it != s.end() && (*it)->id.clock <= clock && clock < (*it)->end_clock()) return *it;
+    }
+    it = s.FindIter(clock);
+    valid = true;
+    return *it;
+  }
+  // The struct after `item` by clock, or nullptr.
+  Item* Next(const ClientStructs& s, const Item* item) {
+    if (!valid) return s.Next(item);
+    if (++it == s.end()) {
+      valid = false;
+      return nullptr;
+    }
+    return *it;
+  }
+};
+
 // Deletes clocks [clock, clock + len) of one client whose state is `state`;
 // what lies at or past the state goes to `unapplied`.
 void DeleteClientRange(Doc& doc, Transaction& t, uint64_t client, uint64_t clock, uint64_t len, uint64_t state,
-                       DeleteSet& unapplied) {
+                       DeleteSet& unapplied, DeleteCursor& cur) {
   uint64_t end = clock + len;
   if (clock >= state) {
     unapplied.Add(client, clock, len);
     return;
   }
   if (state < end) unapplied.Add(client, state, end - state);
-  // Splits insert into the client's B-tree, so walk by clock, not by iterator.
   const ClientStructs& structs = doc.store().clients.find(client)->second;
-  Item* s = structs.Find(clock);
-  if (!s->deleted && s->id.clock < clock) s = doc.SplitItem(t, s, clock - s->id.clock);
+  Item* s = cur.Seek(structs, clock);
+  if (!s->deleted && s->id.clock < clock) {
+    s = doc.SplitItem(t, s, clock - s->id.clock);
+    cur.valid = false;
+  }
   while (true) {
     if (!s->deleted) {
-      if (end < s->end_clock()) doc.SplitItem(t, s, end - s->id.clock);
+      if (end < s->end_clock()) {
+        doc.SplitItem(t, s, end - s->id.clock);
+        cur.valid = false;
+      }
       doc.DeleteItem(t, s);
     }
-    // The range usually ends inside this struct: no lookup of the next one.
+    // The range usually ends inside this struct: no step to the next one.
     if (s->end_clock() >= end) break;
-    s = structs.Next(s);
+    s = cur.Next(structs, s);
     if (!s || s->id.clock >= end) break;
   }
 }
@@ -636,7 +677,8 @@ DeleteSet ApplyDeleteSet(Doc& doc, Transaction& t, const DeleteSet& ds) {
   for (uint64_t client : ds.OrderedClients()) {  // in the update's order, as Yjs deletes
     const std::vector<DeleteRange>& ranges = ds.clients.at(client);
     uint64_t state = store.State(client);
-    for (const DeleteRange& r : ranges) DeleteClientRange(doc, t, client, r.clock, r.len, state, unapplied);
+    DeleteCursor cur;
+    for (const DeleteRange& r : ranges) DeleteClientRange(doc, t, client, r.clock, r.len, state, unapplied, cur);
   }
   unapplied.SortAndMerge();
   return unapplied;
@@ -658,10 +700,11 @@ DeleteSet ApplyDeleteRanges(Doc& doc, Transaction& t, const std::vector<UpdateSc
   }
   DeleteSet unapplied;
   uint64_t state = 0;
+  DeleteCursor cur;
   for (size_t i = 0; i < ranges.size(); i++) {
     const UpdateScratch::DsRange& r = ranges[i];
     if (i == 0 || r.client != ranges[i - 1].client) state = doc.store().State(r.client);
-    DeleteClientRange(doc, t, r.client, r.clock, r.len, state, unapplied);
+    DeleteClientRange(doc, t, r.client, r.clock, r.len, state, unapplied, cur);
   }
   if (!unapplied.empty()) unapplied.SortAndMerge();
   return unapplied;
