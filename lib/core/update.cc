@@ -248,12 +248,12 @@ struct ParentInfo {
 // The varuint of the client id last written: the origins of a run of structs
 // mostly name one or two clients, whose 5-byte ids are then one fixed copy.
 struct ClientBytes {
-  uint64_t client = UINT64_MAX;
+  uint64_t client = 0;
   uint8_t bytes[16] = {};
-  size_t n = 0;
+  size_t n = 0;  // 0 until the first Put (every varuint takes a byte at least)
   // Writes client at p; 16 bytes must be writable there.
   [[gnu::always_inline]] uint8_t* Put(uint8_t* p, uint64_t c) {
-    if (c != client) {
+    if (c != client || n == 0) {
       client = c;
       n = static_cast<size_t>(Encoder::PutVarUint(bytes, c) - bytes);
     }
@@ -411,7 +411,8 @@ absl::Status DecodeUpdateInto(const uint8_t* data, size_t len, Interner& interne
     if (num_structs > dec.remaining()) return Malformed(dec, "struct count exceeds data");
     if (clock > kMaxClock) return Malformed(dec, "clock out of range");
     out.clients.push_back({client, out.refs.size(), out.refs.size() + num_structs});
-    out.refs.reserve(out.refs.size() + num_structs);
+    const size_t need = out.refs.size() + num_structs;
+    if (need > out.refs.capacity()) out.refs.reserve(std::max(need, 2 * out.refs.capacity()));
     for (uint64_t s = 0; s < num_structs; s++) {
       uint8_t info = dec.ReadUint8();
       if (!dec.ok()) return Malformed(dec, dec.error());
@@ -756,8 +757,8 @@ void ApplyPendingDeletes(Doc& doc, Transaction& t, DeleteSet rest_ds) {
 
 namespace {
 
-// Integrates an update's structs in the order IntegrateStructs would when
-// nothing is pending and every struct's dependencies are there (the usual
+// Integrates an update's structs in the order IntegrateStructs would when no
+// structs are pending and every struct's dependencies are there (the usual
 // case): highest client first, each client's structs in clock order.  Stops
 // at the first struct that cannot be integrated yet; returns the index of
 // that ref (refs.size() when all went in).  IntegrateStructs, started on the
@@ -814,7 +815,8 @@ absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optiona
   // The update's own structs first, then (if they unblocked anything) the
   // pending ones: content that arrives now wins over older pending copies.
   size_t first_left = 0;
-  if (!doc.has_pending() && doc.pending_missing.empty()) first_left = IntegrateInOrder(doc, t, u);
+  // (Pending deletions don't change how structs integrate; pending structs do.)
+  if (doc.pending_structs.empty() && doc.pending_missing.empty()) first_left = IntegrateInOrder(doc, t, u);
   bool retry = false;
   if (first_left < u.refs.size()) {
     absl::flat_hash_map<uint64_t, RefQueue> queues;
