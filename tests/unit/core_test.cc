@@ -1271,6 +1271,22 @@ TEST_CASE("Encoder: cursor writes equal a byte-by-byte lib0 writer across growth
   CHECK(ToHex(enc.data()) == "05");
 }
 
+TEST_CASE("EncodeStateAsUpdate: origins naming the largest client id round-trip") {
+  // 2^64-1 takes the full 10-byte varuint; the encoder caches the last client's bytes.
+  std::vector<std::unique_ptr<Doc>> docs;
+  Doc* src = NewDoc(docs, UINT64_MAX);
+  Insert(*src, 0, "ad");
+  Insert(*src, 1, "bc");  // origin and right origin both name client 2^64-1
+  Delete(*src, 0, 1);
+  Bytes state = Full(*src);
+  // 1 client, 3 structs, client 2^64-1 = ff ff ff ff ff ff ff ff ff 01, clock 0.
+  CHECK(ToHex(Bytes(state.begin(), state.begin() + 13)) == "0103ffffffffffffffffff0100");
+  Doc* dst = NewDoc(docs, 2);
+  REQUIRE(Apply(*dst, state).ok());
+  CHECK(Str(*dst) == "bcd");
+  CHECK(Full(*dst) == state);
+}
+
 TEST_CASE("ApplyUpdate: clients in ascending order integrate as in descending order") {
   // Client 1 writes "a", client 5 writes "b", both at the start of root "t":
   // per client 01 (one struct), client, clock 00, 04 (string, no origins),
