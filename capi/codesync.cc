@@ -175,14 +175,20 @@ int codesync_doc_state_vector(codesync_doc* doc, codesync_buffer* out) {
 int codesync_doc_encode_update(codesync_doc* doc, const uint8_t* state_vector, size_t sv_len, codesync_buffer* out) {
   return Guard([&]() -> int {
     if (!doc) return NullArg("doc");
-    if (!state_vector) return Fill(out, codesync::EncodeStateAsUpdate(doc->doc, nullptr));
+    if (!state_vector) {
+      codesync::Encoder enc;
+      codesync::EncodeStateAsUpdate(doc->doc, nullptr, enc);
+      return Fill(out, enc);
+    }
     codesync::Decoder dec(state_vector, sv_len);
     codesync::StateVector sv = codesync::DecodeStateVector(dec);
     if (!dec.ok() || !dec.AtEnd()) {
       return SetError(CODESYNC_ERR_MALFORMED,
                       std::string("malformed state vector: ") + (dec.ok() ? "trailing bytes" : dec.error()));
     }
-    return Fill(out, codesync::EncodeStateAsUpdate(doc->doc, &sv));
+    codesync::Encoder enc;
+    codesync::EncodeStateAsUpdate(doc->doc, &sv, enc);
+    return Fill(out, enc);
   });
 }
 

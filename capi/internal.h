@@ -101,6 +101,17 @@ inline int Fill(codesync_buffer* out, const void* data, size_t len) {
 }
 inline int Fill(codesync_buffer* out, const std::string& s) { return Fill(out, s.data(), s.size()); }
 inline int Fill(codesync_buffer* out, const std::vector<uint8_t>& v) { return Fill(out, v.data(), v.size()); }
+inline int Fill(codesync_buffer* out, codesync::ByteView v) { return Fill(out, v.data(), v.size()); }
+// Hands the encoder's malloc'd bytes over as they are: no copy.
+inline int Fill(codesync_buffer* out, codesync::Encoder& enc) {
+  if (!out) return SetError(CODESYNC_ERR_INVALID_ARGUMENT, "output buffer is NULL");
+  size_t len = 0;
+  uint8_t* p = enc.Release(&len);
+  if (!p) return SetError(CODESYNC_ERR_NO_MEMORY, "out of memory");
+  out->data = p;
+  out->len = len;
+  return CODESYNC_OK;
+}
 
 // Checks and converts C document options (NULL = defaults); false with the error set.
 inline bool ToDocOptions(const codesync_doc_options* opts, DocOptions* out) {

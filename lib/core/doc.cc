@@ -30,7 +30,7 @@ Doc::~Doc() {
     }
   }
   for (auto& [client, refs] : pending_structs) {
-    for (StructRef& ref : refs) delete ref.item;
+    for (StructRef& ref : refs) FreeItem(ref.item);
   }
 }
 
@@ -61,6 +61,9 @@ Branch* Doc::NewBranch(TypeRef ref, std::string node_name) {
 }
 
 const std::string* Doc::Intern(std::string_view s) { return &*interned_.emplace(s).first; }
+
+std::unique_ptr<UpdateScratch> Doc::TakeUpdateScratch() { return std::move(update_scratch_); }
+void Doc::ReturnUpdateScratch(std::unique_ptr<UpdateScratch> s) { update_scratch_ = std::move(s); }
 
 #if defined(__SANITIZE_ADDRESS__)
 #define CODESYNC_ITEM_POOL 0
@@ -232,7 +235,16 @@ std::optional<uint64_t> Doc::GetMissing(Transaction& t, StructRef& ref) {
     item->origin = OptId::Of(left->last_id());
   }
   if (item->right_origin.present) {
-    right = GetItemCleanStart(t, item->right_origin.id);
+    // Usually the right origin is still the left origin's neighbour (always,
+    // for a state written in clock order by one client): the struct holding
+    // that clock is then at hand, without a B-tree lookup.
+    const Id r = item->right_origin.id;
+    Item* next = left ? left->right : nullptr;
+    if (next && next->id.client == r.client && next->id.clock <= r.clock && r.clock < next->end_clock()) {
+      right = next->id.clock == r.clock ? next : SplitItem(t, next, r.clock - next->id.clock);
+    } else {
+      right = GetItemCleanStart(t, r);
+    }
     item->right_origin = OptId::Of(right->id);
   }
   item->left = left;

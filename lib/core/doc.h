@@ -24,6 +24,7 @@
 namespace codesync {
 
 class Doc;
+struct UpdateScratch;
 
 // A decoded struct that is not integrated yet, with its parent as written on the wire.
 struct StructRef {
@@ -225,6 +226,11 @@ class Doc {
   uint64_t AddAfterTransactionObserver(AfterTransactionObserver fn);
   void RemoveAfterTransactionObserver(uint64_t id);
 
+  // Decoder scratch reused by every ApplyUpdate (core/update.cc); taken out
+  // while in use, so a nested apply gets a fresh one (nullptr = none spare).
+  std::unique_ptr<UpdateScratch> TakeUpdateScratch();
+  void ReturnUpdateScratch(std::unique_ptr<UpdateScratch> s);
+
   RedoneTable& redone() { return redone_; }
   const RedoneTable& redone() const { return redone_; }
   // The redone range containing id, or nullptr.
@@ -277,6 +283,7 @@ class Doc {
   std::vector<std::pair<uint64_t, UpdateObserver>> update_observers_;
   std::vector<std::pair<uint64_t, AfterTransactionObserver>> after_transaction_observers_;
   RedoneTable redone_;
+  std::unique_ptr<UpdateScratch> update_scratch_;
 };
 
 inline void Transaction::AddMergeCandidate(Item* s) { merge_structs.push_back({s->id, s, doc->frees()}); }

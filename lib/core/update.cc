@@ -1,6 +1,7 @@
 #include "core/update.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
@@ -47,6 +48,22 @@ Any NormalizeDocOptions(const Any& opts) {
   return Any::MakeObject(std::move(out));
 }
 
+// True when s holds ASCII only (then it is valid UTF-8 of s.size() UTF-16
+// units), checked 8 bytes at a time: most text content is.
+bool IsAscii(std::string_view s) {
+  const char* p = s.data();
+  const size_t n = s.size();
+  uint64_t acc = 0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    acc |= w;
+  }
+  for (; i < n; i++) acc |= static_cast<uint8_t>(p[i]);
+  return (acc & 0x8080808080808080ULL) == 0;
+}
+
 // Reads the content of one item; returns its length in clocks (0 on error).
 uint64_t ReadContent(Decoder& dec, ContentKind kind, Item& item, std::string* err) {
   item.kind = kind;
@@ -88,6 +105,10 @@ uint64_t ReadContent(Decoder& dec, ContentKind kind, Item& item, std::string* er
     case ContentKind::kString: {
       std::string_view s = dec.ReadVarString();
       if (!dec.ok()) return 0;
+      if (IsAscii(s)) {
+        item.str.assign(s.data(), s.size());
+        return s.size();
+      }
       if (!utf8::IsValid(s)) {
         *err = "string content is not valid UTF-8";
         return 0;
@@ -224,6 +245,64 @@ struct ParentInfo {
   OptId id;
 };
 
+// The varuint of the client id last written: the origins of a run of structs
+// mostly name one or two clients, whose 5-byte ids are then one fixed copy.
+struct ClientBytes {
+  uint64_t client = 0;
+  uint8_t bytes[16] = {};
+  size_t n = 0;  // 0 until the first Put (every varuint takes a byte at least)
+  // Writes client at p; 16 bytes must be writable there.
+  [[gnu::always_inline]] uint8_t* Put(uint8_t* p, uint64_t c) {
+    if (c != client || n == 0) {
+      client = c;
+      n = static_cast<size_t>(Encoder::PutVarUint(bytes, c) - bytes);
+    }
+    std::memcpy(p, bytes, 16);
+    return p + n;
+  }
+};
+
+// The structs a text's state is made of (whole strings, deleted runs and GC
+// structs that name their origins) in one capacity check and raw stores.
+// Returns false for anything else, which WriteStruct writes.
+bool WriteStructFast(const Item& item, Encoder& enc, ClientBytes& cb) {
+  if (item.kind == ContentKind::kGC) {
+    uint8_t* start = enc.Ensure(11);
+    *start = 0;
+    enc.Advance(static_cast<size_t>(Encoder::PutVarUint(start + 1, item.length) - start));
+    return true;
+  }
+  if ((item.kind != ContentKind::kString && item.kind != ContentKind::kDeleted) ||
+      (!item.origin.present && !item.right_origin.present)) {
+    return false;
+  }
+  const size_t str_len = item.kind == ContentKind::kString ? item.str.size() : 0;
+  uint8_t* start = enc.Ensure(1 + 2 * (16 + 10) + 10 + str_len);
+  uint8_t* p = start;
+  uint8_t info = static_cast<uint8_t>(item.kind);
+  if (item.origin.present) info |= 0x80;
+  if (item.right_origin.present) info |= 0x40;
+  if (item.parent_sub) info |= 0x20;
+  *p++ = info;
+  if (item.origin.present) {
+    p = cb.Put(p, item.origin.id.client);
+    p = Encoder::PutVarUint(p, item.origin.id.clock);
+  }
+  if (item.right_origin.present) {
+    p = cb.Put(p, item.right_origin.id.client);
+    p = Encoder::PutVarUint(p, item.right_origin.id.clock);
+  }
+  if (item.kind == ContentKind::kString) {
+    p = Encoder::PutVarUint(p, str_len);
+    std::memcpy(p, item.str.data(), str_len);
+    p += str_len;
+  } else {
+    p = Encoder::PutVarUint(p, item.length);
+  }
+  enc.Advance(static_cast<size_t>(p - start));
+  return true;
+}
+
 void WriteStruct(const Item& item, uint64_t offset, const ParentInfo& parent, Encoder& enc) {
   if (item.is_gc() || item.kind == ContentKind::kSkip) {
     enc.WriteUint8(static_cast<uint8_t>(item.kind));
@@ -302,8 +381,25 @@ DecodedUpdate::~DecodedUpdate() {
   }
 }
 
-absl::StatusOr<DecodedUpdate> DecodeUpdate(const uint8_t* data, size_t len, Interner& interner) {
-  DecodedUpdate out;
+void UpdateScratch::Clear() {
+  clients.clear();
+  refs.clear();
+  ds.clear();
+}
+
+void UpdateScratch::FreeItems(Doc* doc) {
+  for (StructRef& r : refs) {
+    if (doc) {
+      doc->FreeItem(r.item);
+    } else {
+      delete r.item;
+    }
+  }
+  refs.clear();
+}
+
+absl::Status DecodeUpdateInto(const uint8_t* data, size_t len, Interner& interner, Doc* doc, UpdateScratch& out) {
+  out.Clear();
   Decoder dec(data, len);
   uint64_t num_clients = dec.ReadVarUint();
   if (num_clients > dec.remaining()) return Malformed(dec, "client count exceeds data");
@@ -314,15 +410,15 @@ absl::StatusOr<DecodedUpdate> DecodeUpdate(const uint8_t* data, size_t len, Inte
     if (!dec.ok()) return Malformed(dec, dec.error());
     if (num_structs > dec.remaining()) return Malformed(dec, "struct count exceeds data");
     if (clock > kMaxClock) return Malformed(dec, "clock out of range");
-    out.clients.emplace_back(client, std::vector<StructRef>());
-    auto& refs = out.clients.back().second;
-    refs.reserve(num_structs);
+    out.clients.push_back({client, out.refs.size(), out.refs.size() + num_structs});
+    const size_t need = out.refs.size() + num_structs;
+    if (need > out.refs.capacity()) out.refs.reserve(std::max(need, 2 * out.refs.capacity()));
     for (uint64_t s = 0; s < num_structs; s++) {
       uint8_t info = dec.ReadUint8();
       if (!dec.ok()) return Malformed(dec, dec.error());
-      StructRef ref;
-      ref.item = new Item();
-      refs.push_back(ref);
+      // Pushed before it is filled, so that an error below still frees it.
+      out.refs.push_back({doc ? doc->NewItem() : new Item(), OptId(), nullptr});
+      StructRef& ref = out.refs.back();
       Item& item = *ref.item;
       item.id = {client, clock};
       uint8_t content_ref = info & 0x1f;
@@ -346,11 +442,11 @@ absl::StatusOr<DecodedUpdate> DecodeUpdate(const uint8_t* data, size_t len, Inte
           if (dec.ReadVarUint() == 1) {
             std::string_view name = dec.ReadVarString();
             if (!utf8::IsValid(name)) return Malformed(dec, "root name is not valid UTF-8");
-            refs.back().parent_root = &*interner.emplace(name).first;
+            ref.parent_root = &*interner.emplace(name).first;
           } else {
             uint64_t pc = dec.ReadVarUint();
             uint64_t pk = dec.ReadVarUint();
-            refs.back().parent_id = OptId::Of({pc, pk});
+            ref.parent_id = OptId::Of({pc, pk});
           }
           if (info & 0x20) {
             std::string_view key = dec.ReadVarString();
@@ -363,7 +459,7 @@ absl::StatusOr<DecodedUpdate> DecodeUpdate(const uint8_t* data, size_t len, Inte
         length = ReadContent(dec, static_cast<ContentKind>(content_ref), item, &err);
         if (!err.empty()) return Malformed(dec, err);
         // References to the same client must point back in time.
-        for (const OptId* r : {&item.origin, &item.right_origin, &refs.back().parent_id}) {
+        for (const OptId* r : {&item.origin, &item.right_origin, &ref.parent_id}) {
           if (r->present && r->id.client == client && r->id.clock >= clock) {
             return Malformed(dec, "struct refers to a later struct of its own client");
           }
@@ -377,9 +473,45 @@ absl::StatusOr<DecodedUpdate> DecodeUpdate(const uint8_t* data, size_t len, Inte
       clock += length;
     }
   }
-  out.ds = DeleteSet::Decode(dec);
+  // The delete set, as DeleteSet::Decode reads it, kept flat in wire order.
+  uint64_t n = dec.ReadVarUint();
+  if (n > dec.remaining()) dec.Fail("delete set client count exceeds data");
+  for (uint64_t i = 0; i < n && dec.ok(); i++) {
+    uint64_t client = dec.ReadVarUint();
+    uint64_t count = dec.ReadVarUint();
+    if (count > dec.remaining()) {
+      dec.Fail("delete set range count exceeds data");
+      break;
+    }
+    for (uint64_t j = 0; j < count && dec.ok(); j++) {
+      uint64_t clock = dec.ReadVarUint();
+      uint64_t range_len = dec.ReadVarUint();
+      if (clock > kMaxClock || range_len > kMaxClock) {
+        dec.Fail("delete set range out of range");
+        break;
+      }
+      if (dec.ok() && range_len > 0) out.ds.push_back({client, clock, range_len});
+    }
+  }
   if (!dec.ok()) return Malformed(dec, dec.error());
   if (!dec.AtEnd()) return Malformed(dec, "trailing bytes after delete set");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<DecodedUpdate> DecodeUpdate(const uint8_t* data, size_t len, Interner& interner) {
+  UpdateScratch flat;
+  absl::Status st = DecodeUpdateInto(data, len, interner, nullptr, flat);
+  if (!st.ok()) {
+    flat.FreeItems(nullptr);
+    return st;
+  }
+  DecodedUpdate out;
+  out.clients.reserve(flat.clients.size());
+  for (const UpdateScratch::Client& c : flat.clients) {
+    out.clients.emplace_back(c.client, std::vector<StructRef>(flat.refs.begin() + static_cast<std::ptrdiff_t>(c.begin),
+                                                              flat.refs.begin() + static_cast<std::ptrdiff_t>(c.end)));
+  }
+  for (const UpdateScratch::DsRange& r : flat.ds) out.ds.Add(r.client, r.clock, r.len);
   return out;
 }
 
@@ -458,7 +590,7 @@ void IntegrateStructs(Doc& doc, Transaction& t, absl::flat_hash_map<uint64_t, Re
         }
       }
     }
-    if (!consumed) delete item;  // a skip, or content we already have
+    if (!consumed) doc.FreeItem(item);  // a skip, or content we already have
     if (!stack.empty()) {
       head = stack.back();
       stack.pop_back();
@@ -472,6 +604,73 @@ void IntegrateStructs(Doc& doc, Transaction& t, absl::flat_hash_map<uint64_t, Re
   }
 }
 
+// A position in one client's structs kept from one delete range to the next:
+// ranges come in clock order, usually a few structs apart, so stepping the
+// B-tree iterator beats a lookup.  Splits insert into the B-tree and
+// invalidate it (valid = false).
+struct DeleteCursor {
+  const ClientStructs* structs = nullptr;
+  ClientStructs::const_iterator it;
+  bool valid = false;
+
+  // The struct containing clock (< the client's state), cursor left on it.
+  Item* Seek(const ClientStructs& s, uint64_t clock) {
+    if (structs != &s) {
+      structs = &s;
+      valid = false;
+    }
+    if (valid && (*it)->id.clock <= clock) {
+      for (int k = 0; k < 4 && (*it)->end_clock() <= clock; k++) {
+        if (++it == s.end()) break;
+      }
+      if (it != s.end() && (*it)->id.clock <= clock && clock < (*it)->end_clock()) return *it;
+    }
+    it = s.FindIter(clock);
+    valid = true;
+    return *it;
+  }
+  // The struct after `item` by clock, or nullptr.
+  Item* Next(const ClientStructs& s, const Item* item) {
+    if (!valid) return s.Next(item);
+    if (++it == s.end()) {
+      valid = false;
+      return nullptr;
+    }
+    return *it;
+  }
+};
+
+// Deletes clocks [clock, clock + len) of one client whose state is `state`;
+// what lies at or past the state goes to `unapplied`.
+void DeleteClientRange(Doc& doc, Transaction& t, uint64_t client, uint64_t clock, uint64_t len, uint64_t state,
+                       DeleteSet& unapplied, DeleteCursor& cur) {
+  uint64_t end = clock + len;
+  if (clock >= state) {
+    unapplied.Add(client, clock, len);
+    return;
+  }
+  if (state < end) unapplied.Add(client, state, end - state);
+  const ClientStructs& structs = doc.store().clients.find(client)->second;
+  Item* s = cur.Seek(structs, clock);
+  if (!s->deleted && s->id.clock < clock) {
+    s = doc.SplitItem(t, s, clock - s->id.clock);
+    cur.valid = false;
+  }
+  while (true) {
+    if (!s->deleted) {
+      if (end < s->end_clock()) {
+        doc.SplitItem(t, s, end - s->id.clock);
+        cur.valid = false;
+      }
+      doc.DeleteItem(t, s);
+    }
+    // The range usually ends inside this struct: no step to the next one.
+    if (s->end_clock() >= end) break;
+    s = cur.Next(structs, s);
+    if (!s || s->id.clock >= end) break;
+  }
+}
+
 // Applies deletions; returns the ranges that refer to structs we don't have yet.
 DeleteSet ApplyDeleteSet(Doc& doc, Transaction& t, const DeleteSet& ds) {
   DeleteSet unapplied;
@@ -479,26 +678,36 @@ DeleteSet ApplyDeleteSet(Doc& doc, Transaction& t, const DeleteSet& ds) {
   for (uint64_t client : ds.OrderedClients()) {  // in the update's order, as Yjs deletes
     const std::vector<DeleteRange>& ranges = ds.clients.at(client);
     uint64_t state = store.State(client);
-    for (const DeleteRange& r : ranges) {
-      uint64_t end = r.clock + r.len;
-      if (r.clock < state) {
-        if (state < end) unapplied.Add(client, state, end - state);
-        // Splits insert into the client's B-tree, so walk by clock, not by iterator.
-        const ClientStructs& structs = store.clients[client];
-        Item* s = structs.Find(r.clock);
-        if (!s->deleted && s->id.clock < r.clock) s = doc.SplitItem(t, s, r.clock - s->id.clock);
-        for (; s && s->id.clock < end; s = structs.Next(s)) {
-          if (!s->deleted) {
-            if (end < s->end_clock()) doc.SplitItem(t, s, end - s->id.clock);
-            doc.DeleteItem(t, s);
-          }
-        }
-      } else {
-        unapplied.Add(client, r.clock, r.len);
-      }
-    }
+    DeleteCursor cur;
+    for (const DeleteRange& r : ranges) DeleteClientRange(doc, t, client, r.clock, r.len, state, unapplied, cur);
   }
   unapplied.SortAndMerge();
+  return unapplied;
+}
+
+// The same for a delete set as decoded (wire order) with no DeleteSet built:
+// when each client's ranges are contiguous, wire order is the order
+// ApplyDeleteSet uses (clients by first appearance).
+DeleteSet ApplyDeleteRanges(Doc& doc, Transaction& t, const std::vector<UpdateScratch::DsRange>& ranges) {
+  absl::InlinedVector<uint64_t, 4> done;
+  for (size_t i = 0; i < ranges.size(); i++) {
+    if (i > 0 && ranges[i].client == ranges[i - 1].client) continue;
+    if (std::find(done.begin(), done.end(), ranges[i].client) != done.end()) {
+      DeleteSet ds;  // a client comes back later: group as DeleteSet does
+      for (const UpdateScratch::DsRange& r : ranges) ds.Add(r.client, r.clock, r.len);
+      return ApplyDeleteSet(doc, t, ds);
+    }
+    done.push_back(ranges[i].client);
+  }
+  DeleteSet unapplied;
+  uint64_t state = 0;
+  DeleteCursor cur;
+  for (size_t i = 0; i < ranges.size(); i++) {
+    const UpdateScratch::DsRange& r = ranges[i];
+    if (i == 0 || r.client != ranges[i - 1].client) state = doc.store().State(r.client);
+    DeleteClientRange(doc, t, r.client, r.clock, r.len, state, unapplied, cur);
+  }
+  if (!unapplied.empty()) unapplied.SortAndMerge();
   return unapplied;
 }
 
@@ -546,25 +755,81 @@ void ApplyPendingDeletes(Doc& doc, Transaction& t, DeleteSet rest_ds) {
 
 }  // namespace
 
+namespace {
+
+// Integrates an update's structs in the order IntegrateStructs would when no
+// structs are pending and every struct's dependencies are there (the usual
+// case): highest client first, each client's structs in clock order.  Stops
+// at the first struct that cannot be integrated yet; returns the index of
+// that ref (refs.size() when all went in).  IntegrateStructs, started on the
+// refs from there, then continues exactly where it would have been.
+size_t IntegrateInOrder(Doc& doc, Transaction& t, UpdateScratch& u) {
+  for (size_t c = 1; c < u.clients.size(); c++) {
+    if (u.clients[c - 1].client <= u.clients[c].client) return 0;  // IntegrateStructs sorts them
+  }
+  for (size_t c = 0; c < u.clients.size(); c++) {
+    const uint64_t client = u.clients[c].client;
+    auto it = doc.store().clients.find(client);
+    uint64_t local = it == doc.store().clients.end() ? 0 : it->second.end_clock();
+    for (size_t i = u.clients[c].begin; i < u.clients[c].end; i++) {
+      StructRef& ref = u.refs[i];
+      Item* item = ref.item;
+      if (item->kind == ContentKind::kSkip) {
+        doc.FreeItem(item);
+        ref.item = nullptr;
+        continue;
+      }
+      if (local < item->id.clock || doc.GetMissing(t, ref)) return i;
+      if (local - item->id.clock < item->length) {
+        const uint64_t end = item->end_clock();  // an offset moves the start, not the end
+        // Absorbing merges a struct into its left neighbour; a later struct
+        // of the same update may refer into the merged run and split it again
+        // (a whole state is full of such runs), so only the last one absorbs.
+        const bool last = i + 1 == u.clients[c].end;
+        Item* holder = doc.Integrate(t, item, local - item->id.clock, /*absorb=*/last);
+        if (holder != item) doc.FreeItem(item);  // its content went into holder
+        local = end;
+      } else {
+        doc.FreeItem(item);  // content we already have
+      }
+      ref.item = nullptr;
+    }
+  }
+  return u.refs.size();
+}
+
+}  // namespace
+
 absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optional<std::string> origin) {
-  auto decoded = DecodeUpdate(data, len, doc.interner());
-  if (!decoded.ok()) return decoded.status();
+  std::unique_ptr<UpdateScratch> scratch = doc.TakeUpdateScratch();
+  if (!scratch) scratch = std::make_unique<UpdateScratch>();
+  UpdateScratch& u = *scratch;
+  absl::Status st = DecodeUpdateInto(data, len, doc.interner(), &doc, u);
+  if (!st.ok()) {
+    u.FreeItems(&doc);
+    doc.ReturnUpdateScratch(std::move(scratch));
+    return st;
+  }
   Transaction& t = doc.Begin(std::move(origin), /*local=*/false);
 
   // The update's own structs first, then (if they unblocked anything) the
   // pending ones: content that arrives now wins over older pending copies.
-  absl::flat_hash_map<uint64_t, RefQueue> queues;
-  for (auto& [client, refs] : decoded->clients) {
-    auto& q = queues[client].refs;
-    if (q.empty()) {
-      q = std::move(refs);
-    } else {
-      q.insert(q.end(), refs.begin(), refs.end());
+  size_t first_left = 0;
+  // (Pending deletions don't change how structs integrate; pending structs do.)
+  if (doc.pending_structs.empty() && doc.pending_missing.empty()) first_left = IntegrateInOrder(doc, t, u);
+  bool retry = false;
+  if (first_left < u.refs.size()) {
+    absl::flat_hash_map<uint64_t, RefQueue> queues;
+    for (const UpdateScratch::Client& c : u.clients) {
+      if (c.end <= first_left) continue;
+      auto& q = queues[c.client].refs;
+      for (size_t i = std::max(c.begin, first_left); i < c.end; i++) q.push_back(u.refs[i]);
     }
-    refs.clear();  // ownership moves to the queues
+    retry = IntegrateBatch(doc, t, queues);
   }
-  bool retry = IntegrateBatch(doc, t, queues);
-  ApplyPendingDeletes(doc, t, ApplyDeleteSet(doc, t, decoded->ds));
+  u.refs.clear();  // every item is in the store, pending, or freed
+  DeleteSet unapplied = ApplyDeleteRanges(doc, t, u.ds);
+  if (!unapplied.empty() || !doc.pending_ds.empty()) ApplyPendingDeletes(doc, t, std::move(unapplied));
   while (retry) {
     StateVector before = doc.store().GetStateVector();
     absl::flat_hash_map<uint64_t, RefQueue> again;
@@ -575,6 +840,8 @@ absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optiona
     ApplyPendingDeletes(doc, t, DeleteSet());
     if (doc.store().GetStateVector() == before) break;  // nothing moved: wait for more updates
   }
+  u.Clear();
+  doc.ReturnUpdateScratch(std::move(scratch));
   doc.Commit();
   return absl::OkStatus();
 }
@@ -602,10 +869,56 @@ void WriteClientsStructs(const StructStore& store, std::vector<std::pair<uint64_
     enc.WriteVarUint(count);
     enc.WriteVarUint(client);
     enc.WriteVarUint(clock);
-    WriteStruct(**start, clock - (*start)->id.clock, ParentOf(**start), enc);
-    for (auto i = std::next(start); i != structs.end(); ++i) WriteStruct(**i, 0, ParentOf(**i), enc);
+    const uint64_t offset = clock - (*start)->id.clock;
+    ClientBytes cb;
+    if (offset > 0 || !WriteStructFast(**start, enc, cb)) WriteStruct(**start, offset, ParentOf(**start), enc);
+    for (auto i = std::next(start); i != structs.end(); ++i) {
+      if (!WriteStructFast(**i, enc, cb)) WriteStruct(**i, 0, ParentOf(**i), enc);
+    }
   }
 }
+
+namespace {
+
+// DeleteSetFromStore(store).Encode(enc), in one pass over the structs and
+// without building the set: clients descending, each client's deleted runs
+// (adjacent deleted structs joined) as clock, length.
+void WriteStoreDeleteSet(const StructStore& store, Encoder& enc) {
+  struct ClientRanges {
+    uint64_t client;
+    size_t begin, end;  // into ranges
+  };
+  absl::InlinedVector<ClientRanges, 4> clients;
+  std::vector<DeleteRange> ranges;
+  for (auto& [client, structs] : store.clients) {
+    const size_t begin = ranges.size();
+    uint64_t run_end = UINT64_MAX;  // end clock of the run being extended
+    for (const Item* s : structs) {
+      if (!s->deleted) continue;
+      if (s->id.clock == run_end) {
+        ranges.back().len += s->length;
+      } else {
+        ranges.push_back({s->id.clock, s->length});
+      }
+      run_end = s->end_clock();
+    }
+    if (ranges.size() > begin) clients.push_back({client, begin, ranges.size()});
+  }
+  std::sort(clients.begin(), clients.end(), [](auto& a, auto& b) { return a.client > b.client; });
+  enc.WriteVarUint(clients.size());
+  for (const ClientRanges& c : clients) {
+    uint8_t* start = enc.Ensure(20 + (c.end - c.begin) * 20);
+    uint8_t* p = Encoder::PutVarUint(start, c.client);
+    p = Encoder::PutVarUint(p, c.end - c.begin);
+    for (size_t i = c.begin; i < c.end; i++) {
+      p = Encoder::PutVarUint(p, ranges[i].clock);
+      p = Encoder::PutVarUint(p, ranges[i].len);
+    }
+    enc.Advance(static_cast<size_t>(p - start));
+  }
+}
+
+}  // namespace
 
 void WriteStructsUntil(const StructStore& store, const StateVector& until, Encoder& enc) {
   std::vector<std::pair<uint64_t, uint64_t>> sm;
@@ -648,20 +961,25 @@ void WriteStructsUntil(const StructStore& store, const StateVector& until, Encod
 }
 
 std::vector<uint8_t> EncodeStateAsUpdate(const Doc& doc, const StateVector* sv) {
+  Encoder enc;
+  EncodeStateAsUpdate(doc, sv, enc);
+  return enc.Take();
+}
+
+void EncodeStateAsUpdate(const Doc& doc, const StateVector* sv, Encoder& enc) {
   static const StateVector kEmpty;
   const StateVector& target = sv ? *sv : kEmpty;
-  Encoder enc;
   if (target.empty()) {
-    // The whole state: a few bytes of header per struct plus the live text,
+    // The whole state: ~20 bytes of header per struct plus the live text,
     // so the buffer grows once instead of doubling its way up.
     size_t estimate = 16;
-    for (auto& [client, structs] : doc.store().clients) estimate += structs.size() * 8;
+    for (auto& [client, structs] : doc.store().clients) estimate += structs.size() * 20;
     for (auto& [name, root] : doc.roots()) estimate += root->Length(kUtf8);
     enc.Reserve(estimate);
   }
   WriteStructs(doc.store(), target, enc);
-  DeleteSetFromStore(doc.store()).Encode(enc);
-  if (!doc.has_pending()) return enc.Take();
+  WriteStoreDeleteSet(doc.store(), enc);
+  if (!doc.has_pending()) return;
 
   // Pending structs and deletions travel too, as Yjs does, merged into one
   // update.  One block per struct keeps gaps explicit; MergeUpdates orders them.
@@ -684,11 +1002,11 @@ std::vector<uint8_t> EncodeStateAsUpdate(const Doc& doc, const StateVector* sv) 
   pend.WriteVarUint(block_count);
   pend.WriteBytes(blocks.data().data(), blocks.size());
   doc.pending_ds.Encode(pend);
-  std::vector<uint8_t> main = enc.Take();
-  std::vector<uint8_t> extra = pend.Take();
-  auto merged = MergeUpdates({std::string_view(reinterpret_cast<const char*>(main.data()), main.size()),
-                              std::string_view(reinterpret_cast<const char*>(extra.data()), extra.size())});
-  return merged.ok() ? *std::move(merged) : main;
+  auto merged = MergeUpdates({std::string_view(reinterpret_cast<const char*>(enc.data().data()), enc.size()),
+                              std::string_view(reinterpret_cast<const char*>(pend.data().data()), pend.size())});
+  if (!merged.ok()) return;  // keep the store's part
+  enc.Clear();
+  enc.WriteBytes(merged->data(), merged->size());
 }
 
 absl::StatusOr<std::vector<uint8_t>> MergeUpdates(const std::vector<std::string_view>& updates) {

@@ -33,6 +33,29 @@ struct DecodedUpdate {
 // applied.  Errors are absl::DataLossError naming what was wrong and where.
 absl::StatusOr<DecodedUpdate> DecodeUpdate(const uint8_t* data, size_t len, Interner& interner);
 
+// A decoded update kept flat, so that a document applying update after update
+// reuses the same few vectors instead of allocating per-client vectors, hash
+// maps and a delete set for each one.  Does not own its items: whoever
+// consumes a ref takes its item, FreeItems frees what is left.
+struct UpdateScratch {
+  struct Client {
+    uint64_t client;
+    size_t begin, end;  // the client's structs: refs[begin, end), in wire order
+  };
+  struct DsRange {
+    uint64_t client, clock, len;  // len > 0
+  };
+  std::vector<Client> clients;  // in wire order
+  std::vector<StructRef> refs;
+  std::vector<DsRange> ds;      // in wire order
+  void Clear();                 // forgets the refs (does not free their items)
+  void FreeItems(Doc* doc);     // frees the refs' items (doc->FreeItem, or delete when null)
+};
+
+// DecodeUpdate into `out` (cleared first); items come from doc->NewItem() (new
+// when doc is null).  On error `out` still holds the items made so far.
+absl::Status DecodeUpdateInto(const uint8_t* data, size_t len, Interner& interner, Doc* doc, UpdateScratch& out);
+
 absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optional<std::string> origin);
 
 // writeClientsStructs: every struct the peer with state vector sv lacks.
@@ -46,6 +69,8 @@ void WriteClientsStructs(const StructStore& store, std::vector<std::pair<uint64_
 void WriteStructsUntil(const StructStore& store, const StateVector& until, Encoder& enc);
 // The whole state (sv == nullptr) or the diff against sv, pending structs included.
 std::vector<uint8_t> EncodeStateAsUpdate(const Doc& doc, const StateVector* sv);
+// The same, written into `enc` (empty), whose buffer a C caller can take over.
+void EncodeStateAsUpdate(const Doc& doc, const StateVector* sv, Encoder& enc);
 
 absl::StatusOr<std::vector<uint8_t>> MergeUpdates(const std::vector<std::string_view>& updates);
 absl::StatusOr<StateVector> UpdateStateVector(const uint8_t* data, size_t len);

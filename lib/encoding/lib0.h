@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -16,15 +18,73 @@
 
 namespace codesync {
 
+// The bytes an Encoder holds so far (valid until its next write).
+class ByteView {
+ public:
+  ByteView(const uint8_t* data, size_t size) : data_(data), size_(size) {}
+  const uint8_t* data() const { return data_; }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const uint8_t* begin() const { return data_; }
+  const uint8_t* end() const { return data_ + size_; }
+  uint8_t operator[](size_t i) const { return data_[i]; }
+  operator std::vector<uint8_t>() const { return std::vector<uint8_t>(begin(), end()); }
+
+ private:
+  const uint8_t* data_;
+  size_t size_;
+};
+
+// Writes through a raw cursor into a malloc'd buffer: a write is one capacity
+// check and plain stores (no push_back per byte, no zero-filling), and the
+// whole buffer can be handed to a C caller as is (Release).
 class Encoder {
  public:
-  void WriteUint8(uint8_t v) { buf_.push_back(v); }
+  Encoder() = default;
+  Encoder(const Encoder&) = delete;
+  Encoder& operator=(const Encoder&) = delete;
+  Encoder(Encoder&& o) noexcept : buf_(o.buf_), len_(o.len_), cap_(o.cap_) { o.buf_ = nullptr, o.len_ = o.cap_ = 0; }
+  Encoder& operator=(Encoder&& o) noexcept {
+    std::swap(buf_, o.buf_);
+    std::swap(len_, o.len_);
+    std::swap(cap_, o.cap_);
+    return *this;
+  }
+  ~Encoder() { std::free(buf_); }
+
+  void WriteUint8(uint8_t v) {
+    uint8_t* p = Ensure(1);
+    *p = v;
+    len_++;
+  }
   void WriteVarUint(uint64_t v) {
+    uint8_t* p = Ensure(10);
+    len_ = static_cast<size_t>(PutVarUint(p, v) - buf_);
+  }
+  // Writes v at p (room for 10 bytes); returns the end.  Values below 2^21
+  // (clocks, lengths, counts) take no loop.
+  [[gnu::always_inline]] static inline uint8_t* PutVarUint(uint8_t* p, uint64_t v) {
+    if (v < 0x80) {
+      *p = static_cast<uint8_t>(v);
+      return p + 1;
+    }
+    if (v < 0x4000) {
+      p[0] = static_cast<uint8_t>(0x80 | (v & 0x7f));
+      p[1] = static_cast<uint8_t>(v >> 7);
+      return p + 2;
+    }
+    if (v < 0x200000) {
+      p[0] = static_cast<uint8_t>(0x80 | (v & 0x7f));
+      p[1] = static_cast<uint8_t>(0x80 | ((v >> 7) & 0x7f));
+      p[2] = static_cast<uint8_t>(v >> 14);
+      return p + 3;
+    }
     while (v > 0x7f) {
-      buf_.push_back(static_cast<uint8_t>(0x80 | (v & 0x7f)));
+      *p++ = static_cast<uint8_t>(0x80 | (v & 0x7f));
       v >>= 7;
     }
-    buf_.push_back(static_cast<uint8_t>(v));
+    *p++ = static_cast<uint8_t>(v);
+    return p;
   }
   // lib0 varInt: first byte holds continuation bit, sign bit and 6 bits.
   void WriteVarInt(int64_t v) {
@@ -33,48 +93,95 @@ class Encoder {
     WriteVarIntMagnitude(mag, negative);
   }
   void WriteVarIntMagnitude(uint64_t mag, bool negative) {
-    buf_.push_back(static_cast<uint8_t>((mag > 0x3f ? 0x80 : 0) | (negative ? 0x40 : 0) | (mag & 0x3f)));
+    uint8_t* p = Ensure(10);
+    *p++ = static_cast<uint8_t>((mag > 0x3f ? 0x80 : 0) | (negative ? 0x40 : 0) | (mag & 0x3f));
     mag >>= 6;
     while (mag > 0) {
-      buf_.push_back(static_cast<uint8_t>((mag > 0x7f ? 0x80 : 0) | (mag & 0x7f)));
+      *p++ = static_cast<uint8_t>((mag > 0x7f ? 0x80 : 0) | (mag & 0x7f));
       mag >>= 7;
     }
+    len_ = static_cast<size_t>(p - buf_);
   }
   void WriteBytes(const void* data, size_t len) {
-    const uint8_t* p = static_cast<const uint8_t*>(data);
-    buf_.insert(buf_.end(), p, p + len);
+    if (len == 0) return;
+    uint8_t* p = Ensure(len);
+    std::memcpy(p, data, len);
+    len_ += len;
   }
-  void WriteVarString(std::string_view s) {
-    WriteVarUint(s.size());
-    WriteBytes(s.data(), s.size());
-  }
+  void WriteVarString(std::string_view s) { WriteVarBytes(s.data(), s.size()); }
   void WriteVarBytes(const void* data, size_t len) {
-    WriteVarUint(len);
-    WriteBytes(data, len);
+    uint8_t* p = Ensure(len + 10);
+    p = PutVarUint(p, len);
+    if (len > 0) std::memcpy(p, data, len);
+    len_ = static_cast<size_t>(p - buf_) + len;
   }
   void WriteFloat32(float f) {
     uint32_t bits;
     std::memcpy(&bits, &f, 4);
-    for (int i = 3; i >= 0; i--) buf_.push_back(static_cast<uint8_t>(bits >> (i * 8)));
+    uint8_t* p = Ensure(4);
+    for (int i = 3; i >= 0; i--) *p++ = static_cast<uint8_t>(bits >> (i * 8));
+    len_ += 4;
   }
   void WriteFloat64(double d) {
     uint64_t bits;
     std::memcpy(&bits, &d, 8);
-    for (int i = 7; i >= 0; i--) buf_.push_back(static_cast<uint8_t>(bits >> (i * 8)));
+    WriteBigEndian64(bits);
   }
-  void WriteBigInt64(int64_t v) {
-    uint64_t bits = static_cast<uint64_t>(v);
-    for (int i = 7; i >= 0; i--) buf_.push_back(static_cast<uint8_t>(bits >> (i * 8)));
-  }
+  void WriteBigInt64(int64_t v) { WriteBigEndian64(static_cast<uint64_t>(v)); }
 
-  size_t size() const { return buf_.size(); }
-  void Reserve(size_t n) { buf_.reserve(n); }
-  const std::vector<uint8_t>& data() const { return buf_; }
-  std::vector<uint8_t>& mutable_data() { return buf_; }
-  std::vector<uint8_t> Take() { return std::move(buf_); }
+  size_t size() const { return len_; }
+  // Room for n more bytes without growing.
+  void Reserve(size_t n) {
+    if (cap_ - len_ < n) Grow(n);
+  }
+  // A pointer to room for n bytes at the end; Advance(k) then commits k <= n of them.
+  uint8_t* Ensure(size_t n) {
+    if (cap_ - len_ < n) Grow(n);
+    return buf_ + len_;
+  }
+  void Advance(size_t k) { len_ += k; }
+  void Clear() { len_ = 0; }  // keeps the buffer
+  ByteView data() const { return ByteView(buf_ ? buf_ : reinterpret_cast<const uint8_t*>(""), len_); }
+  std::vector<uint8_t> Take() {
+    std::vector<uint8_t> out(data().begin(), data().end());
+    len_ = 0;
+    return out;
+  }
+  // Hands the malloc'd bytes to the caller (who free()s them), NUL-terminated
+  // one past *len; the encoder is empty afterwards.  nullptr when out of memory.
+  uint8_t* Release(size_t* len) {
+    if (!Grow(1, /*nothrow=*/true)) return nullptr;
+    buf_[len_] = 0;
+    uint8_t* out = buf_;
+    *len = len_;
+    buf_ = nullptr;
+    len_ = cap_ = 0;
+    return out;
+  }
 
  private:
-  std::vector<uint8_t> buf_;
+  void WriteBigEndian64(uint64_t bits) {
+    uint8_t* p = Ensure(8);
+    for (int i = 7; i >= 0; i--) *p++ = static_cast<uint8_t>(bits >> (i * 8));
+    len_ += 8;
+  }
+  // Makes room for n more bytes (doubling); throws std::bad_alloc unless nothrow.
+  bool Grow(size_t n, bool nothrow = false) {
+    if (cap_ - len_ >= n) return true;
+    size_t want = std::max<size_t>({len_ + n, 2 * cap_, 64});
+    void* p = std::realloc(buf_, want);
+    if (!p) {
+      if (nothrow) return false;
+      throw std::bad_alloc();
+    }
+    buf_ = static_cast<uint8_t*>(p);
+    cap_ = want;
+    return true;
+  }
+
+  uint8_t* buf_ = nullptr;
+  size_t len_ = 0;
+  size_t cap_ = 0;
 };
 
 class Decoder {
@@ -107,7 +214,11 @@ class Decoder {
     return *p_++;
   }
   // Values above 2^53 never come from Yjs (JS numbers); we accept up to 64 bits.
-  uint64_t ReadVarUint() {
+  [[gnu::always_inline]] uint64_t ReadVarUint() {
+    if (p_ < end_ && !(*p_ & 0x80)) return *p_++;  // one byte: most clocks, lengths, counts
+    return ReadVarUintLoop();
+  }
+  [[gnu::noinline]] uint64_t ReadVarUintLoop() {
     uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
       if (p_ >= end_) {

@@ -451,6 +451,8 @@ absl::Status TextFormat(Doc& doc, Branch* text, uint64_t index, uint64_t length,
 
 std::string TextString(const Branch& text) {
   std::string out;
+  // The visible UTF-8 length (exact for text of strings only): one allocation.
+  out.reserve(text.Length(kUtf8));
   for (const Item* n = text.start; n; n = n->right) {
     if (!n->deleted && n->kind == ContentKind::kString) out += n->str;
   }

@@ -1233,6 +1233,118 @@ TEST_CASE("Round trip through EncodeStateAsUpdate keeps text, state and bytes") 
   CHECK(Full(*b) == Full(*a));
 }
 
+TEST_CASE("Encoder: cursor writes equal a byte-by-byte lib0 writer across growth; Release hands the bytes over") {
+  // Reference: lib0 writeVarUint, 7 bits per byte, low first, 0x80 = more.
+  auto naive = [](Bytes& out, uint64_t v) {
+    while (v > 0x7f) {
+      out.push_back(static_cast<uint8_t>(0x80 | (v & 0x7f)));
+      v >>= 7;
+    }
+    out.push_back(static_cast<uint8_t>(v));
+  };
+  Encoder enc;
+  Bytes want;
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 20000; i++) {
+    uint64_t v = rng() >> (rng() % 64);  // every length from 1 to 10 bytes
+    enc.WriteVarUint(v);
+    naive(want, v);
+    if (i % 97 == 0) {
+      enc.WriteVarString("abc");
+      naive(want, 3);
+      want.insert(want.end(), {'a', 'b', 'c'});
+    }
+  }
+  CHECK(enc.size() == want.size());
+  CHECK(Bytes(enc.data()) == want);
+  size_t len = 0;
+  uint8_t* p = enc.Release(&len);
+  REQUIRE(p != nullptr);
+  CHECK(len == want.size());
+  CHECK(std::memcmp(p, want.data(), len) == 0);
+  CHECK(p[len] == 0);
+  std::free(p);
+  CHECK(enc.size() == 0);
+  enc.WriteUint8(5);  // usable again after Release
+  CHECK(ToHex(enc.data()) == "05");
+}
+
+TEST_CASE("EncodeStateAsUpdate: origins naming the largest client id round-trip") {
+  // 2^64-1 takes the full 10-byte varuint; the encoder caches the last client's bytes.
+  std::vector<std::unique_ptr<Doc>> docs;
+  Doc* src = NewDoc(docs, UINT64_MAX);
+  Insert(*src, 0, "ad");
+  Insert(*src, 1, "bc");  // origin and right origin both name client 2^64-1
+  Delete(*src, 0, 1);
+  Bytes state = Full(*src);
+  // 1 client, 3 structs, client 2^64-1 = ff ff ff ff ff ff ff ff ff 01, clock 0.
+  CHECK(ToHex(Bytes(state.begin(), state.begin() + 13)) == "0103ffffffffffffffffff0100");
+  Doc* dst = NewDoc(docs, 2);
+  REQUIRE(Apply(*dst, state).ok());
+  CHECK(Str(*dst) == "bcd");
+  CHECK(Full(*dst) == state);
+}
+
+TEST_CASE("ApplyUpdate: clients in ascending order integrate as in descending order") {
+  // Client 1 writes "a", client 5 writes "b", both at the start of root "t":
+  // per client 01 (one struct), client, clock 00, 04 (string, no origins),
+  // parent 01 01 74 (root "t"), content 01 61 / 01 62; empty delete set 00.
+  Bytes ascending = FromHex("02" "010100" "0401017401" "61" "010500" "0401017401" "62" "00");
+  Bytes descending = FromHex("02" "010500" "0401017401" "62" "010100" "0401017401" "61" "00");
+  std::vector<std::unique_ptr<Doc>> docs;
+  Doc* a = NewDoc(docs, 9);
+  Doc* d = NewDoc(docs, 9);
+  REQUIRE(Apply(*a, ascending).ok());
+  REQUIRE(Apply(*d, descending).ok());
+  // No origins on either side: the lower client id goes first.
+  CHECK(Str(*a) == "ab");
+  CHECK(Str(*d) == "ab");
+  CHECK(Full(*a) == Full(*d));
+}
+
+TEST_CASE("ApplyUpdate: a delete set naming a client twice, apart, deletes every range") {
+  std::vector<std::unique_ptr<Doc>> docs;
+  Doc* one = NewDoc(docs, 1);
+  Insert(*one, 0, "abc");
+  Doc* two = NewDoc(docs, 2);
+  REQUIRE(Apply(*two, Full(*one)).ok());
+  Insert(*two, 3, "xyz");
+  Doc* dst = NewDoc(docs, 3);
+  REQUIRE(Apply(*dst, Full(*two)).ok());
+  REQUIRE(Str(*dst) == "abcxyz");
+  // No structs; delete set of 3 entries: client 1 (0,1), client 2 (1,1), client 1 again (2,1).
+  REQUIRE(Apply(*dst, FromHex("00" "03" "01010001" "02010101" "01010201")).ok());
+  CHECK(Str(*dst) == "bxz");
+  CHECK_FALSE(dst->has_pending());
+}
+
+TEST_CASE("ApplyUpdate: a whole state of text typed into the middle many times decodes to the same bytes") {
+  // Every insertion lands inside an earlier run, so later structs of the state
+  // refer into the middle of earlier ones (the decoder must not merge runs a
+  // later struct splits again, and must end with the same structs).
+  std::vector<std::unique_ptr<Doc>> docs;
+  Doc* src = NewDoc(docs, 4);
+  std::mt19937 rng(3);
+  std::string model;
+  for (int i = 0; i < 300; i++) {
+    size_t at = model.empty() ? 0 : rng() % (model.size() + 1);
+    std::string s(1 + rng() % 4, static_cast<char>('a' + i % 26));
+    Insert(*src, at, s);
+    model.insert(at, s);
+    if (i % 5 == 4 && model.size() > 4) {
+      size_t from = rng() % (model.size() - 2);
+      Delete(*src, from, 2);
+      model.erase(from, 2);
+    }
+  }
+  REQUIRE(Str(*src) == model);
+  Doc* dst = NewDoc(docs, 5);
+  REQUIRE(Apply(*dst, Full(*src)).ok());
+  CHECK(Str(*dst) == model);
+  CHECK(Full(*dst) == Full(*src));
+  CHECK(dst->store().clients.at(4).size() == src->store().clients.at(4).size());
+}
+
 // ===========================================================================
 // Integration
 
