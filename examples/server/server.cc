@@ -497,8 +497,7 @@ void Server::SendWs(Conn* c, net::Opcode opcode, std::string_view payload) {
 
 void Server::WriteQueued(Conn* c) {
   if (c->out.empty()) return;
-  c->tcp->Write(std::move(c->out));
-  c->out = std::string();
+  c->tcp->WriteFrom(&c->out);
 }
 
 void Server::WriteAllQueued() {
