@@ -27,7 +27,7 @@ constexpr size_t kMaxRoomIdBytes = 512;
 // The close code for a room's clients when it is deleted (4000-4999: for applications).
 constexpr uint16_t kCloseRoomDeleted = 4404;
 constexpr size_t kMaxPendingWriteBytes = 64u << 20;  // a reader this far behind is dropped
-constexpr int64_t kPingSliceMs = 250;
+constexpr int64_t kPingSliceMs = 500;
 constexpr double kStallLogMs = 50;  // --verbose logs loop iterations this long
 
 void Log(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -484,7 +484,10 @@ void Server::OnWsMessage(Conn* c, const std::string& payload) {
 
 void Server::SendWs(Conn* c, net::Opcode opcode, std::string_view payload) {
   if (c->tcp->closing()) return;
-  if (c->out.empty()) queued_out_.push_back(c->id);
+  if (!c->queued) {
+    c->queued = true;
+    queued_out_.push_back(c);
+  }
   size_t before = c->out.size();
   net::AppendWsFrame(&c->out, opcode, payload);
   metrics_.bytes_out += c->out.size() - before;
@@ -501,9 +504,9 @@ void Server::WriteQueued(Conn* c) {
 }
 
 void Server::WriteAllQueued() {
-  for (uint64_t id : queued_out_) {
-    auto it = conns_.find(id);
-    if (it != conns_.end()) WriteQueued(it->second.get());
+  for (Conn* c : queued_out_) {
+    c->queued = false;
+    WriteQueued(c);
   }
   queued_out_.clear();
 }
@@ -547,6 +550,7 @@ void Server::OnClosed(Conn* c) {
     }
     if (options_.verbose) Log("conn %" PRIu64 ": gone", c->id);
   }
+  if (c->queued) std::erase(queued_out_, c);
   conns_.erase(c->id);
 }
 

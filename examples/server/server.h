@@ -53,6 +53,7 @@ struct Conn {
   // WebSocket frames queued this loop iteration; they leave in one write at
   // the end of the iteration (Server::Flush), in order.
   std::string out;
+  bool queued = false;  // in Server::queued_out_
 };
 
 struct Room {
@@ -228,7 +229,7 @@ class Server {
   std::vector<Room*> dirty_rooms_;
   std::vector<Room*> flushing_;  // Flush's working copy (kept for its capacity)
   std::unordered_set<Room*> empty_rooms_;  // loaded, no connection: unload candidates
-  std::vector<uint64_t> queued_out_;  // connections with Conn::out non-empty
+  std::vector<Conn*> queued_out_;  // connections with Conn::queued (out written at the end of the iteration)
   std::vector<uint64_t> closing_conns_;  // sent a close frame, waiting for the peer's
   int64_t last_tick_ms_ = 0;
   std::unordered_map<std::string, int64_t> deleted_until_;  // room id -> uv_now ms (--deleted-block-ms)
