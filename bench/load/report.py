@@ -108,6 +108,22 @@ def main():
                        "(both bounded by the swept grid and by the generator, which shares the machine)")
         out.append("")
 
+    loops = {}
+    for r in rows:
+        if "server_loop_max_ms" in r:
+            loops[(r["server"], r.get("scenario"))] = (r["server_loop_max_ms"], r.get("server_loop_over_20ms"),
+                                                       r.get("server_loop_cpu_max_ms"))
+    if loops:
+        out.append("codesync-server's event loop over each whole run (its /metrics: codesync_loop_busy_seconds, "
+                   "poll return to the next poll, and codesync_loop_cpu_max_seconds, the same in the thread's CPU "
+                   "time; a long iteration delays every room, and one much longer than its CPU time waited for a "
+                   "CPU the machine's other processes held):\n")
+        for (server, scenario), (mx, slow, cpu) in loops.items():
+            out.append(f"- {server} {scenario}: longest iteration {mx:.1f} ms"
+                       + ("" if cpu is None else f" (most CPU in one iteration: {cpu:.1f} ms)")
+                       + ("" if slow is None else f", {slow} iteration(s) over 20 ms"))
+        out.append("")
+
     if failed:
         out.append("## Not run\n")
         for r in failed:

@@ -254,17 +254,27 @@ void Server::PingSlice() {
 void Server::OnLoopIteration() {
   // Runs before each poll: the time since the previous one, less what the
   // loop spent waiting in that poll, is how long the loop was busy.
+  // The thread's CPU time tells an iteration that worked long from one that
+  // waited for a CPU (a busy machine).
   uint64_t now = uv_hrtime();
   uint64_t idle = uv_metrics_idle_time(loop_);
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  uint64_t cpu = static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
   if (last_prepare_ns_ != 0) {
     uint64_t span = now - last_prepare_ns_;
     uint64_t waited = idle - last_idle_ns_;
     double busy = static_cast<double>(span > waited ? span - waited : 0) / 1e9;
+    double busy_cpu = static_cast<double>(cpu - last_cpu_ns_) / 1e9;
     metrics_.loop_busy.Observe(busy);
-    if (busy * 1000 >= kStallLogMs && options_.verbose) Log("loop iteration took %.1f ms", busy * 1000);
+    metrics_.loop_cpu_max = std::max(metrics_.loop_cpu_max, busy_cpu);
+    if (busy * 1000 >= kStallLogMs && options_.verbose) {
+      Log("loop iteration took %.1f ms (%.1f ms on the CPU)", busy * 1000, busy_cpu * 1000);
+    }
   }
   last_prepare_ns_ = now;
   last_idle_ns_ = idle;
+  last_cpu_ns_ = cpu;
 }
 
 // ---- connections ------------------------------------------------------------
@@ -1116,6 +1126,11 @@ std::string Server::MetricsText() {
                 "# HELP codesync_loop_busy_max_seconds The longest loop iteration so far.\n"
                 "# TYPE codesync_loop_busy_max_seconds gauge\ncodesync_loop_busy_max_seconds %.6f\n",
                 h.max);
+  out += line;
+  std::snprintf(line, sizeof line,
+                "# HELP codesync_loop_cpu_max_seconds The most CPU time one loop iteration used (waits for a CPU not "
+                "included).\n# TYPE codesync_loop_cpu_max_seconds gauge\ncodesync_loop_cpu_max_seconds %.6f\n",
+                metrics_.loop_cpu_max);
   out += line;
   return out;
 }

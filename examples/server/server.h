@@ -118,6 +118,7 @@ struct Histogram {
 
 struct Metrics {
   Histogram loop_busy;  // loop iterations: time from poll return to the next poll
+  double loop_cpu_max = 0;  // the same, in thread CPU time
 
   uint64_t connections_total = 0;
   uint64_t bytes_in = 0;
@@ -214,6 +215,7 @@ class Server {
   uint64_t ping_slot_ = 0;
   uint64_t last_prepare_ns_ = 0;
   uint64_t last_idle_ns_ = 0;
+  uint64_t last_cpu_ns_ = 0;
   uv_signal_t sigint_, sigterm_;
   int bound_port_ = 0;
   bool started_ = false;
