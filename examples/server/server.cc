@@ -1108,7 +1108,7 @@ std::string Server::MetricsText() {
   out += "# HELP codesync_loop_busy_seconds Event loop iterations by the time they ran (poll return to next poll).\n"
          "# TYPE codesync_loop_busy_seconds histogram\n";
   uint64_t cumulative = 0;
-  char line[160];
+  char line[512];
   for (size_t i = 0; i <= std::size(Histogram::kBounds); ++i) {
     cumulative += h.counts[i];
     if (i < std::size(Histogram::kBounds)) {
