@@ -76,6 +76,7 @@ class Store {
   sqlite3_stmt* Prepare(const char* sql);
   bool Fail();
   sqlite3* db_ = nullptr;
+  sqlite3_stmt* append_ = nullptr;  // Append's statement, prepared on first use
   std::string error_;
 };
 
