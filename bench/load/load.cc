@@ -19,7 +19,11 @@
 // Output: one JSON line per rate on stdout (and appended to --json FILE), a
 // human summary on stderr. Everything is bounded: connection set-up by
 // --connect-timeout, each rate by --warmup + --duration + --drain.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -70,6 +74,9 @@ constexpr const char* kUsage = R"(usage: codesync-load [options]
   --stop-after K         failing rates in a row that stop the list (default 2: one
                          noisy phase on a shared machine does not end a sweep)
   --server-pid PID       read VmRSS/VmHWM and CPU time of this process
+  --loop-metrics         read codesync-server's /metrics (same host and port) as each
+                         measured window starts and ends: its loop iterations over
+                         20 ms and 50 ms within the window (codesync_loop_busy_seconds)
   --label NAME           name of the server in the output (default "server")
   --bind A.B.C.D[-E]     source addresses to spread clients over, e.g.
                          127.0.0.2-17 (default; "" = let the kernel choose)
@@ -94,6 +101,7 @@ struct Options {
   double stop_p99_ms = 0;
   int stop_after = 2;
   int server_pid = 0;
+  bool loop_metrics = false;
   std::string label = "server";
   std::vector<std::string> bind = {};
   int connect_concurrency = 256;
@@ -179,6 +187,10 @@ Options ParseArgs(int argc, char** argv) {
       std::fputs(kUsage, stdout);
       std::exit(0);
     }
+    if (a == "--loop-metrics") {  // a flag: no value
+      o.loop_metrics = true;
+      continue;
+    }
     if (i + 1 >= argc) Die(a + ": needs a value (see --help)");
     std::string v = argv[++i];
     if (a == "--url") o.url = v;
@@ -197,6 +209,7 @@ Options ParseArgs(int argc, char** argv) {
     else if (a == "--stop-p99") o.stop_p99_ms = ParseNumber(a, v, 0, 1e6);
     else if (a == "--stop-after") o.stop_after = static_cast<int>(ParseNumber(a, v, 1, 1000));
     else if (a == "--server-pid") o.server_pid = static_cast<int>(ParseNumber(a, v, 0, 1 << 30));
+
     else if (a == "--label") o.label = v;
     else if (a == "--bind") bind = v;
     else if (a == "--connect-concurrency") o.connect_concurrency = static_cast<int>(ParseNumber(a, v, 1, 100000));
@@ -356,6 +369,47 @@ struct ProcSample {
   double cpu_s = 0;  // user + system
 };
 
+// codesync-server's loop histogram: iterations in all, and those up to 20 / 50 ms.
+struct LoopSample {
+  bool ok = false;
+  double count = 0, upto_20ms = 0, upto_50ms = 0;
+};
+
+// A blocking GET of /metrics over loopback (at most ~1 s): called twice per
+// rate, outside the edits' schedule-critical path as far as possible.
+LoopSample ReadLoopMetrics(const std::string& host, int port) {
+  LoopSample out;
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return out;
+  timeval tv{1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  std::string body;
+  if (inet_pton(AF_INET, host.c_str(), &addr.sin_addr) == 1 &&
+      connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    std::string req = "GET /metrics HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n";
+    if (send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size())) {
+      char buf[16384];
+      ssize_t n;
+      while ((n = recv(fd, buf, sizeof buf, 0)) > 0) body.append(buf, static_cast<size_t>(n));
+    }
+  }
+  close(fd);
+  auto value = [&](const char* name, double* v) {
+    size_t at = body.find(std::string("\n") + name + " ");
+    if (at == std::string::npos) return false;
+    *v = std::atof(body.c_str() + at + 2 + std::strlen(name));
+    return true;
+  };
+  out.ok = value("codesync_loop_busy_seconds_count", &out.count) &&
+           value("codesync_loop_busy_seconds_bucket{le=\"0.02\"}", &out.upto_20ms) &&
+           value("codesync_loop_busy_seconds_bucket{le=\"0.05\"}", &out.upto_50ms);
+  return out;
+}
+
 ProcSample ReadProc(int pid) {
   ProcSample s;
   if (pid <= 0) return s;
@@ -446,6 +500,7 @@ struct PhaseStats {
   std::vector<uint32_t> lag_us;  // send time - due time
   double t_measure_start = 0, t_measure_end = 0, t_end = 0;
   ProcSample server_start, server_end;
+  LoopSample loop_start, loop_end;
   double self_cpu_start = 0, self_cpu_end = 0;
   uint64_t closed_during = 0;
 };
@@ -765,6 +820,7 @@ class LoadGen {
         if (stage_ == Stage::kWarmup && now - phase_start_ns_ >= warm_ns) {
           stage_ = Stage::kMeasure;
           ps.t_measure_start = t;
+          if (o_.loop_metrics) ps.loop_start = ReadLoopMetrics(o_.host, o_.port);
           ps.server_start = ReadProc(o_.server_pid);
           ps.self_cpu_start = SelfCpuS();
         }
@@ -780,6 +836,7 @@ class LoadGen {
           ps.t_measure_end = t;
           ps.server_end = ReadProc(o_.server_pid);
           ps.self_cpu_end = SelfCpuS();
+          if (o_.loop_metrics) ps.loop_end = ReadLoopMetrics(o_.host, o_.port);
           stage_ = Stage::kDrain;
         }
         return;
@@ -914,6 +971,12 @@ class LoadGen {
            << ",\"server_rss_kb\":" << ps->server_end.rss_kb << ",\"server_hwm_kb\":" << now.hwm_kb
            << ",\"server_cpu_pct\":" << server_cpu << ",\"server_cpu_us_per_edit\":"
            << (server_cpu >= 0 && ps->sent > 0 ? (ps->server_end.cpu_s - ps->server_start.cpu_s) * 1e6 / static_cast<double>(ps->sent) : -1);
+      }
+      if (ps->loop_start.ok && ps->loop_end.ok) {
+        const LoopSample &a = ps->loop_start, &b = ps->loop_end;
+        js << ",\"server_loop_iterations\":" << static_cast<uint64_t>(b.count - a.count)
+           << ",\"server_loop_over_20ms\":" << static_cast<uint64_t>((b.count - b.upto_20ms) - (a.count - a.upto_20ms))
+           << ",\"server_loop_over_50ms\":" << static_cast<uint64_t>((b.count - b.upto_50ms) - (a.count - a.upto_50ms));
       }
       js << ",\"load_cpu_pct\":" << self_cpu << ",\"load_rss_kb\":" << SelfRssKb() << ",\"loadavg\":" << LoadAvg();
       bool lost = ps->delivered < ps->expected;

@@ -18,6 +18,12 @@ def mb(kb):
     return "–" if kb is None else f"{kb / 1024:.0f}"
 
 
+def loop(r):
+    if "server_loop_over_20ms" not in r:
+        return "–"
+    return f"{r['server_loop_over_20ms']} ({r.get('server_loop_over_50ms', 0)})"
+
+
 def cpu_model():
     try:
         for line in open("/proc/cpuinfo"):
@@ -50,7 +56,9 @@ def main():
                "came. RSS is the server's VmRSS at the end of the measured window (idle: with every client "
                "connected, before the first edit); HWM is VmHWM. Server CPU is its user + system time over the measured "
                "window (all its threads); µs/edit divides that time by the edits sent, a cost that depends far "
-               "less on the other load of the machine than latency does. Generator lag is how late the generator "
+               "less on the other load of the machine than latency does. Loop iterations > 20 ms counts codesync-server's "
+               "event-loop iterations that long within the measured window (its /metrics; a stall delays every room). "
+               "Generator lag is how late the generator "
                "itself sent edits (p99): when it is large, the generator was not scheduled either, and the "
                "latencies of that row say more about the machine than about the server.\n")
 
@@ -64,9 +72,9 @@ def main():
     if target:
         out.append("## Target: connections, rooms and rate held together\n")
         out.append("| server | clients (synced) | rooms | rate (achieved) | p50 ms | p99 ms | p99.9 ms | max ms "
-                   "| delivered | RSS idle / end / HWM MB | server CPU (µs/edit) | generator lag p99 ms | setup s | errors "
-                   "| load avg |")
-        out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+                   "| delivered | RSS idle / end / HWM MB | server CPU (µs/edit) | loop iterations > 20 ms (> 50 ms) "
+                   "| generator lag p99 ms | setup s | errors | load avg |")
+        out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for r in target:
             errs = r.get("errors", {})
             nerr = sum(v for v in errs.values())
@@ -75,15 +83,15 @@ def main():
                 f"({r['achieved_rate']:.0f}) | {ms(r['p50_ms'])} | {ms(r['p99_ms'])} | {ms(r['p999_ms'])} "
                 f"| {ms(r['max_ms'])} | {r['delivered_pct']:.3f}% | {mb(r.get('server_rss_idle_kb'))} / "
                 f"{mb(r.get('server_rss_kb'))} / {mb(r.get('server_hwm_kb'))} | {r.get('server_cpu_pct', 0):.0f}% "
-                f"({r.get('server_cpu_us_per_edit', 0):.0f}) | {ms(r.get('send_lag_p99_ms'))} "
+                f"({r.get('server_cpu_us_per_edit', 0):.0f}) | {loop(r)} | {ms(r.get('send_lag_p99_ms'))} "
                 f"| {r['setup_s']:.1f} | {nerr} | {r.get('loadavg', 0):.1f} |")
         out.append("")
 
     if sweep:
         out.append(f"## Sweep: throughput at p99 ≤ {a.p99:g} ms\n")
         out.append("| server | rate (achieved) | p50 ms | p99 ms | max ms | delivered | RSS MB | server CPU (µs/edit) "
-                   "| generator CPU | generator lag p99 ms | load avg | p99 ≤ target |")
-        out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+                   "| loop iterations > 20 ms (> 50 ms) | generator CPU | generator lag p99 ms | load avg | p99 ≤ target |")
+        out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         best = {}
         for r in sweep:
             ok = passes(r, a.p99)
@@ -94,7 +102,7 @@ def main():
             out.append(
                 f"| {r['server']} | {r['rate']:.0f} ({r['achieved_rate']:.0f}) | {ms(r['p50_ms'])} "
                 f"| {ms(r['p99_ms'])} | {ms(r['max_ms'])} | {r['delivered_pct']:.3f}% | {mb(r.get('server_rss_kb'))} "
-                f"| {r.get('server_cpu_pct', 0):.0f}% ({r.get('server_cpu_us_per_edit', 0):.0f}) "
+                f"| {r.get('server_cpu_pct', 0):.0f}% ({r.get('server_cpu_us_per_edit', 0):.0f}) | {loop(r)} "
                 f"| {r.get('load_cpu_pct', 0):.0f}% | {ms(r.get('send_lag_p99_ms'))} | {r.get('loadavg', 0):.1f} "
                 f"| {'yes' if ok else 'no'} |")
         out.append("")
@@ -106,6 +114,22 @@ def main():
         if cs and node:
             out.append(f"\ncodesync-server / Node at equal latency: {cs / node:.1f}x "
                        "(both bounded by the swept grid and by the generator, which shares the machine)")
+        out.append("")
+
+    loops = {}
+    for r in rows:
+        if "server_loop_max_ms" in r:
+            loops[(r["server"], r.get("scenario"))] = (r["server_loop_max_ms"], r.get("server_loop_run_over_20ms"),
+                                                       r.get("server_loop_cpu_max_ms"))
+    if loops:
+        out.append("codesync-server's event loop over each whole run (its /metrics: codesync_loop_busy_seconds, "
+                   "poll return to the next poll, and codesync_loop_cpu_max_seconds, the same in the thread's CPU "
+                   "time; a long iteration delays every room, and one much longer than its CPU time waited for a "
+                   "CPU the machine's other processes held):\n")
+        for (server, scenario), (mx, slow, cpu) in loops.items():
+            out.append(f"- {server} {scenario}: longest iteration {mx:.1f} ms"
+                       + ("" if cpu is None else f" (most CPU in one iteration: {cpu:.1f} ms)")
+                       + ("" if slow is None else f", {slow} iteration(s) over 20 ms"))
         out.append("")
 
     if failed:

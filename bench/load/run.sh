@@ -17,7 +17,7 @@
 #                    database on disk instead of tmpfs)
 #   LOAD_CLIENTS [10000]  LOAD_ROOMS [1000]  LOAD_WRITERS [2 per room]
 #   LOAD_RATE [2000]  LOAD_DURATION [30]  LOAD_WARMUP [5]
-#   LOAD_SWEEP [250,500,1000,1500,2000,3000,4000,6000,8000,12000,16000]
+#   LOAD_SWEEP [250,500,1000,1500,2000,3000,4000,6000,8000,10000,12000,16000]
 #   LOAD_SWEEP_DURATION [10]  LOAD_P99_MS [20]  LOAD_SCENARIOS ["target sweep"]
 #   LOAD_OUT [bench/results]  (load.md, load.jsonl)
 # Loopback only: servers listen on 127.0.0.1, clients connect from 127.0.0.2-17.
@@ -40,7 +40,7 @@ WRITERS=${LOAD_WRITERS:-2}
 RATE=${LOAD_RATE:-2000}
 DURATION=${LOAD_DURATION:-30}
 WARMUP=${LOAD_WARMUP:-5}
-SWEEP=${LOAD_SWEEP:-250,500,1000,1500,2000,3000,4000,6000,8000,12000,16000}
+SWEEP=${LOAD_SWEEP:-250,500,1000,1500,2000,3000,4000,6000,8000,10000,12000,16000}
 SWEEP_DURATION=${LOAD_SWEEP_DURATION:-10}
 P99_MS=${LOAD_P99_MS:-20}
 PORT=${LOAD_PORT:-42311}
@@ -182,15 +182,26 @@ run_scenario() { # server scenario
   local before
   before=$(wc -l <"$RAW")
   "$LOADGEN" --url "ws://127.0.0.1:$PORT/" --clients "$CLIENTS" --rooms "$ROOMS" --writers-per-room "$WRITERS" \
-    --server-pid "$SERVER_PID" --label "$name" --json "$out.jsonl" "${args[@]}" >/dev/null 2>"$out.err"
+    --server-pid "$SERVER_PID" $([[ $name == codesync* ]] && echo --loop-metrics) --label "$name" --json "$out.jsonl" "${args[@]}" >/dev/null 2>"$out.err"
   local rc=$?
   cat "$out.err" >&2
+  # codesync-server's loop: its longest iteration and those over the p99 target, over the whole run.
+  local loop_max="" loop_slow="" loop_cpu=""
+  if [[ $name == codesync* ]] && curl -sf "http://127.0.0.1:$PORT/metrics" >"$out.metrics" 2>/dev/null; then
+    loop_max=$(awk '$1 == "codesync_loop_busy_max_seconds" {print $2}' "$out.metrics")
+    loop_cpu=$(awk '$1 == "codesync_loop_cpu_max_seconds" {print $2}' "$out.metrics")
+    loop_slow=$(awk '$1 == "codesync_loop_busy_seconds_count" {n = $2} $1 == "codesync_loop_busy_seconds_bucket{le=\"0.02\"}" {f = $2} END {if (n != "") print n - f}' "$out.metrics")
+  fi
   if [[ -f "$out.jsonl" ]]; then
     python3 -c '
 import json, sys
 for line in open(sys.argv[1]):
-    r = json.loads(line); r["scenario"] = sys.argv[2]; print(json.dumps(r))' \
-      "$out.jsonl" "$scenario" >>"$RAW"
+    r = json.loads(line); r["scenario"] = sys.argv[2]
+    if sys.argv[3]: r["server_loop_max_ms"] = float(sys.argv[3]) * 1000
+    if sys.argv[4]: r["server_loop_run_over_20ms"] = int(float(sys.argv[4]))
+    if sys.argv[5]: r["server_loop_cpu_max_ms"] = float(sys.argv[5]) * 1000
+    print(json.dumps(r))' \
+      "$out.jsonl" "$scenario" "$loop_max" "$loop_slow" "$loop_cpu" >>"$RAW"
   fi
   if (($(wc -l <"$RAW") == before)); then
     python3 -c 'import json,sys; print(json.dumps({"server":sys.argv[1],"scenario":sys.argv[2],"ok":False,"error":"codesync-load exited %s without a result" % sys.argv[3]}))' \

@@ -40,6 +40,8 @@ int BindLocal(uv_tcp_t* tcp, const std::string& bind_host, int family) {
   return 0;
 }
 
+constexpr size_t kKeepCapacity = 16 * 1024;  // WriteFrom's buffer is kept up to this size
+
 struct WriteReq {
   uv_write_t req;
   std::string bytes;
@@ -173,16 +175,51 @@ void TcpConn::Write(std::string bytes) {
   if (pending_write_bytes_ == 0) {
     // Nothing queued: write now, and queue (allocate a request) only for what
     // the socket did not take. On a healthy connection that is nothing.
-    uv_buf_t now = uv_buf_init(bytes.data(), static_cast<unsigned>(bytes.size()));
-    int n = uv_try_write(reinterpret_cast<uv_stream_t*>(&tcp_), &now, 1);
-    if (n == static_cast<int>(bytes.size())) return;
-    if (n > 0) {
-      bytes.erase(0, static_cast<size_t>(n));
-    } else if (n != UV_EAGAIN && n != UV_ENOSYS) {
-      Close();
+    int n = TryWrite(bytes);
+    if (n < 0) return;
+    if (static_cast<size_t>(n) == bytes.size()) return;
+    bytes.erase(0, static_cast<size_t>(n));
+  }
+  Queue(std::move(bytes));
+}
+
+void TcpConn::WriteFrom(std::string* bytes) {
+  if (closing_ || shutting_down_ || bytes->empty()) {
+    bytes->clear();
+    return;
+  }
+  if (pending_write_bytes_ == 0) {
+    int n = TryWrite(*bytes);
+    if (n >= 0 && static_cast<size_t>(n) == bytes->size()) {
+      // Sent whole: the buffer keeps its capacity for the next iteration,
+      // unless a burst made it large.
+      if (bytes->capacity() > kKeepCapacity) {
+        *bytes = std::string();
+      } else {
+        bytes->clear();
+      }
       return;
     }
+    if (n < 0) {
+      bytes->clear();
+      return;
+    }
+    bytes->erase(0, static_cast<size_t>(n));
   }
+  Queue(std::move(*bytes));
+  *bytes = std::string();
+}
+
+int TcpConn::TryWrite(std::string& bytes) {
+  uv_buf_t now = uv_buf_init(bytes.data(), static_cast<unsigned>(bytes.size()));
+  int n = uv_try_write(reinterpret_cast<uv_stream_t*>(&tcp_), &now, 1);
+  if (n >= 0) return n;
+  if (n == UV_EAGAIN || n == UV_ENOSYS) return 0;
+  Close();
+  return -1;
+}
+
+void TcpConn::Queue(std::string bytes) {
   auto* w = new WriteReq{{}, std::move(bytes), this};
   w->req.data = w;
   pending_write_bytes_ += w->bytes.size();

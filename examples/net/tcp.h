@@ -32,6 +32,10 @@ class TcpConn {
   // once, when the connection is gone: EOF, error, or Close().
   void Start(DataFn on_data, CloseFn on_close);
   void Write(std::string bytes);
+  // Writes *bytes and leaves it empty. When the socket takes it all at once
+  // (the usual case) nothing is allocated and *bytes keeps its capacity, so
+  // a per-connection output buffer can be reused iteration after iteration.
+  void WriteFrom(std::string* bytes);
   // Sends what is queued, then closes. Reading stops.
   void CloseAfterWrites();
   // Closes now; queued writes are dropped.
@@ -50,6 +54,9 @@ class TcpConn {
   static void OnAlloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
   static void OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   static void OnClosed(uv_handle_t* handle);
+  // uv_try_write: bytes taken (0 when the socket is full), -1 when it failed (closed).
+  int TryWrite(std::string& bytes);
+  void Queue(std::string bytes);  // a uv_write request for what is left
 
   uv_tcp_t tcp_;
   DataFn on_data_;

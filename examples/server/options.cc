@@ -109,6 +109,9 @@ std::vector<Spec> Specs() {
        Uint(&Options::deleted_room_block_ms, 0, 86400000), std::to_string(d.deleted_room_block_ms)},
       {"--text-name", "CODESYNC_TEXT_NAME", "NAME", "root text returned as \"text\" by GET /rooms/{id}",
        Str(&Options::text_name, false), d.text_name},
+      {"--commit-delay-ms", "CODESYNC_COMMIT_DELAY_MS", "MS",
+       "testing only: the writer thread waits this long before each commit (broadcasts wait with it)",
+       Uint(&Options::commit_delay_ms, 0, 10000), std::to_string(d.commit_delay_ms)},
       {"--verbose", "CODESYNC_VERBOSE", nullptr, "log every connection and request (default: warnings only)",
        nullptr, "off"},
   };

@@ -27,6 +27,7 @@ struct Options {
   int64_t ping_interval_ms = 30000;
   int64_t deleted_room_block_ms = 60000;  // after DELETE, WebSockets may not recreate the room
   std::string text_name = "monaco";  // the root text GET /rooms/{id} returns as "text"
+  int64_t commit_delay_ms = 0;  // tests: the writer sleeps this long before each commit
   bool verbose = false;
 };
 

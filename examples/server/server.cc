@@ -27,6 +27,8 @@ constexpr size_t kMaxRoomIdBytes = 512;
 // The close code for a room's clients when it is deleted (4000-4999: for applications).
 constexpr uint16_t kCloseRoomDeleted = 4404;
 constexpr size_t kMaxPendingWriteBytes = 64u << 20;  // a reader this far behind is dropped
+constexpr int64_t kPingSliceMs = 500;
+constexpr double kStallLogMs = 50;  // --verbose logs loop iterations this long
 
 void Log(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 void Log(const char* fmt, ...) {
@@ -91,20 +93,6 @@ std::string RoomJson(const RoomRecord& r, size_t connections, bool loaded) {
 
 const net::HttpHeaders kCors = {{"Access-Control-Allow-Origin", "*"}};
 
-struct CompactJob {
-  uv_work_t req;
-  Server* server;
-  std::string db_path;
-  bool sync_full;
-  std::string room;
-  uint64_t generation;
-  int64_t covers_seq;
-  size_t bytes_at_start;
-  std::string data;
-  bool ok = false;
-  std::string error;
-  size_t rows_deleted = 0;
-};
 
 }  // namespace
 
@@ -152,13 +140,15 @@ bool ApplyStoredRoom(codesync_doc* doc, const LoadedRoom& loaded, const std::str
 
 // Gives the C callbacks below access to the server's internals.
 struct ServerAccess {
-  static void Compacted(Server* s, CompactJob* job);
+  static void Compacted(Server* s, WriteJob* job);
   static void StartCompaction(Server* s, Room* room);
 };
 
 Server::Server(uv_loop_t* loop, Options options) : loop_(loop), options_(std::move(options)) {}
 
 Server::~Server() {
+  destroying_ = true;
+  writer_.Stop();
   for (auto& [id, room] : rooms_) {
     codesync_unobserve(room->updates_sub);
     codesync_room_free(room->room);
@@ -167,6 +157,7 @@ Server::~Server() {
 
 bool Server::Start(std::string* error) {
   if (!store_.Open(options_.db, options_.sync_full, error)) return false;
+  store_.SetAutoCheckpoint(0);  // the writer thread checkpoints, not the loop
   uv_tcp_init(loop_, &listener_);
   listener_.data = this;
   sockaddr_storage addr{};
@@ -193,6 +184,7 @@ bool Server::Start(std::string* error) {
   bound_port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
                                                   : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
 
+  uv_loop_configure(loop_, UV_METRICS_IDLE_TIME);  // for codesync_loop_busy_seconds
   uv_check_init(loop_, &flush_check_);
   flush_check_.data = this;
   uv_check_start(&flush_check_, [](uv_check_t* h) { static_cast<Server*>(h->data)->Flush(); });
@@ -202,28 +194,17 @@ bool Server::Start(std::string* error) {
                  kSweepIntervalMs);
   uv_timer_init(loop_, &ping_timer_);
   ping_timer_.data = this;
+  // Each connection is pinged once per --ping-interval-ms, but not all at
+  // once: the timer visits one slice of them (by id) every kPingSliceMs, so
+  // 10,000 pings and their pongs never stall the loop together.
+  ping_slices_ = std::max<int64_t>(1, options_.ping_interval_ms / kPingSliceMs);
   uv_timer_start(
-      &ping_timer_,
-      [](uv_timer_t* t) {
-        auto* s = static_cast<Server*>(t->data);
-        std::vector<Conn*> dead;
-        for (auto& [id, c] : s->conns_) {
-          if (c->phase != Conn::Phase::kWebSocket) continue;
-          if (!c->pong_seen) {
-            dead.push_back(c.get());
-            continue;
-          }
-          c->pong_seen = false;
-          s->SendWs(c.get(), net::Opcode::kPing, {});
-        }
-        s->WriteAllQueued();  // now, not after the next poll
-        for (Conn* c : dead) {
-          s->Error("ping_timeout");
-          if (s->options_.verbose) Log("conn %" PRIu64 ": no pong, dropped", c->id);
-          c->tcp->Close();
-        }
-      },
-      static_cast<uint64_t>(options_.ping_interval_ms), static_cast<uint64_t>(options_.ping_interval_ms));
+      &ping_timer_, [](uv_timer_t* t) { static_cast<Server*>(t->data)->PingSlice(); },
+      static_cast<uint64_t>(options_.ping_interval_ms / ping_slices_),
+      static_cast<uint64_t>(options_.ping_interval_ms / ping_slices_));
+  uv_prepare_init(loop_, &stall_prepare_);
+  stall_prepare_.data = this;
+  uv_prepare_start(&stall_prepare_, [](uv_prepare_t* h) { static_cast<Server*>(h->data)->OnLoopIteration(); });
   for (auto* sig : {&sigint_, &sigterm_}) {
     uv_signal_init(loop_, sig);
     sig->data = this;
@@ -239,11 +220,61 @@ bool Server::Start(std::string* error) {
                     },
                     sig == &sigint_ ? SIGINT : SIGTERM);
   }
+  if (!writer_.Start(loop_, options_.db, options_.sync_full, options_.commit_delay_ms,
+                     [this](std::vector<std::unique_ptr<WriteJob>>& jobs) { OnWritesDone(jobs); }, error)) {
+    return false;
+  }
   if (options_.auth_secret.empty()) {
     Log("warning: no --auth-secret: open dev mode, anyone who can connect may read and write every room");
   }
   started_ = true;
   return true;
+}
+
+void Server::PingSlice() {
+  uint64_t slot = ping_slot_++ % static_cast<uint64_t>(ping_slices_);
+  std::vector<Conn*> dead;
+  for (auto& [id, c] : conns_) {
+    if (c->phase != Conn::Phase::kWebSocket || id % static_cast<uint64_t>(ping_slices_) != slot) continue;
+    if (!c->pong_seen) {
+      dead.push_back(c.get());
+      continue;
+    }
+    c->pong_seen = false;
+    SendWs(c.get(), net::Opcode::kPing, {});
+  }
+  WriteAllQueued();  // now, not after the next poll
+  for (Conn* c : dead) {
+    Error("ping_timeout");
+    if (options_.verbose) Log("conn %" PRIu64 ": no pong, dropped", c->id);
+    c->tcp->Close();
+  }
+}
+
+void Server::OnLoopIteration() {
+  // Runs before each poll: the time since the previous one, less what the
+  // loop spent waiting in that poll, is how long the loop was busy.
+  // The thread's CPU time tells an iteration that worked long from one that
+  // waited for a CPU (a busy machine).
+  uint64_t now = uv_hrtime();
+  uint64_t idle = uv_metrics_idle_time(loop_);
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  uint64_t cpu = static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
+  if (last_prepare_ns_ != 0) {
+    uint64_t span = now - last_prepare_ns_;
+    uint64_t waited = idle - last_idle_ns_;
+    double busy = static_cast<double>(span > waited ? span - waited : 0) / 1e9;
+    double busy_cpu = static_cast<double>(cpu - last_cpu_ns_) / 1e9;
+    metrics_.loop_busy.Observe(busy);
+    metrics_.loop_cpu_max = std::max(metrics_.loop_cpu_max, busy_cpu);
+    if (busy * 1000 >= kStallLogMs && options_.verbose) {
+      Log("loop iteration took %.1f ms (%.1f ms on the CPU)", busy * 1000, busy_cpu * 1000);
+    }
+  }
+  last_prepare_ns_ = now;
+  last_idle_ns_ = idle;
+  last_cpu_ns_ = cpu;
 }
 
 // ---- connections ------------------------------------------------------------
@@ -463,7 +494,10 @@ void Server::OnWsMessage(Conn* c, const std::string& payload) {
 
 void Server::SendWs(Conn* c, net::Opcode opcode, std::string_view payload) {
   if (c->tcp->closing()) return;
-  if (c->out.empty()) queued_out_.push_back(c->id);
+  if (!c->queued) {
+    c->queued = true;
+    queued_out_.push_back(c);
+  }
   size_t before = c->out.size();
   net::AppendWsFrame(&c->out, opcode, payload);
   metrics_.bytes_out += c->out.size() - before;
@@ -476,14 +510,13 @@ void Server::SendWs(Conn* c, net::Opcode opcode, std::string_view payload) {
 
 void Server::WriteQueued(Conn* c) {
   if (c->out.empty()) return;
-  c->tcp->Write(std::move(c->out));
-  c->out = std::string();
+  c->tcp->WriteFrom(&c->out);
 }
 
 void Server::WriteAllQueued() {
-  for (uint64_t id : queued_out_) {
-    auto it = conns_.find(id);
-    if (it != conns_.end()) WriteQueued(it->second.get());
+  for (Conn* c : queued_out_) {
+    c->queued = false;
+    WriteQueued(c);
   }
   queued_out_.clear();
 }
@@ -527,6 +560,7 @@ void Server::OnClosed(Conn* c) {
     }
     if (options_.verbose) Log("conn %" PRIu64 ": gone", c->id);
   }
+  if (c->queued) std::erase(queued_out_, c);
   conns_.erase(c->id);
 }
 
@@ -540,6 +574,8 @@ void Server::OnDocUpdate(const uint8_t* update, size_t len, const char*, void* u
 
 Room* Server::GetOrLoadRoom(const std::string& id, std::string* error) {
   if (auto it = rooms_.find(id); it != rooms_.end()) return it->second.get();
+  // Dropped while its rows were still with the writer: read them, not around them.
+  if (dropped_in_flight_.count(id)) writer_.Drain();
   LoadedRoom loaded;
   if (!store_.Load(id, &loaded)) {
     Error("storage");
@@ -579,6 +615,7 @@ Room* Server::GetOrLoadRoom(const std::string& id, std::string* error) {
     Log("room %s loaded (%zu snapshot bytes, %zu log rows)", id.c_str(), loaded.snapshot.size(), loaded.updates.size());
   }
   Room* raw = room.get();
+  live_rooms_[raw->generation] = raw;
   rooms_[id] = std::move(room);
   empty_rooms_.insert(raw);
   return raw;
@@ -592,56 +629,94 @@ void Server::Flush() {
 void Server::FlushRooms() {
   flushing_.swap(dirty_rooms_);  // what the loop below marks dirty waits for the next Flush
   std::vector<Room*>& dirty = flushing_;
-  bool any_unsaved = false;
-  for (Room* r : dirty) any_unsaved |= !r->unsaved.empty();
-  if (any_unsaved) {
-    // One transaction for every room's updates of this loop iteration.
-    bool ok = store_.Begin();
-    for (Room* r : dirty) {
-      int64_t seq = r->next_seq;
-      for (const std::string& u : r->unsaved) ok = ok && store_.Append(r->id, seq++, u);
-    }
-    ok = ok && store_.Commit();
-    if (!ok) {
-      Log("error: storing updates failed: %s", store_.error().c_str());
-      store_.Rollback();
-      Error("storage");
-      for (Room* r : dirty) r->broken |= !r->unsaved.empty();
-    } else {
-      for (Room* r : dirty) {
-        for (const std::string& u : r->unsaved) r->log_bytes += u.size();
-        r->next_seq += static_cast<int64_t>(r->unsaved.size());
-        r->log_rows += static_cast<int64_t>(r->unsaved.size());
-        metrics_.updates_stored += r->unsaved.size();
-        r->unsaved.clear();
-      }
-    }
-  }
+  std::unique_ptr<WriteJob> job;
+  PendingBatch batch;
   for (Room* r : dirty) {
     r->dirty = false;
-    if (r->broken) {
-      // What it holds was never stored: nobody may see it. Clients resync on reconnect.
-      DropRoom(r, net::kCloseInternalError, "storage error");
-      continue;
+    PendingRoom pr;
+    pr.room = r;
+    pr.generation = r->generation;
+    if (!r->unsaved.empty()) {
+      if (!job) job = std::make_unique<WriteJob>();
+      for (std::string& u : r->unsaved) {
+        r->log_bytes += u.size();
+        job->appends.push_back(WriteJob::Append{r->id, r->next_seq++, std::move(u)});
+      }
+      pr.appended = r->unsaved.size();
+      r->log_rows += static_cast<int64_t>(pr.appended);
+      r->unsaved.clear();
+      ++r->in_flight;
     }
     uint64_t conn_id = 0;
     codesync_buffer frame = {nullptr, 0};
-    while (codesync_room_next_message(r->room, &conn_id, &frame) == 1) {
-      auto it = r->conns.find(conn_id);
-      if (it != r->conns.end()) {
-        SendWs(it->second, net::Opcode::kBinary, std::string_view(reinterpret_cast<const char*>(frame.data), frame.len));
-      }
-      codesync_buffer_free(&frame);
-    }
+    while (codesync_room_next_message(r->room, &conn_id, &frame) == 1) pr.frames.emplace_back(conn_id, frame);
     for (size_t i = 0; i < r->awareness_echo.size(); ++i) {
-      auto it = r->conns.find(r->awareness_echo[i]);
-      if (it != r->conns.end()) SendWs(it->second, net::Opcode::kBinary, r->awareness_echo_frames[i]);
+      pr.echoes.emplace_back(r->awareness_echo[i], std::move(r->awareness_echo_frames[i]));
     }
     r->awareness_echo.clear();
     r->awareness_echo_frames.clear();
-    MaybeCompact(r);
+    if (pr.appended > 0 || !pr.frames.empty() || !pr.echoes.empty()) batch.rooms.push_back(std::move(pr));
   }
+  bool submitted = job != nullptr;
+  if (submitted) last_job_ = writer_.Submit(std::move(job));
+  if (!submitted && pending_.empty()) {
+    // Nothing new to store and nothing earlier waiting: no reason to wait.
+    for (PendingRoom& pr : batch.rooms) Deliver(pr.room, pr);
+  } else if (!batch.rooms.empty()) {
+    // Behind this iteration's commit, or behind earlier frames (order per connection).
+    batch.job_id = last_job_;
+    pending_.push_back(std::move(batch));
+  }
+  // After the rows: a compaction job covers them and is queued behind them.
+  for (Room* r : dirty) MaybeCompact(r);
   dirty.clear();
+}
+
+void Server::Deliver(Room* r, PendingRoom& pr) {
+  for (OwnedFrame& f : pr.frames) {
+    auto it = r->conns.find(f.conn);
+    if (it != r->conns.end()) {
+      SendWs(it->second, net::Opcode::kBinary, std::string_view(reinterpret_cast<const char*>(f.buf.data), f.buf.len));
+    }
+  }
+  for (auto& [conn_id, payload] : pr.echoes) {
+    auto it = r->conns.find(conn_id);
+    if (it != r->conns.end()) SendWs(it->second, net::Opcode::kBinary, payload);
+  }
+}
+
+void Server::OnWritesDone(std::vector<std::unique_ptr<WriteJob>>& jobs) {
+  if (destroying_) return;
+  for (auto& job : jobs) {
+    if (job->snapshot) {
+      ServerAccess::Compacted(this, job.get());
+      continue;
+    }
+    if (!job->ok) {
+      Log("error: storing updates failed: %s", job->error.c_str());
+      Error("storage");
+    }
+    // Jobs come back in order: every batch up to this job's is now decided.
+    while (!pending_.empty() && pending_.front().job_id <= job->id) {
+      PendingBatch b = std::move(pending_.front());
+      pending_.pop_front();
+      bool ok = b.job_id != job->id || job->ok;
+      for (PendingRoom& pr : b.rooms) {
+        auto it = live_rooms_.find(pr.generation);
+        if (it == live_rooms_.end()) continue;  // dropped or unloaded meanwhile
+        Room* r = it->second;
+        if (pr.appended > 0) --r->in_flight;
+        if (!ok && pr.appended > 0) {
+          // What it holds was never stored: nobody may see it. Clients resync on reconnect.
+          DropRoom(r, net::kCloseInternalError, "storage error");
+          continue;
+        }
+        metrics_.updates_stored += pr.appended;
+        Deliver(r, pr);
+      }
+    }
+  }
+  if (!writer_.busy()) dropped_in_flight_.clear();
 }
 
 void Server::MaybeCompact(Room* room) {
@@ -663,11 +738,9 @@ void ServerAccess::StartCompaction(Server* s, Room* room) {
     Log("error: room %s: encoding its state failed: %s", room->id.c_str(), codesync_last_error());
     return;
   }
-  auto* job = new CompactJob;
-  job->req.data = job;
-  job->server = s;
-  job->db_path = s->options_.db;
-  job->sync_full = s->options_.sync_full;
+  // On the writer thread, queued behind the rows it covers.
+  auto job = std::make_unique<WriteJob>();
+  job->snapshot = true;
   job->room = room->id;
   job->generation = room->generation;
   job->covers_seq = room->next_seq - 1;
@@ -676,25 +749,10 @@ void ServerAccess::StartCompaction(Server* s, Room* room) {
   codesync_buffer_free(&state);
   room->compacting = true;
   ++s->compactions_in_flight_[room->id];
-  uv_queue_work(
-      s->loop_, &job->req,
-      [](uv_work_t* req) {
-        // On a pool thread, with a connection of its own; only the write and its fsync happen here.
-        auto* job = static_cast<CompactJob*>(req->data);
-        Store store;
-        if (!store.Open(job->db_path, job->sync_full, &job->error)) return;
-        job->ok = store.WriteSnapshot(job->room, kSnapshotFormatContainer, job->covers_seq, job->data, WallMs(),
-                                      &job->rows_deleted);
-        if (!job->ok) job->error = store.error();
-      },
-      [](uv_work_t* req, int) {
-        auto* job = static_cast<CompactJob*>(req->data);
-        Compacted(job->server, job);
-        delete job;
-      });
+  s->writer_.Submit(std::move(job));
 }
 
-void ServerAccess::Compacted(Server* s, CompactJob* job) {
+void ServerAccess::Compacted(Server* s, WriteJob* job) {
   if (--s->compactions_in_flight_[job->room] == 0) s->compactions_in_flight_.erase(job->room);
   if (job->ok) {
     ++s->metrics_.compactions;
@@ -747,6 +805,8 @@ void Server::DropRoom(Room* room, uint16_t code, const std::string& reason) {
 }
 
 void Server::ForgetRoom(Room* room) {
+  live_rooms_.erase(room->generation);
+  if (room->in_flight > 0) dropped_in_flight_.insert(room->id);
   std::erase(dirty_rooms_, room);
   empty_rooms_.erase(room);
 }
@@ -763,7 +823,7 @@ void Server::Sweep() {
   }
   std::vector<Room*> idle;
   for (Room* r : empty_rooms_) {
-    if (r->conns.empty() && !r->dirty && r->unsaved.empty() &&
+    if (r->conns.empty() && !r->dirty && r->unsaved.empty() && r->in_flight == 0 &&
         (shutting_down_ || now - r->empty_since_ms >= options_.unload_after_ms)) {
       idle.push_back(r);
     }
@@ -782,10 +842,13 @@ void Server::Sweep() {
   closing_conns_.swap(still_closing);
   Flush();  // what the ticks queued goes out now, not after the next poll
   if (shutting_down_ && conns_.empty() && rooms_.empty()) {
-    // Everything is flushed and closed: let the loop end (after running compactions finish).
+    // Everything is flushed and closed: let the loop end. The writer finishes
+    // what is queued (the unloads' compactions) first.
+    writer_.Stop();
     uv_close(reinterpret_cast<uv_handle_t*>(&flush_check_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&sweep_timer_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&ping_timer_), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&stall_prepare_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&sigint_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&sigterm_), nullptr);
   }
@@ -797,6 +860,7 @@ void Server::Shutdown() {
   Log("shutting down: flushing and closing %zu connection(s)", ws_connections_);
   uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
   Flush();  // everything applied is stored and sent before the close frames
+  writer_.Drain();
   std::vector<Conn*> all;
   for (auto& [id, c] : conns_) all.push_back(c.get());
   for (Conn* c : all) {
@@ -931,6 +995,7 @@ void Server::HandleRest(Conn* c, const net::HttpRequest& req, bool keep_alive) {
       auto it = rooms_.find(id);
       bool was_loaded = it != rooms_.end();
       if (was_loaded) DropRoom(it->second.get(), kCloseRoomDeleted, "room deleted");
+      writer_.Drain();  // its rows and snapshots still queued land before the delete, not after
       bool existed = false;
       if (!store_.DeleteRoom(id, &existed)) {
         Error("storage");
@@ -954,6 +1019,7 @@ void Server::HandleRest(Conn* c, const net::HttpRequest& req, bool keep_alive) {
     std::string err;
     Room* room = GetOrLoadRoom(id, &err);  // unloaded again by the sweep when nobody joins
     if (room == nullptr) return error(500, "room cannot be loaded: " + err);  // counted and logged
+    if (room->in_flight > 0) writer_.Drain();  // show only what is stored
     codesync_doc* doc = codesync_room_doc(room->room);
     codesync_buffer text = {nullptr, 0}, all = {nullptr, 0};
     std::string text_json = "null", doc_json = "null";
@@ -1037,6 +1103,35 @@ std::string Server::MetricsText() {
     out += "codesync_errors_total{kind=\"" + kind + "\"} " + std::to_string(n) + "\n";
   }
   if (metrics_.errors.empty()) out += "codesync_errors_total{kind=\"none\"} 0\n";
+  // How long the loop ran between two polls: a stall here delays every room's fan-out.
+  const Histogram& h = metrics_.loop_busy;
+  out += "# HELP codesync_loop_busy_seconds Event loop iterations by the time they ran (poll return to next poll).\n"
+         "# TYPE codesync_loop_busy_seconds histogram\n";
+  uint64_t cumulative = 0;
+  char line[512];
+  for (size_t i = 0; i <= std::size(Histogram::kBounds); ++i) {
+    cumulative += h.counts[i];
+    if (i < std::size(Histogram::kBounds)) {
+      std::snprintf(line, sizeof line, "codesync_loop_busy_seconds_bucket{le=\"%g\"} %" PRIu64 "\n", Histogram::kBounds[i],
+                    cumulative);
+    } else {
+      std::snprintf(line, sizeof line, "codesync_loop_busy_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n", cumulative);
+    }
+    out += line;
+  }
+  std::snprintf(line, sizeof line, "codesync_loop_busy_seconds_sum %.6f\ncodesync_loop_busy_seconds_count %" PRIu64 "\n",
+                h.sum, cumulative);
+  out += line;
+  std::snprintf(line, sizeof line,
+                "# HELP codesync_loop_busy_max_seconds The longest loop iteration so far.\n"
+                "# TYPE codesync_loop_busy_max_seconds gauge\ncodesync_loop_busy_max_seconds %.6f\n",
+                h.max);
+  out += line;
+  std::snprintf(line, sizeof line,
+                "# HELP codesync_loop_cpu_max_seconds The most CPU time one loop iteration used (waits for a CPU not "
+                "included).\n# TYPE codesync_loop_cpu_max_seconds gauge\ncodesync_loop_cpu_max_seconds %.6f\n",
+                metrics_.loop_cpu_max);
+  out += line;
   return out;
 }
 

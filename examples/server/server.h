@@ -3,15 +3,19 @@
 //
 // Durability: the room document's update observer collects every applied
 // update; once per loop iteration (a uv_check handle, after all reads) they
-// are appended to the SQLite log in one transaction, and only after it has
-// committed are the room's queued frames sent. Nothing a client has seen can
-// be missing after a crash.
+// are handed to the writer thread (writer.h), which appends them to the
+// SQLite log (group commit); the frames the rooms queued in that iteration
+// wait, in order, until the writer reports the commit. Nothing a client has
+// seen can be missing after a crash.
 #ifndef CODESYNC_EXAMPLES_SERVER_SERVER_H_
 #define CODESYNC_EXAMPLES_SERVER_SERVER_H_
 
 #include <uv.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <deque>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <string>
@@ -25,6 +29,7 @@
 #include "store.h"
 #include "tcp.h"
 #include "websocket.h"
+#include "writer.h"
 
 namespace codesync::server {
 
@@ -48,6 +53,7 @@ struct Conn {
   // WebSocket frames queued this loop iteration; they leave in one write at
   // the end of the iteration (Server::Flush), in order.
   std::string out;
+  bool queued = false;  // in Server::queued_out_
 };
 
 struct Room {
@@ -67,10 +73,53 @@ struct Room {
   uint64_t generation = 0;  // tells a reloaded room from the one a compaction started on
   bool dirty = false;  // in Server::dirty_rooms_
   bool compacting = false;
-  bool broken = false;  // a commit failed: drop the room, never send what was not stored
+  int in_flight = 0;  // writer jobs with this room's rows, not yet back: no unload meanwhile
+};
+
+// A frame from codesync_room_next_message, owned until sent or dropped.
+struct OwnedFrame {
+  uint64_t conn = 0;
+  codesync_buffer buf = {nullptr, 0};
+  OwnedFrame(uint64_t c, codesync_buffer b) : conn(c), buf(b) {}
+  OwnedFrame(OwnedFrame&& o) noexcept : conn(o.conn), buf(o.buf) { o.buf = {nullptr, 0}; }
+  OwnedFrame& operator=(OwnedFrame&&) = delete;
+  ~OwnedFrame() { codesync_buffer_free(&buf); }
+};
+
+// What one room queued in one loop iteration, held until that iteration's
+// rows are committed.
+struct PendingRoom {
+  Room* room = nullptr;
+  uint64_t generation = 0;  // the room may be gone (or reloaded) by then
+  size_t appended = 0;      // rows of this room in the job
+  std::vector<OwnedFrame> frames;
+  std::vector<std::pair<uint64_t, std::string>> echoes;  // awareness back to its sender
+};
+
+struct PendingBatch {
+  uint64_t job_id = 0;  // released when this writer job (or a later one) is back
+  std::vector<PendingRoom> rooms;
+};
+
+// A Prometheus histogram of seconds (cumulative buckets when printed).
+struct Histogram {
+  static constexpr double kBounds[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1};
+  uint64_t counts[std::size(kBounds) + 1] = {};
+  double sum = 0;
+  double max = 0;
+  void Observe(double v) {
+    size_t i = 0;
+    while (i < std::size(kBounds) && v > kBounds[i]) ++i;
+    ++counts[i];
+    sum += v;
+    max = std::max(max, v);
+  }
 };
 
 struct Metrics {
+  Histogram loop_busy;  // loop iterations: time from poll return to the next poll
+  double loop_cpu_max = 0;  // the same, in thread CPU time
+
   uint64_t connections_total = 0;
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
@@ -141,15 +190,32 @@ class Server {
   void WriteAllQueued();
   void CloseAfterWrites(Conn* c);
   void Sweep();  // idle unload, closing timeouts, awareness expiry
+  void PingSlice();  // pings the next slice of connections, drops those that never answered the last
+  void OnLoopIteration();  // the loop's busy time per iteration (codesync_loop_busy_seconds)
+  // The writer's finished jobs: commits release the frames waiting on them.
+  void OnWritesDone(std::vector<std::unique_ptr<WriteJob>>& jobs);
+  void Deliver(Room* room, PendingRoom& pending);
   static void OnDocUpdate(const uint8_t* update, size_t len, const char* origin, void* user_data);
 
   uv_loop_t* loop_;
   Options options_;
-  Store store_;
+  Store store_;  // the loop's connection: loads, REST reads and room records
+  Writer writer_;  // the update log and snapshots
+  std::deque<PendingBatch> pending_;  // frames waiting for their commit, in order
+  uint64_t last_job_ = 0;
+  std::unordered_map<uint64_t, Room*> live_rooms_;  // by generation
+  std::unordered_set<std::string> dropped_in_flight_;  // dropped with rows in the writer: load after Drain
+  bool destroying_ = false;
   uv_tcp_t listener_;
   uv_check_t flush_check_;
   uv_timer_t sweep_timer_;
   uv_timer_t ping_timer_;
+  uv_prepare_t stall_prepare_;
+  int64_t ping_slices_ = 1;
+  uint64_t ping_slot_ = 0;
+  uint64_t last_prepare_ns_ = 0;
+  uint64_t last_idle_ns_ = 0;
+  uint64_t last_cpu_ns_ = 0;
   uv_signal_t sigint_, sigterm_;
   int bound_port_ = 0;
   bool started_ = false;
@@ -165,7 +231,7 @@ class Server {
   std::vector<Room*> dirty_rooms_;
   std::vector<Room*> flushing_;  // Flush's working copy (kept for its capacity)
   std::unordered_set<Room*> empty_rooms_;  // loaded, no connection: unload candidates
-  std::vector<uint64_t> queued_out_;  // connections with Conn::out non-empty
+  std::vector<Conn*> queued_out_;  // connections with Conn::queued (out written at the end of the iteration)
   std::vector<uint64_t> closing_conns_;  // sent a close frame, waiting for the peer's
   int64_t last_tick_ms_ = 0;
   std::unordered_map<std::string, int64_t> deleted_until_;  // room id -> uv_now ms (--deleted-block-ms)

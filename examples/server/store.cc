@@ -26,6 +26,7 @@ std::string ColumnBlob(sqlite3_stmt* s, int i) {
 }  // namespace
 
 Store::~Store() {
+  sqlite3_finalize(append_);
   if (db_) sqlite3_close(db_);
 }
 
@@ -83,12 +84,19 @@ bool Store::Commit() { return Exec("COMMIT"); }
 void Store::Rollback() { Exec("ROLLBACK"); }
 
 bool Store::Append(std::string_view room, int64_t seq, std::string_view data) {
-  Stmt s(Prepare("INSERT INTO updates(room, seq, data) VALUES(?, ?, ?)"));
-  if (!s) return false;
-  BindText(s.get(), 1, room);
-  sqlite3_bind_int64(s.get(), 2, seq);
-  sqlite3_bind_blob(s.get(), 3, data.data(), static_cast<int>(data.size()), SQLITE_STATIC);
-  return sqlite3_step(s.get()) == SQLITE_DONE || Fail();
+  // Prepared once: this runs for every update, and parsing the SQL cost more than the insert.
+  if (!append_) {
+    append_ = Prepare("INSERT INTO updates(room, seq, data) VALUES(?, ?, ?)");
+    if (!append_) return false;
+  }
+  sqlite3_stmt* s = append_;
+  BindText(s, 1, room);
+  sqlite3_bind_int64(s, 2, seq);
+  sqlite3_bind_blob(s, 3, data.data(), static_cast<int>(data.size()), SQLITE_STATIC);
+  bool ok = sqlite3_step(s) == SQLITE_DONE || Fail();
+  sqlite3_reset(s);
+  sqlite3_clear_bindings(s);
+  return ok;
 }
 
 bool Store::Load(std::string_view room, LoadedRoom* out) {

@@ -50,6 +50,8 @@ class Store {
   // PRAGMA synchronous=FULL, else NORMAL.
   bool Open(const std::string& path, bool sync_full, std::string* error);
   const std::string& error() const { return error_; }
+  // WAL pages before a commit checkpoints (0: never on this connection).
+  void SetAutoCheckpoint(int pages) { sqlite3_wal_autocheckpoint(db_, pages); }
 
   bool Begin();
   bool Commit();
@@ -74,6 +76,7 @@ class Store {
   sqlite3_stmt* Prepare(const char* sql);
   bool Fail();
   sqlite3* db_ = nullptr;
+  sqlite3_stmt* append_ = nullptr;  // Append's statement, prepared on first use
   std::string error_;
 };
 
