@@ -677,7 +677,8 @@ std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t
   // The struct holding the last clock of each range (highest first) when the
   // delete set has one client: the GC pass finds them, the merge pass starts
   // there while nothing has been freed (GC frees nothing and moves no boundary).
-  absl::InlinedVector<Item*, 4> range_last;
+  // (Positions in the client's B-tree: valid while nothing is erased.)
+  absl::InlinedVector<ClientStructs::const_iterator, 4> range_last;
   if (gc_) {
     const bool one_client = t.delete_set.clients.size() == 1;
     for (auto& [client, ranges] : t.delete_set.clients) {
@@ -688,7 +689,7 @@ std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t
       auto from = structs.end();
       for (auto r = ranges.rbegin(); r != ranges.rend(); ++r) {
         uint64_t end = r->clock + r->len;
-        Item* last = nullptr;
+        auto last = structs.end();
         int steps = 0;
         while (from != structs.begin() && from != structs.end() && (*from)->id.clock > r->clock && steps < 8) {
           --from;
@@ -700,7 +701,7 @@ std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t
         for (auto si = from; si != structs.end(); ++si) {
           Item* s = *si;
           if (s->id.clock >= end) break;
-          last = s;
+          last = si;
           if (!s->is_gc() && s->deleted && !s->keep) GcItem(s, false);
         }
         if (one_client) range_last.push_back(last);
@@ -718,17 +719,33 @@ std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t
     for (auto r = ranges.rbegin(); r != ranges.rend(); ++r) {
       if (structs.empty()) break;
       // From the struct after the range (when there is one) leftwards into it.
-      Item* s = have_lasts && frees_ == frees_before_merge ? range_last[r - ranges.rbegin()]
-                                                           : structs.Find(r->clock + r->len - 1);
+      // `pos` is s's position while `cached` (nothing erased since the GC pass).
+      bool cached = have_lasts && frees_ == frees_before_merge;
+      ClientStructs::const_iterator pos;
+      Item* s;
+      if (cached) {
+        pos = range_last[r - ranges.rbegin()];
+        s = pos == structs.end() ? nullptr : *pos;
+      } else {
+        s = structs.Find(r->clock + r->len - 1);
+      }
       if (!s) {
         s = structs.back();
+        cached = false;
       } else if (Item* next = NextThatMayMerge(structs, s)) {
         s = next;  // (a struct after that cannot merge into s would stop at once)
+        if (cached) ++pos;  // next holds s's end clock: the next position
       }
       while (s->id.clock > 0 && s->id.clock >= r->clock) {
-        s = MergeWithLefts(structs, s).into;
+        Merged m = MergeWithLefts(structs, s);
+        s = m.into;
         if (s->id.clock == 0 || s->id.clock - 1 < r->clock) break;
-        s = ClockPrev(structs, s);
+        if (cached && m.merged == 0) {
+          s = *--pos;
+        } else {
+          cached = false;
+          s = ClockPrev(structs, s);
+        }
       }
     }
   }
