@@ -277,7 +277,9 @@ std::optional<uint64_t> Doc::GetMissing(Transaction& t, StructRef& ref) {
 }
 
 Item* Doc::Integrate(Transaction& t, Item* item, uint64_t offset, bool absorb) {
-  t.Touch(item->id.client, store_.State(item->id.client));
+  // A client the transaction already has needs no clock lookup (Touch would not add it again).
+  const uint64_t client = item->id.client;
+  if (t.touched_clients.empty() || t.touched_clients.back() != client) t.Touch(client, store_.State(client));
   if (offset > 0) {
     item->id.clock += offset;
     if (!item->is_gc()) {
