@@ -4,6 +4,7 @@
 #include <new>
 #include <random>
 
+#include "absl/container/inlined_vector.h"
 #include "core/seq_index.h"
 #include "core/update.h"
 #include "encoding/utf8.h"
@@ -87,7 +88,8 @@ Item* Doc::NewItem() {
       // Slabs grow from 16 to 256 items: small documents stay small, and a
       // large one wastes at most one slab's tail (45 KB).
       slab_size_ = slab_size_ ? std::min<size_t>(slab_size_ * 2, 256) : 16;
-      item_slabs_.push_back(std::make_unique<ItemSlot[]>(slab_size_));
+      // Raw storage: each slot is constructed when handed out (no memset of the slab).
+      item_slabs_.push_back(std::make_unique_for_overwrite<ItemSlot[]>(slab_size_));
       slab_used_ = 0;
     }
     slot = &item_slabs_.back()[slab_used_++];
@@ -275,7 +277,9 @@ std::optional<uint64_t> Doc::GetMissing(Transaction& t, StructRef& ref) {
 }
 
 Item* Doc::Integrate(Transaction& t, Item* item, uint64_t offset, bool absorb) {
-  t.Touch(item->id.client, store_.State(item->id.client));
+  // A client the transaction already has needs no clock lookup (Touch would not add it again).
+  const uint64_t client = item->id.client;
+  if (t.touched_clients.empty() || t.touched_clients.back() != client) t.Touch(client, store_.State(client));
   if (offset > 0) {
     item->id.clock += offset;
     if (!item->is_gc()) {
@@ -672,24 +676,37 @@ std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t
     }
   }
 
-  // The struct holding the last clock of the highest range when the delete
-  // set has one client: the GC pass finds it, the merge pass starts there.
-  // (GC frees nothing and moves no boundary.)
-  Item* top_last = nullptr;
+  // The struct holding the last clock of each range (highest first) when the
+  // delete set has one client: the GC pass finds them, the merge pass starts
+  // there while nothing has been freed (GC frees nothing and moves no boundary).
+  // (Positions in the client's B-tree: valid while nothing is erased.)
+  absl::InlinedVector<ClientStructs::const_iterator, 4> range_last;
   if (gc_) {
     const bool one_client = t.delete_set.clients.size() == 1;
     for (auto& [client, ranges] : t.delete_set.clients) {
       auto& structs = store_.clients[client];
+      // Where the previous (higher) range started: the next range usually
+      // starts a few structs before it (a decoded state's deleted runs), so
+      // step back from there instead of a B-tree lookup per range.
+      auto from = structs.end();
       for (auto r = ranges.rbegin(); r != ranges.rend(); ++r) {
         uint64_t end = r->clock + r->len;
-        Item* last = nullptr;
-        for (auto si = structs.FindIter(r->clock); si != structs.end(); ++si) {
+        auto last = structs.end();
+        int steps = 0;
+        while (from != structs.begin() && from != structs.end() && (*from)->id.clock > r->clock && steps < 8) {
+          --from;
+          steps++;
+        }
+        if (from == structs.end() || (*from)->id.clock > r->clock || (*from)->end_clock() <= r->clock) {
+          from = structs.FindIter(r->clock);
+        }
+        for (auto si = from; si != structs.end(); ++si) {
           Item* s = *si;
           if (s->id.clock >= end) break;
-          last = s;
+          last = si;
           if (!s->is_gc() && s->deleted && !s->keep) GcItem(s, false);
         }
-        if (one_client && r == ranges.rbegin()) top_last = last;
+        if (one_client) range_last.push_back(last);
       }
     }
   }
@@ -697,21 +714,40 @@ std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t
   // Merge deleted runs, new structs and split halves back where Yjs would
   // (tryMergeDeleteSet, then the clients with new structs, then the split
   // halves), visiting the same structs in the same order.
+  const uint64_t frees_before_merge = frees_;
   for (auto& [client, ranges] : t.delete_set.clients) {
     auto& structs = store_.clients[client];
+    const bool have_lasts = range_last.size() == ranges.size();
     for (auto r = ranges.rbegin(); r != ranges.rend(); ++r) {
       if (structs.empty()) break;
       // From the struct after the range (when there is one) leftwards into it.
-      Item* s = top_last && r == ranges.rbegin() ? top_last : structs.Find(r->clock + r->len - 1);
+      // `pos` is s's position while `cached` (nothing erased since the GC pass).
+      bool cached = have_lasts && frees_ == frees_before_merge;
+      ClientStructs::const_iterator pos;
+      Item* s;
+      if (cached) {
+        pos = range_last[r - ranges.rbegin()];
+        s = pos == structs.end() ? nullptr : *pos;
+      } else {
+        s = structs.Find(r->clock + r->len - 1);
+      }
       if (!s) {
         s = structs.back();
+        cached = false;
       } else if (Item* next = NextThatMayMerge(structs, s)) {
         s = next;  // (a struct after that cannot merge into s would stop at once)
+        if (cached) ++pos;  // next holds s's end clock: the next position
       }
       while (s->id.clock > 0 && s->id.clock >= r->clock) {
-        s = MergeWithLefts(structs, s).into;
+        Merged m = MergeWithLefts(structs, s);
+        s = m.into;
         if (s->id.clock == 0 || s->id.clock - 1 < r->clock) break;
-        s = ClockPrev(structs, s);
+        if (cached && m.merged == 0) {
+          s = *--pos;
+        } else {
+          cached = false;
+          s = ClockPrev(structs, s);
+        }
       }
     }
   }
@@ -729,12 +765,18 @@ std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t
     // change, and both are live, as they were then).
     Item* s = structs.back();
     if (s->id.clock < before) continue;
-    // The new structs, from the last one down to the one holding `before`.
+    // The new structs, from the last one down to the one holding `before`,
+    // stepping a position leftwards (a decoded state rarely has a struct's
+    // clock neighbour as its sequence neighbour: no B-tree lookup per struct).
+    // A merge erases from the B-tree, which invalidates the position.
     const uint64_t first = structs.Find(before)->id.clock;
+    auto pos = std::prev(structs.end());
     while (s->id.clock > 0 && s->id.clock >= first) {
-      s = MergeWithLefts(structs, s).into;
+      Merged m = MergeWithLefts(structs, s);
+      s = m.into;
       if (s->id.clock <= first) break;
-      s = ClockPrev(structs, s);
+      if (m.merged > 0) pos = structs.IterOf(s);
+      s = *--pos;
     }
   }
   for (auto it = t.merge_structs.rbegin(); it != t.merge_structs.rend(); ++it) {
