@@ -6,6 +6,7 @@ import fs from 'node:fs'
 import zlib from 'node:zlib'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { makeRng } from '../interop/rng.mjs'
 
 const require = createRequire(import.meta.url)
 export const C = require('../../bindings/node')
@@ -18,15 +19,8 @@ export function loadTrace (name) {
   return JSON.parse(zlib.gunzipSync(fs.readFileSync(path.join(dir, 'sequential_traces', `${name}.json.gz`))))
 }
 
-// A small deterministic PRNG (mulberry32), so failures replay.
+// The interop tests' seeded PRNG, with this suite's int(n) in [0, n), so failures replay.
 export function rng (seed) {
-  let a = seed >>> 0
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  return { next, int: (n) => Math.floor(next() * n), pick: (xs) => xs[Math.floor(next() * xs.length)] }
+  const r = makeRng(seed)
+  return { next: r.next, int: (n) => Math.floor(r.next() * n), pick: r.pick }
 }
