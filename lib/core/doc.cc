@@ -217,9 +217,15 @@ std::optional<uint64_t> Doc::GetMissing(Transaction& t, StructRef& ref) {
   Item* item = ref.item;
   if (item->is_gc() || item->kind == ContentKind::kSkip) return std::nullopt;
   const uint64_t own = item->id.client;
-  if (item->origin.present && item->origin.id.client != own &&
-      item->origin.id.clock >= store_.State(item->origin.id.client)) {
-    return item->origin.id.client;
+  // The origin's client structs, looked up once for the check and the split
+  // (a reference to the struct's own client always exists: it points back).
+  ClientStructs* origin_structs = nullptr;
+  if (item->origin.present) {
+    auto it = store_.clients.find(item->origin.id.client);
+    if (it != store_.clients.end()) origin_structs = &it->second;
+    if (item->origin.id.client != own && (!origin_structs || item->origin.id.clock >= origin_structs->end_clock())) {
+      return item->origin.id.client;
+    }
   }
   if (item->right_origin.present && item->right_origin.id.client != own &&
       item->right_origin.id.clock >= store_.State(item->right_origin.id.client)) {
@@ -233,7 +239,9 @@ std::optional<uint64_t> Doc::GetMissing(Transaction& t, StructRef& ref) {
   Item* left = nullptr;
   Item* right = nullptr;
   if (item->origin.present) {
-    left = GetItemCleanEnd(t, item->origin.id);
+    const Id o = item->origin.id;
+    left = origin_structs->Find(o.clock);
+    if (o.clock != left->end_clock() - 1 && !left->is_gc()) SplitItem(t, left, o.clock - left->id.clock + 1);
     item->origin = OptId::Of(left->last_id());
   }
   if (item->right_origin.present) {
@@ -278,8 +286,10 @@ std::optional<uint64_t> Doc::GetMissing(Transaction& t, StructRef& ref) {
 
 Item* Doc::Integrate(Transaction& t, Item* item, uint64_t offset, bool absorb) {
   // A client the transaction already has needs no clock lookup (Touch would not add it again).
+  // Every struct integrates at its client's state (the offset cuts what we
+  // already have), so that is the clock to record, with no State() lookup.
   const uint64_t client = item->id.client;
-  if (t.touched_clients.empty() || t.touched_clients.back() != client) t.Touch(client, store_.State(client));
+  if (t.touched_clients.empty() || t.touched_clients.back() != client) t.Touch(client, item->id.clock + offset);
   if (offset > 0) {
     item->id.clock += offset;
     if (!item->is_gc()) {
@@ -353,9 +363,11 @@ Item* Doc::Integrate(Transaction& t, Item* item, uint64_t offset, bool absorb) {
     // TryMerge's conditions, decided now instead of at commit: same client,
     // next clock, origin at left's end, same right origin, adjacent, both live.
     // (Not under a delta observer, which must tell the old part from the new.)
+    // The item's clock is its client's state, so a left neighbour ending there
+    // is that client's newest struct.
     Item* l = item->left;
     if (l->kind == ContentKind::kString && !l->deleted && l->id.client == item->id.client &&
-        l->end_clock() == item->id.clock && store_.State(l->id.client) == item->id.clock &&
+        l->end_clock() == item->id.clock &&
         item->origin == OptId::Of(l->last_id()) && item->right_origin == l->right_origin && !parent->is_deleted()) {
       uint64_t w[kUnitCount];
       ComputeWeights(*item);
@@ -670,7 +682,8 @@ std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t
       if (!follow_up->delete_set.empty()) follow_ups.push_back(std::move(follow_up));
     }
     // Someone else wrote structs under our client id: pick a new one, as Yjs does.
-    if (store_.State(client_id_) != t.BeforeClock(client_id_)) {
+    // (Only a client the transaction touched can have moved.)
+    if (t.Touched(client_id_) && store_.State(client_id_) != t.BeforeClock(client_id_)) {
       std::random_device rd;
       client_id_ = rd();
     }

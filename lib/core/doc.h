@@ -101,6 +101,10 @@ struct Transaction {
   }
   // The client's clock when the transaction began (0 for a client new to it).
   uint64_t BeforeClock(uint64_t client) const;
+  // Whether the transaction added structs for `client` (else its clock has not moved).
+  bool Touched(uint64_t client) const {
+    return (hint_ < touched_clients.size() && touched_clients[hint_] == client) || IndexOf(client) != kNone;
+  }
 
  private:
   static constexpr size_t kNone = ~size_t{0};
@@ -178,6 +182,9 @@ class Doc {
   Transaction& Begin(std::optional<std::string> origin, bool local);
   void Commit();
   Transaction* txn() { return txn_.get(); }
+  // How many Begin calls are open (1: the outermost transaction only).
+  int txn_depth() const { return txn_depth_; }
+  bool has_after_transaction_observers() const { return !after_transaction_observers_.empty(); }
   // True while observers run: edits are refused then (CODESYNC_ERR_BUSY).
   bool busy() const { return busy_; }
 

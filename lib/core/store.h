@@ -93,6 +93,12 @@ class ClientStructs {
     map_.erase(right->id.clock);
     if (last_ == right) last_ = left;
   }
+  // `item` now starts at `clock`, which lies after the previous struct's start
+  // (it took over the end of that struct): moves its key, keeping its place.
+  void MoveStart(Item* item, uint64_t clock) {
+    auto next = map_.erase(map_.find(item->id.clock));
+    map_.emplace_hint(next, clock, item);
+  }
   // Removes a struct that merged into its left neighbour; returns the position after it.
   const_iterator Erase(const_iterator pos) {
     auto next = map_.erase(pos.it_);

@@ -5,6 +5,7 @@
 
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
+#include "core/seq_index.h"
 #include "encoding/utf8.h"
 
 namespace codesync {
@@ -612,6 +613,9 @@ struct DeleteCursor {
   const ClientStructs* structs = nullptr;
   ClientStructs::const_iterator it;
   bool valid = false;
+  // The deletions are a whole update's own transaction with nothing watching
+  // it but update observers: DeleteTailIntoRight may apply.
+  bool fuse = false;
 
   // The struct containing clock (< the client's state), cursor left on it.
   Item* Seek(const ClientStructs& s, uint64_t clock) {
@@ -640,6 +644,41 @@ struct DeleteCursor {
   }
 };
 
+// Deletes the tail [clock, end) of the live string run `s` (clock inside it)
+// when the commit would merge the deleted part into the deleted run right of
+// it: a remote backspace. Yjs splits the tail off, collects its content and
+// merges the run after it into it (tryMergeDeleteSet); here `s` is cut and the
+// right run takes over the tail in place, with no struct made and freed. The
+// commit then finds the state its merges would have left and tries the same
+// remaining merges. Only for a transaction of one update that nothing but
+// update observers sees (cur.fuse): an open transaction, an after-transaction
+// observer (undo keeps deleted items), a delta observer or formatting could
+// see or change the intermediate state.
+bool DeleteTailIntoRight(Doc& doc, Transaction& t, Item* s, uint64_t clock) {
+  Item* n = s->right;
+  const uint64_t end = s->end_clock();
+  // TryMerge(tail, n) after the tail's collection: same client, adjacent by
+  // clock and sequence, origin at the tail's end, same right origin, both
+  // collected deletions; the tail is collected unless kept.
+  if (!n || n->kind != ContentKind::kDeleted || !n->deleted || n->id.client != s->id.client || n->id.clock != end ||
+      s->keep || !(n->origin == OptId::Of(s->last_id())) || !(n->right_origin == s->right_origin) ||
+      !s->parent->delta_observers.empty() || s->parent->has_formatting) {
+    return false;
+  }
+  const uint64_t client = s->id.client;
+  const uint64_t len = end - clock;
+  Item tail;
+  SplitContent(*s, clock - s->id.clock, tail);  // the kept part, as a split leaves it
+  seq::Reweigh(s->parent->tree, s);
+  doc.store().clients.find(client)->second.MoveStart(n, clock);
+  n->id.clock = clock;
+  n->length += len;
+  n->origin = OptId::Of({client, clock - 1});  // the tail's origin: the kept part's end
+  t.delete_set.Add(client, clock, len);
+  t.changed.insert(s->parent);
+  return true;
+}
+
 // Deletes clocks [clock, clock + len) of one client whose state is `state`;
 // what lies at or past the state goes to `unapplied`.
 void DeleteClientRange(Doc& doc, Transaction& t, uint64_t client, uint64_t clock, uint64_t len, uint64_t state,
@@ -652,6 +691,17 @@ void DeleteClientRange(Doc& doc, Transaction& t, uint64_t client, uint64_t clock
   if (state < end) unapplied.Add(client, state, end - state);
   const ClientStructs& structs = doc.store().clients.find(client)->second;
   Item* s = cur.Seek(structs, clock);
+  if (!s->deleted && end <= s->end_clock() && s->kind == ContentKind::kString && s->parent && !s->parent_sub) {
+    if (cur.fuse && end == s->end_clock() && s->id.clock < clock && DeleteTailIntoRight(doc, t, s, clock)) {
+      cur.valid = false;
+      return;
+    }
+    // Inside one live run of a sequence: the same splits, merge candidates
+    // and deletion as below, with fewer index updates.
+    if (s->id.clock < clock || end < s->end_clock()) cur.valid = false;
+    doc.DeleteInRun(t, s, clock - s->id.clock, end - s->id.clock);
+    return;
+  }
   if (!s->deleted && s->id.clock < clock) {
     s = doc.SplitItem(t, s, clock - s->id.clock);
     cur.valid = false;
@@ -688,27 +738,31 @@ DeleteSet ApplyDeleteSet(Doc& doc, Transaction& t, const DeleteSet& ds) {
 // The same for a delete set as decoded (wire order) with no DeleteSet built:
 // when each client's ranges are contiguous, wire order is the order
 // ApplyDeleteSet uses (clients by first appearance).
-DeleteSet ApplyDeleteRanges(Doc& doc, Transaction& t, const std::vector<UpdateScratch::DsRange>& ranges) {
+// The ranges that refer to structs we don't have yet go to `unapplied`
+// (empty on entry: the caller's scratch, so that no DeleteSet is built per update).
+void ApplyDeleteRanges(Doc& doc, Transaction& t, const std::vector<UpdateScratch::DsRange>& ranges,
+                       DeleteSet& unapplied) {
   absl::InlinedVector<uint64_t, 4> done;
   for (size_t i = 0; i < ranges.size(); i++) {
     if (i > 0 && ranges[i].client == ranges[i - 1].client) continue;
     if (std::find(done.begin(), done.end(), ranges[i].client) != done.end()) {
       DeleteSet ds;  // a client comes back later: group as DeleteSet does
       for (const UpdateScratch::DsRange& r : ranges) ds.Add(r.client, r.clock, r.len);
-      return ApplyDeleteSet(doc, t, ds);
+      unapplied = ApplyDeleteSet(doc, t, ds);
+      return;
     }
     done.push_back(ranges[i].client);
   }
-  DeleteSet unapplied;
   uint64_t state = 0;
   DeleteCursor cur;
+  cur.fuse = doc.gc_enabled() && doc.txn_depth() == 1 && !doc.has_after_transaction_observers() &&
+             doc.redone().empty();
   for (size_t i = 0; i < ranges.size(); i++) {
     const UpdateScratch::DsRange& r = ranges[i];
     if (i == 0 || r.client != ranges[i - 1].client) state = doc.store().State(r.client);
     DeleteClientRange(doc, t, r.client, r.clock, r.len, state, unapplied, cur);
   }
   if (!unapplied.empty()) unapplied.SortAndMerge();
-  return unapplied;
 }
 
 }  // namespace
@@ -828,8 +882,11 @@ absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optiona
     retry = IntegrateBatch(doc, t, queues);
   }
   u.refs.clear();  // every item is in the store, pending, or freed
-  DeleteSet unapplied = ApplyDeleteRanges(doc, t, u.ds);
-  if (!unapplied.empty() || !doc.pending_ds.empty()) ApplyPendingDeletes(doc, t, std::move(unapplied));
+  if (!u.ds.empty()) ApplyDeleteRanges(doc, t, u.ds, u.unapplied);
+  if (!u.unapplied.empty() || !doc.pending_ds.empty()) {
+    ApplyPendingDeletes(doc, t, std::move(u.unapplied));
+    u.unapplied = DeleteSet();
+  }
   while (retry) {
     StateVector before = doc.store().GetStateVector();
     absl::flat_hash_map<uint64_t, RefQueue> again;

@@ -48,6 +48,7 @@ struct UpdateScratch {
   std::vector<Client> clients;  // in wire order
   std::vector<StructRef> refs;
   std::vector<DsRange> ds;      // in wire order
+  DeleteSet unapplied;          // ApplyUpdate: deletions of structs not here yet (empty between updates)
   void Clear();                 // forgets the refs (does not free their items)
   void FreeItems(Doc* doc);     // frees the refs' items (doc->FreeItem, or delete when null)
 };
