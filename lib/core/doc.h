@@ -185,6 +185,8 @@ class Doc {
   // How many Begin calls are open (1: the outermost transaction only).
   int txn_depth() const { return txn_depth_; }
   bool has_after_transaction_observers() const { return !after_transaction_observers_.empty(); }
+  bool has_update_observers() const { return !update_observers_.empty(); }
+  bool has_delta_observers() const { return delta_observer_count_ > 0; }
   // True while observers run: edits are refused then (CODESYNC_ERR_BUSY).
   bool busy() const { return busy_; }
 

@@ -93,12 +93,11 @@ class ClientStructs {
     map_.erase(right->id.clock);
     if (last_ == right) last_ = left;
   }
-  // `item` now starts at `clock`, which lies after the previous struct's start
-  // (it took over the end of that struct): moves its key, keeping its place.
-  void MoveStart(Item* item, uint64_t clock) {
-    auto next = map_.erase(map_.find(item->id.clock));
-    map_.emplace_hint(next, clock, item);
-  }
+  // The struct at `pos` now starts at `clock`, after the previous struct's
+  // start (it took over the end of that struct): its key changes in place, as
+  // the keys keep their order. (absl's map slots hold a mutable pair for
+  // layout-compatible keys, which is what lets the node write the key too.)
+  void MoveStart(const_iterator pos, uint64_t clock) { const_cast<uint64_t&>(pos.it_->first) = clock; }
   // Removes a struct that merged into its left neighbour; returns the position after it.
   const_iterator Erase(const_iterator pos) {
     auto next = map_.erase(pos.it_);

@@ -616,6 +616,9 @@ struct DeleteCursor {
   // The deletions are a whole update's own transaction with nothing watching
   // it but update observers: DeleteTailIntoRight may apply.
   bool fuse = false;
+  // Nothing reads the transaction's delete set but the commit's own passes
+  // (no update or delta observers): a fused deletion need not be recorded.
+  bool unobserved = false;
 
   // The struct containing clock (< the client's state), cursor left on it.
   Item* Seek(const ClientStructs& s, uint64_t clock) {
@@ -654,7 +657,7 @@ struct DeleteCursor {
 // update observers sees (cur.fuse): an open transaction, an after-transaction
 // observer (undo keeps deleted items), a delta observer or formatting could
 // see or change the intermediate state.
-bool DeleteTailIntoRight(Doc& doc, Transaction& t, Item* s, uint64_t clock) {
+bool DeleteTailIntoRight(Transaction& t, ClientStructs& structs, DeleteCursor& cur, Item* s, uint64_t clock) {
   Item* n = s->right;
   const uint64_t end = s->end_clock();
   // TryMerge(tail, n) after the tail's collection: same client, adjacent by
@@ -665,16 +668,26 @@ bool DeleteTailIntoRight(Doc& doc, Transaction& t, Item* s, uint64_t clock) {
       !s->parent->delta_observers.empty() || s->parent->has_formatting) {
     return false;
   }
+  // The cursor is on `s`; its clock neighbour `n` is the next position.
+  auto pos = std::next(cur.it);
+  if (pos == structs.end() || *pos != n) return false;
   const uint64_t client = s->id.client;
   const uint64_t len = end - clock;
   Item tail;
   SplitContent(*s, clock - s->id.clock, tail);  // the kept part, as a split leaves it
   seq::Reweigh(s->parent->tree, s);
-  doc.store().clients.find(client)->second.MoveStart(n, clock);
+  structs.MoveStart(pos, clock);
   n->id.clock = clock;
   n->length += len;
   n->origin = OptId::Of({client, clock - 1});  // the tail's origin: the kept part's end
-  t.delete_set.Add(client, clock, len);
+  if (cur.unobserved) {
+    // The commit's passes over this range would collect nothing and try to
+    // merge only what Yjs tries for the split-off tail (a merge candidate:
+    // the struct after it into it, it into the kept part), so it becomes one.
+    t.AddMergeCandidate(n);
+  } else {
+    t.delete_set.Add(client, clock, len);
+  }
   t.changed.insert(s->parent);
   return true;
 }
@@ -689,10 +702,10 @@ void DeleteClientRange(Doc& doc, Transaction& t, uint64_t client, uint64_t clock
     return;
   }
   if (state < end) unapplied.Add(client, state, end - state);
-  const ClientStructs& structs = doc.store().clients.find(client)->second;
+  ClientStructs& structs = doc.store().clients.find(client)->second;
   Item* s = cur.Seek(structs, clock);
   if (!s->deleted && end <= s->end_clock() && s->kind == ContentKind::kString && s->parent && !s->parent_sub) {
-    if (cur.fuse && end == s->end_clock() && s->id.clock < clock && DeleteTailIntoRight(doc, t, s, clock)) {
+    if (cur.fuse && end == s->end_clock() && s->id.clock < clock && DeleteTailIntoRight(t, structs, cur, s, clock)) {
       cur.valid = false;
       return;
     }
@@ -757,6 +770,7 @@ void ApplyDeleteRanges(Doc& doc, Transaction& t, const std::vector<UpdateScratch
   DeleteCursor cur;
   cur.fuse = doc.gc_enabled() && doc.txn_depth() == 1 && !doc.has_after_transaction_observers() &&
              doc.redone().empty();
+  cur.unobserved = !doc.has_update_observers() && !doc.has_delta_observers();
   for (size_t i = 0; i < ranges.size(); i++) {
     const UpdateScratch::DsRange& r = ranges[i];
     if (i == 0 || r.client != ranges[i - 1].client) state = doc.store().State(r.client);

@@ -37,13 +37,16 @@ Bytes Full(const Doc& doc) { return EncodeStateAsUpdate(doc, nullptr); }
 struct Peer {
   std::unique_ptr<Doc> doc;
   std::vector<Bytes> updates;
-  explicit Peer(uint64_t client, bool gc = true) {
+  // observe = false: no observer at all (the deletion is then not even recorded for one).
+  explicit Peer(uint64_t client, bool gc = true, bool observe = true) {
     DocOptions o;
     o.client_id = client;
     o.gc = gc;
     doc = std::make_unique<Doc>(o);
     TextOf(*doc);
-    doc->AddUpdateObserver([this](const std::vector<uint8_t>& u, const Transaction&) { updates.push_back(u); });
+    if (observe) {
+      doc->AddUpdateObserver([this](const std::vector<uint8_t>& u, const Transaction&) { updates.push_back(u); });
+    }
   }
 };
 
@@ -89,11 +92,12 @@ void CheckSame(Doc& a, Doc& b) {
 TEST_CASE("A remote backspace leaves the structs and bytes the general path leaves") {
   Peer writer(1);
   Doc& w = *writer.doc;
-  Peer fast(2), slow(3), outer(4);
+  Peer fast(2), slow(3), outer(4), bare(5, true, /*observe=*/false);
   slow.doc->AddAfterTransactionObserver([](Transaction&) {});
   auto sync = [&]() {
     for (const Bytes& u : writer.updates) {
       REQUIRE(ApplyUpdate(*fast.doc, u.data(), u.size(), std::nullopt).ok());
+      REQUIRE(ApplyUpdate(*bare.doc, u.data(), u.size(), std::nullopt).ok());
       REQUIRE(ApplyAs(*slow.doc, Mode::kAfterObserver, u).ok());
       REQUIRE(ApplyAs(*outer.doc, Mode::kOuterTransaction, u).ok());
     }
@@ -101,6 +105,7 @@ TEST_CASE("A remote backspace leaves the structs and bytes the general path leav
     CheckSame(*fast.doc, *slow.doc);
     CheckSame(*fast.doc, *outer.doc);
     CheckSame(*fast.doc, w);
+    CheckSame(*fast.doc, *bare.doc);
     // Observers got the same bytes (the deletion's delete set included).
     CHECK(fast.updates == slow.updates);
     CHECK(fast.updates == outer.updates);
@@ -153,6 +158,7 @@ TEST_CASE("Remote edits of two writers with backspaces, checked after every upda
   auto below = [&](uint64_t n) { return n == 0 ? 0 : rng() % n; };
   const std::string_view alphabet[] = {"a", "b", "c", "d", " ", "\xc3\xa9", "\xf0\x9f\x98\x80"};
   Peer w1(11), w2(12), fast(13), slow(14), nogc(15, /*gc=*/false), nogc_slow(16, /*gc=*/false);
+  Peer bare(17, true, /*observe=*/false);
   slow.doc->AddAfterTransactionObserver([](Transaction&) {});
   nogc_slow.doc->AddAfterTransactionObserver([](Transaction&) {});
   Peer* writers[] = {&w1, &w2};
@@ -191,6 +197,7 @@ TEST_CASE("Remote edits of two writers with backspaces, checked after every upda
       Peer& other = *writers[1 - k];
       REQUIRE(ApplyUpdate(*other.doc, u.data(), u.size(), std::nullopt).ok());
       REQUIRE(ApplyUpdate(*fast.doc, u.data(), u.size(), std::nullopt).ok());
+      REQUIRE(ApplyUpdate(*bare.doc, u.data(), u.size(), std::nullopt).ok());
       REQUIRE(ApplyAs(*slow.doc, Mode::kAfterObserver, u).ok());
       REQUIRE(ApplyUpdate(*nogc.doc, u.data(), u.size(), std::nullopt).ok());
       REQUIRE(ApplyAs(*nogc_slow.doc, Mode::kAfterObserver, u).ok());
@@ -198,6 +205,7 @@ TEST_CASE("Remote edits of two writers with backspaces, checked after every upda
     w.updates.clear();
     writers[1 - k]->updates.clear();
     CheckSame(*fast.doc, *slow.doc);
+    CheckSame(*bare.doc, *slow.doc);
     CheckSame(*nogc.doc, *nogc_slow.doc);
     CheckSame(*fast.doc, *w1.doc);
     CheckSame(*fast.doc, *w2.doc);
