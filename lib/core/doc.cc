@@ -115,6 +115,7 @@ void Transaction::Reset() {
   local = true;
   delete_set.Clear();  // clients and their order: a reused transaction starts empty
   merge_structs.clear();
+  appended = 0;
   changed.clear();
   if (touched_clients.size() > kLinear) index_.clear();
   touched_clients.clear();
@@ -315,6 +316,7 @@ Item* Doc::Integrate(Transaction& t, Item* item, uint64_t offset, bool absorb) {
     item->parent_sub = nullptr;
     item->left = item->right = nullptr;
     store_.Append(item);
+    t.appended++;
     return item;
   }
   Branch* parent = item->parent;
@@ -407,6 +409,7 @@ Item* Doc::Integrate(Transaction& t, Item* item, uint64_t offset, bool absorb) {
     seq::InsertAfter(parent->tree, item->left, item);
   }
   store_.Append(item);
+  t.appended++;
   if (item->kind == ContentKind::kType) {
     if (!item->type) {
       ContentExtra& e = item->mutable_extra();
@@ -659,7 +662,7 @@ Doc::Merged Doc::MergeWithLefts(ClientStructs& structs, Item* right) {
 }
 
 std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t) {
-  t.delete_set.SortAndMerge();
+  if (!t.delete_set.empty()) t.delete_set.SortAndMerge();
 
   std::vector<std::unique_ptr<Transaction>> follow_ups;
   if (delta_observer_count_ > 0) follow_ups = EmitDeltas(t);
@@ -764,7 +767,11 @@ std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t
       }
     }
   }
-  for (size_t c = 0; c < t.touched_clients.size(); c++) {
+  // With no struct appended and none split off (splits are the only other
+  // way a struct is added), every touched client only grew in place: the loop
+  // would skip each of them.
+  const bool new_structs = t.appended > 0 || !t.merge_structs.empty();
+  for (size_t c = 0; new_structs && c < t.touched_clients.size(); c++) {
     const uint64_t client = t.touched_clients[c];
     const uint64_t before = t.BeforeClock(client);
     auto it = store_.clients.find(client);

@@ -83,6 +83,9 @@ struct Transaction {
   // Their clocks before it are recorded when first touched (Touch), so
   // beginning a transaction costs nothing per client of the document.
   std::vector<uint64_t> touched_clients;
+  // Structs the transaction appended to the store (Integrate): none, and the
+  // commit has no new structs to merge (appends in place and splits make none).
+  size_t appended = 0;
 
   // Empties every field but keeps the containers' memory, so that a document
   // reuses one transaction instead of allocating a fresh one per edit.
