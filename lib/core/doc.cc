@@ -418,12 +418,25 @@ Item* Doc::Integrate(Transaction& t, Item* item, uint64_t offset, bool absorb) {
   return item;
 }
 
+const ClientStructs* Doc::OwnStructs() const {
+  if (own_structs_clients_ != store_.clients.size() || own_structs_capacity_ != store_.clients.capacity() ||
+      own_structs_id_ != client_id_) {
+    auto it = store_.clients.find(client_id_);
+    own_structs_ = it == store_.clients.end() ? nullptr : &it->second;
+    own_structs_clients_ = store_.clients.size();
+    own_structs_capacity_ = store_.clients.capacity();
+    own_structs_id_ = client_id_;
+  }
+  return own_structs_;
+}
+
 bool Doc::CanAppendToOwnRun(const Item* left) const {
   // The conditions under which the slow path's new struct would merge into
   // `left` at commit (TryMerge): same client, next clock, same right origin,
-  // adjacent, both live strings of one sequence.
+  // adjacent, both live strings of one sequence.  (`left` is ours, so our
+  // structs exist.)
   if (left->kind != ContentKind::kString || left->deleted || left->id.client != client_id_ ||
-      left->end_clock() != store_.State(client_id_) || !left->parent || left->parent_sub ||
+      left->end_clock() != OwnStructs()->end_clock() || !left->parent || left->parent_sub ||
       left->parent->is_deleted()) {
     return false;
   }

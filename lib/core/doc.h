@@ -295,6 +295,15 @@ class Doc {
   Item* SplitOff(Transaction& t, Item* left, uint64_t diff);
   std::vector<Fold> folds_;
   bool folds_pending_ = false;
+  // This client's structs, found once per new client in the store: the store
+  // never removes clients, and a flat map moves its entries only when one is
+  // added or it is resized, so the pointer holds while the count of clients,
+  // the capacity and the id do.
+  const ClientStructs* OwnStructs() const;
+  mutable const ClientStructs* own_structs_ = nullptr;
+  mutable size_t own_structs_clients_ = ~size_t{0};
+  mutable size_t own_structs_capacity_ = 0;
+  mutable uint64_t own_structs_id_ = 0;
 
   struct alignas(Item) ItemSlot {
     unsigned char bytes[sizeof(Item)];
