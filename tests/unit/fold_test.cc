@@ -209,6 +209,37 @@ TEST_CASE("an undo manager made inside the transaction keeps the folded text, an
   CHECK(EncodeStateAsUpdate(*p.folded.doc, nullptr) == EncodeStateAsUpdate(*p.general.doc, nullptr));
 }
 
+TEST_CASE("a nested text deleted, or formatted, after a fold in the same transaction") {
+  for (int variant = 0; variant < 2; variant++) {
+    CAPTURE(variant);
+    std::vector<Bytes> states;
+    std::vector<std::vector<Bytes>> updates(2);
+    for (int general = 0; general < 2; general++) {
+      Doc d(DocOptions{.client_id = 1});
+      d.AddUpdateObserver([&, general](const Bytes& u, const Transaction&) { updates[general].push_back(u); });
+      if (general) d.AddAfterTransactionObserver([](Transaction&) {});
+      Branch* arr = *d.Root("a", TypeRef::kArray);
+      Branch* t = *types::ArrayInsertType(d, arr, 0, TypeRef::kText);
+      REQUIRE(types::TextInsert(d, t, 0, "abcdef", nullptr).ok());
+      REQUIRE(types::TextDelete(d, t, 5, 1).ok());
+      d.Begin(std::nullopt, true);
+      REQUIRE(types::TextDelete(d, t, 4, 1).ok());
+      CHECK(d.folds_pending() == !general);
+      if (variant == 0) {
+        REQUIRE(types::ArrayDelete(d, arr, 0, 1).ok());  // deletes the text and its children
+      } else {
+        REQUIRE(types::TextFormat(d, t, 1, 2, Any::MakeObject({{"bold", Any::Bool(true)}})).ok());
+        REQUIRE(types::TextDelete(d, t, 3, 1).ok());
+      }
+      CHECK_FALSE(d.folds_pending());
+      d.Commit();
+      states.push_back(EncodeStateAsUpdate(d, nullptr));
+    }
+    CHECK(states[0] == states[1]);
+    CHECK(updates[0] == updates[1]);
+  }
+}
+
 TEST_CASE("no fold under a delta observer, formatting or gc off") {
   SUBCASE("delta observer") {
     Side s(false);
