@@ -152,6 +152,9 @@ void Doc::Commit() {
   if (txn_depth_ == 0) return;
   if (--txn_depth_ > 0) return;
   std::unique_ptr<Transaction> t = std::move(txn_);
+  // The commit makes the merges that folded deletions anticipated (DeleteInRun).
+  folds_.clear();
+  folds_pending_ = false;
   // Cleanups (formatting, below) run as transactions of their own, after this one.
   std::vector<std::unique_ptr<Transaction>> queue = CleanupTransaction(*t);
   for (size_t i = 0; i < queue.size(); i++) {
@@ -164,11 +167,9 @@ void Doc::Commit() {
 // ---------------------------------------------------------------------------
 // Splitting and lookup
 
-namespace {
-
-// SplitItem without the position index: the caller weighs both parts.
-Item* SplitOff(Doc& doc, Transaction& t, Item* left, uint64_t diff) {
-  Item* right = doc.NewItem();
+// (The store directly: a local split leaves folds in place, see SettleFolds.)
+Item* Doc::SplitOff(Transaction& t, Item* left, uint64_t diff) {
+  Item* right = NewItem();
   SplitContent(*left, diff, *right);
   right->id = {left->id.client, left->id.clock + diff};
   right->origin = OptId::Of({left->id.client, left->id.clock + diff - 1});
@@ -181,16 +182,14 @@ Item* SplitOff(Doc& doc, Transaction& t, Item* left, uint64_t diff) {
   right->right = left->right;
   left->right = right;
   if (right->right) right->right->left = right;
-  doc.store().clients[left->id.client].InsertSplit(right);
+  store_.clients[left->id.client].InsertSplit(right);
   t.AddMergeCandidate(right);
   if (right->parent_sub && !right->right) right->parent->map[*right->parent_sub] = right;
   return right;
 }
 
-}  // namespace
-
 Item* Doc::SplitItem(Transaction& t, Item* left, uint64_t diff) {
-  Item* right = SplitOff(*this, t, left, diff);
+  Item* right = SplitOff(t, left, diff);
   if (right->parent && !right->parent_sub) {
     ComputeWeights(*right);
     seq::Reweigh(right->parent->tree, left);
@@ -200,12 +199,14 @@ Item* Doc::SplitItem(Transaction& t, Item* left, uint64_t diff) {
 }
 
 Item* Doc::GetItemCleanStart(Transaction& t, Id id) {
+  if (folds_pending_) SettleFolds();
   Item* s = store_.clients[id.client].Find(id.clock);
   if (s->id.clock < id.clock && !s->is_gc()) return SplitItem(t, s, id.clock - s->id.clock);
   return s;
 }
 
 Item* Doc::GetItemCleanEnd(Transaction& t, Id id) {
+  if (folds_pending_) SettleFolds();
   Item* s = store_.clients[id.client].Find(id.clock);
   if (id.clock != s->end_clock() - 1 && !s->is_gc()) SplitItem(t, s, id.clock - s->id.clock + 1);
   return s;
@@ -215,6 +216,7 @@ Item* Doc::GetItemCleanEnd(Transaction& t, Id id) {
 // Integration
 
 std::optional<uint64_t> Doc::GetMissing(Transaction& t, StructRef& ref) {
+  if (folds_pending_) SettleFolds();
   Item* item = ref.item;
   if (item->is_gc() || item->kind == ContentKind::kSkip) return std::nullopt;
   const uint64_t own = item->id.client;
@@ -286,6 +288,8 @@ std::optional<uint64_t> Doc::GetMissing(Transaction& t, StructRef& ref) {
 }
 
 Item* Doc::Integrate(Transaction& t, Item* item, uint64_t offset, bool absorb) {
+  // (No SettleFolds: a local insert is fold-safe, and the remote paths read
+  // store() before integrating.)
   // A client the transaction already has needs no clock lookup (Touch would not add it again).
   // Every struct integrates at its client's state (the offset cuts what we
   // already have), so that is the clock to record, with no State() lookup.
@@ -429,12 +433,25 @@ Item* Doc::Integrate(Transaction& t, Item* item, uint64_t offset, bool absorb) {
   return item;
 }
 
+const ClientStructs* Doc::OwnStructs() const {
+  if (own_structs_clients_ != store_.clients.size() || own_structs_capacity_ != store_.clients.capacity() ||
+      own_structs_id_ != client_id_) {
+    auto it = store_.clients.find(client_id_);
+    own_structs_ = it == store_.clients.end() ? nullptr : &it->second;
+    own_structs_clients_ = store_.clients.size();
+    own_structs_capacity_ = store_.clients.capacity();
+    own_structs_id_ = client_id_;
+  }
+  return own_structs_;
+}
+
 bool Doc::CanAppendToOwnRun(const Item* left) const {
   // The conditions under which the slow path's new struct would merge into
   // `left` at commit (TryMerge): same client, next clock, same right origin,
-  // adjacent, both live strings of one sequence.
+  // adjacent, both live strings of one sequence.  (`left` is ours, so our
+  // structs exist.)
   if (left->kind != ContentKind::kString || left->deleted || left->id.client != client_id_ ||
-      left->end_clock() != store_.State(client_id_) || !left->parent || left->parent_sub ||
+      left->end_clock() != OwnStructs()->end_clock() || !left->parent || left->parent_sub ||
       left->parent->is_deleted()) {
     return false;
   }
@@ -488,11 +505,139 @@ void Doc::MarkDeleted(Transaction& t, Item* item) {
   if (item->parent) t.changed.insert(item->parent);
 }
 
+bool Doc::FoldDeletion(Transaction& t, Item* run, uint64_t from, uint64_t to) {
+  // The general path splits the part off; the commit then collects it (a
+  // deleted run) and merges it with the deleted run next to it.  Both are
+  // certain when: collection is on and nothing can keep the part from it (no
+  // after-transaction observer such as an undo manager, not `keep`), no
+  // redone range blocks merges, and no delta observer reads the deleted text
+  // at the commit.  Anything else that looks before the commit settles first.
+  if (!gc_ || run->keep || run->parent_sub || !after_transaction_observers_.empty() || !redone_.empty() ||
+      !run->parent->delta_observers.empty()) {
+    return false;
+  }
+  const uint64_t client = run->id.client;
+  const bool at_start = from == 0;
+  Item* into = at_start ? run->left : run->right;
+  // TryMerge's conditions for the part and `into`, which nothing before the
+  // commit can change (links between two deleted runs, origins, clocks).
+  if (!into || into->kind != ContentKind::kDeleted || !into->deleted || into->id.client != client ||
+      !(into->right_origin == run->right_origin)) {
+    return false;
+  }
+  if (at_start ? into->end_clock() != run->id.clock || !(run->origin == OptId::Of(into->last_id()))
+               : into->id.clock != run->end_clock() || !(into->origin == OptId::Of(run->last_id()))) {
+    return false;
+  }
+  // Folded into the run on the right, the commit's delete-set pass starts at
+  // that run's end, where the general path's only gets to from the split
+  // half's merge candidate (added below either way): the same attempt, unless
+  // the struct there is a deleted one that could merge, whose merge might then
+  // come before others.  (A live one cannot merge into a deleted run.)
+  if (!at_start) {
+    const Item* next = into->right;
+    if (next && next->deleted && next->id.client == client && next->id.clock == into->end_clock()) return false;
+  }
+
+  // The byte where the deleted part starts or ends (SplitContent's cut; a cut
+  // inside a surrogate pair, which index checks refuse, is left to it).
+  const uint64_t cut = at_start ? to : from;
+  size_t b = cut;
+  if (!run->ascii()) {
+    bool inside_pair = false;
+    b = utf8::ByteOffsetOfUtf16(run->str, cut, &inside_pair);
+    if (inside_pair) return false;
+  }
+  Fold f{into, run->id.clock + from, to - from, at_start, {}};
+  ClientStructs& structs = store_.clients.find(client)->second;
+  if (at_start) {
+    f.text.assign(run->str, 0, b);
+    run->str.erase(0, b);
+    run->length -= to;
+    into->length += to;
+    run->id.clock += to;
+    run->origin = OptId::Of(into->last_id());
+    structs.Rekey(run, f.clock);
+    // `run` left the clocks it held: a struct noted by pointer and clock is
+    // found by clock again.
+    frees_++;
+    t.AddMergeCandidate(run);  // the general path's right half of the split
+  } else {
+    f.text.assign(run->str, b, std::string::npos);
+    run->str.resize(b);
+    run->length = from;
+    const uint64_t old = into->id.clock;
+    into->id.clock = f.clock;
+    into->length += f.length;
+    into->origin = OptId::Of(run->last_id());
+    structs.Rekey(into, old);
+    t.AddMergeCandidate(into);  // the general path's right half of the split
+  }
+  if (run->ascii()) {
+    const uint64_t n = run->length;
+    const uint64_t w[kUnitCount] = {n, n, n, 1};
+    seq::SetWeights(run->parent->tree, run, w);
+  } else {
+    seq::Reweigh(run->parent->tree, run);
+  }
+  t.delete_set.Add(client, f.clock, f.length);
+  t.changed.insert(run->parent);
+  folds_.push_back(std::move(f));
+  folds_pending_ = true;
+  return true;
+}
+
+void Doc::SettleFolds() {
+  folds_pending_ = false;
+  // Latest first: each restores the state the one before it left.
+  for (auto f = folds_.rbegin(); f != folds_.rend(); ++f) {
+    Item* x = f->into;
+    Item* m = NewItem();
+    m->id = {x->id.client, f->clock};
+    m->length = f->length;
+    m->kind = ContentKind::kString;
+    m->str = std::move(f->text);
+    m->deleted = true;
+    m->right_origin = x->right_origin;
+    m->parent = x->parent;
+    ClientStructs& structs = store_.clients[x->id.client];
+    if (f->at_start) {
+      x->length -= f->length;  // gives back its tail
+      m->origin = OptId::Of(x->last_id());
+      m->left = x;
+      m->right = x->right;
+    } else {
+      m->origin = x->origin;  // gives back its head
+      const uint64_t old = x->id.clock;
+      x->id.clock += f->length;
+      x->length -= f->length;
+      x->origin = OptId::Of(m->last_id());
+      structs.Rekey(x, old);
+      m->left = x->left;
+      m->right = x;
+    }
+    if (m->left) {
+      m->left->right = m;
+    } else {
+      m->parent->start = m;
+    }
+    if (m->right) m->right->left = m;
+    ComputeWeights(*m);
+    seq::InsertAfter(m->parent->tree, m->left, m);
+    structs.InsertSplit(m);
+  }
+  folds_.clear();
+  frees_++;  // structs noted by pointer may no longer hold their clock
+}
+
 Item* Doc::DeleteInRun(Transaction& t, Item* run, uint64_t from, uint64_t to) {
+  if ((from == 0) != (to == run->length) && FoldDeletion(t, run, from, to)) {
+    return from == 0 ? run->left : run->right;
+  }
   seq::Tree& tree = run->parent->tree;
   if (from == 0) {
     if (to < run->length) {
-      Item* rest = SplitOff(*this, t, run, to);
+      Item* rest = SplitOff(t, run, to);
       ComputeWeights(*rest);
       MarkDeleted(t, run);  // reweighs `run` to nothing
       seq::InsertAfter(tree, run, rest);
@@ -503,8 +648,8 @@ Item* Doc::DeleteInRun(Transaction& t, Item* run, uint64_t from, uint64_t to) {
   }
   // Both splits first (the deleted part must still be live when `rest` is cut
   // from it, which copies its flags), then each piece weighed once.
-  Item* mid = SplitOff(*this, t, run, from);
-  Item* rest = to - from < mid->length ? SplitOff(*this, t, mid, to - from) : nullptr;
+  Item* mid = SplitOff(t, run, from);
+  Item* rest = to - from < mid->length ? SplitOff(t, mid, to - from) : nullptr;
   seq::Reweigh(tree, run);
   mid->deleted = true;
   ComputeWeights(*mid);  // nothing in any unit, one item
@@ -523,6 +668,8 @@ void Doc::DeleteItem(Transaction& t, Item* first) {
     if (!first->deleted) MarkDeleted(t, first);
     return;
   }
+  // Its children's deleted runs become merge candidates: as Yjs holds them.
+  if (folds_pending_) SettleFolds();
   // Iterative: deleting a type deletes its children, and nesting may be deep.
   std::vector<Item*> work{first};
   while (!work.empty()) {
@@ -872,6 +1019,7 @@ void Doc::RemoveUpdateObserver(uint64_t id) {
 }
 
 uint64_t Doc::AddDeltaObserver(Branch* text, DeltaObserver fn) {
+  if (folds_pending_) SettleFolds();  // it reads the deleted content at the commit
   uint64_t id = next_observer_id_++;
   text->delta_observers.emplace_back(id, std::move(fn));
   delta_observer_count_++;
@@ -879,6 +1027,7 @@ uint64_t Doc::AddDeltaObserver(Branch* text, DeltaObserver fn) {
 }
 
 uint64_t Doc::AddAfterTransactionObserver(AfterTransactionObserver fn) {
+  if (folds_pending_) SettleFolds();  // it may keep deleted content from collection
   uint64_t id = next_observer_id_++;
   after_transaction_observers_.emplace_back(id, std::move(fn));
   return id;

@@ -160,8 +160,17 @@ class Doc {
   uint64_t client_id() const { return client_id_; }
   bool gc_enabled() const { return gc_; }
   Unit unit() const { return unit_; }
-  StructStore& store() { return store_; }
-  const StructStore& store() const { return store_; }
+  // Every reader of the store outside the local text operations goes through
+  // these, so a deletion folded early (see DeleteInRun) is undone first.
+  StructStore& store() {
+    if (folds_pending_) SettleFolds();
+    return store_;
+  }
+  const StructStore& store() const {
+    // (A Doc is never created const; settling restores what Yjs would hold.)
+    if (folds_pending_) const_cast<Doc*>(this)->SettleFolds();
+    return store_;
+  }
 
   // Root type by name.  want == kUnknown only looks up/creates a placeholder.
   // A placeholder takes the kind first asked for; asking for another kind later fails.
@@ -177,8 +186,9 @@ class Doc {
   // use-after-free stays detectable.
   Item* NewItem();
   void FreeItem(Item* item);
-  // How many structs merges have freed so far: a pointer to a struct taken
-  // when this had some value is valid while it still has it.
+  // How many structs merges have freed (or folds moved) so far: a pointer to
+  // a struct taken with its clock, when this had some value, is valid and
+  // still holds that clock while it still has it.
   uint64_t frees() const { return frees_; }
 
   // Transactions nest; the outermost Commit runs observers, GC and merges.
@@ -210,8 +220,18 @@ class Doc {
   // Deletes clocks [from, to) of a live string run (from < to <= length):
   // the same splits as SplitItem at `from` then at `to` (same structs, same
   // merge order) and the same deletion, with fewer position-index updates.
-  // Returns the deleted part.
+  // A head or tail next to a deleted run that the commit would merge it into
+  // is folded into that run at once instead (see SettleFolds).
+  // Returns the struct holding the deleted clocks.
   Item* DeleteInRun(Transaction& t, Item* run, uint64_t from, uint64_t to);
+  // A deletion that DeleteInRun folded into the deleted run next to it (the
+  // merge Yjs's commit makes) is, until the commit, not what Yjs holds: the
+  // deleted characters are a string struct of their own there.  SettleFolds
+  // splits them back out, with their text, for anything that may look at the
+  // store before the commit (store(), lookups by id, remote structs, new
+  // observers, formatting); the commit keeps the folds.
+  void SettleFolds();
+  bool folds_pending() const { return folds_pending_; }
   // Marks one item deleted (no recursion into nested types).
   void MarkDeleted(Transaction& t, Item* item);
   // Typing at the end of this client's newest run: when a string inserted
@@ -269,6 +289,33 @@ class Doc {
   static Item* NextThatMayMerge(const ClientStructs& structs, Item* s);
   bool TryMerge(Item* left, Item* right);
   std::vector<std::unique_ptr<Transaction>> EmitDeltas(Transaction& t);
+
+  // One deletion folded early: `into` is the deleted run that took clocks
+  // [clock, clock + length) (on its left side when `at_start`), `text` their content.
+  struct Fold {
+    Item* into;
+    uint64_t clock;
+    uint64_t length;
+    bool at_start;
+    std::string text;
+  };
+  // Folds the deletion of [from, to) of `run` (a head or a tail) into the
+  // deleted run next to it when the commit would merge them anyway; false
+  // (nothing changed) when it cannot prove that.
+  bool FoldDeletion(Transaction& t, Item* run, uint64_t from, uint64_t to);
+  // SplitItem without the position index: the caller weighs both parts.
+  Item* SplitOff(Transaction& t, Item* left, uint64_t diff);
+  std::vector<Fold> folds_;
+  bool folds_pending_ = false;
+  // This client's structs, found once per new client in the store: the store
+  // never removes clients, and a flat map moves its entries only when one is
+  // added or it is resized, so the pointer holds while the count of clients,
+  // the capacity and the id do.
+  const ClientStructs* OwnStructs() const;
+  mutable const ClientStructs* own_structs_ = nullptr;
+  mutable size_t own_structs_clients_ = ~size_t{0};
+  mutable size_t own_structs_capacity_ = 0;
+  mutable uint64_t own_structs_id_ = 0;
 
   struct alignas(Item) ItemSlot {
     unsigned char bytes[sizeof(Item)];

@@ -210,6 +210,9 @@ absl::Status InsertContentAt(Doc& doc, Branch* text, const Cut& cut, Item* conte
     doc.FreeItem(content);
     return absl::InvalidArgumentError("attributes must be a JSON object");
   }
+  // Formatting reads the deleted items between the cut and the next content:
+  // as Yjs holds them (see Doc::SettleFolds).
+  if (doc.folds_pending() && (attributes || text->has_formatting)) doc.SettleFolds();
   bool consumed = false;
   absl::Status status = Transact(doc, text, [&](Transaction& t) {
     consumed = true;
@@ -370,6 +373,7 @@ absl::Status TextDelete(Doc& doc, Branch* text, uint64_t index, uint64_t length)
       });
     }
   }
+  if (doc.folds_pending() && text->has_formatting) doc.SettleFolds();
   auto start_cut = Locate(*text, u, index);
   if (!start_cut.ok()) return start_cut.status();
   if (length == 0) return absl::OkStatus();
@@ -405,6 +409,7 @@ absl::Status TextFormat(Doc& doc, Branch* text, uint64_t index, uint64_t length,
   if (!end_cut.ok()) return end_cut.status();
   if (length == 0) return absl::OkStatus();
   const Attrs& attrs = attributes.as_object();
+  if (doc.folds_pending()) doc.SettleFolds();  // formatting walks deleted items as Yjs holds them
   return Transact(doc, text, [&](Transaction& t) {
     Pos p = PositionAt(doc, t, text, *cut);
     if (!p.right) return absl::OkStatus();
