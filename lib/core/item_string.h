@@ -1,8 +1,9 @@
 // ItemString: the byte content of an Item (string text, binary bytes) in 16
 // bytes, where std::string takes 32.  Up to 12 bytes live inline (most runs
-// of an editing trace are short); longer content is one malloc'd block whose
-// capacity grows by half on append (typing) and is given back when a split or
-// a clear leaves most of it unused, so a final document holds little slack.
+// of an editing trace are short); longer content is one malloc'd block, sized
+// to what glibc hands out anyway (16k + 8 bytes), whose capacity doubles on
+// append (typing) and is given back when a split or a clear leaves most of it
+// unused, so a final document holds little slack.
 #ifndef CODESYNC_CORE_ITEM_STRING_H_
 #define CODESYNC_CORE_ITEM_STRING_H_
 
@@ -48,17 +49,40 @@ class ItemString {
   std::string ToString() const { return std::string(data(), size()); }
 
   // s must not point into this string.
-  void assign(std::string_view s);
+  void assign(std::string_view s) {
+    if (!on_heap() && s.size() <= kInline) {  // the common case: a short run, inline
+      if (!s.empty()) std::memcpy(buf_, s.data(), s.size());
+      size_ = static_cast<uint32_t>(s.size());
+      return;
+    }
+    AssignSlow(s);
+  }
   void assign(const char* p, size_t n) { assign(std::string_view(p, n)); }
   // s may point into this string.
-  void append(std::string_view s);
+  void append(std::string_view s) {
+    if (s.empty()) return;
+    const size_t old = size();
+    if (s.size() <= capacity() - old) {
+      // In place: a piece of this string lies before `old`, so it does not overlap.
+      std::memcpy(data() + old, s.data(), s.size());
+      size_ += static_cast<uint32_t>(s.size());
+      return;
+    }
+    AppendSlow(s);
+  }
   void append(const char* p, size_t n) { append(std::string_view(p, n)); }
   ItemString& operator+=(std::string_view s) {
     append(s);
     return *this;
   }
   // Shrinks to n bytes (n <= size()), or grows with zero bytes.
-  void resize(size_t n);
+  void resize(size_t n) {
+    if (n <= size() && (!on_heap() || heap_cap() / 2 <= n)) {
+      SetSize(n);
+      return;
+    }
+    ResizeSlow(n);
+  }
   // Empties the content; keeps a heap block (see shrink_to_fit).
   void clear() { size_ &= kHeapFlag; }
   // Returns unused heap capacity (all of it when empty or when the content fits inline).
@@ -94,6 +118,9 @@ class ItemString {
   size_t capacity() const { return on_heap() ? heap_cap() : kInline; }
   // Makes room for n bytes (keeping the content); growth by half when `grow`.
   void Reserve(size_t n, bool grow);
+  void AssignSlow(std::string_view s);
+  void AppendSlow(std::string_view s);
+  void ResizeSlow(size_t n);
   void Release() noexcept;
   void Steal(ItemString& o) noexcept {
     std::memcpy(buf_, o.buf_, sizeof buf_);

@@ -33,16 +33,17 @@ TEST_CASE("ItemString keeps up to 12 bytes inline, more on the heap") {
   CHECK(s == "abc");
 }
 
-TEST_CASE("ItemString grows by half on append and gives capacity back on a split") {
+TEST_CASE("ItemString doubles on append and gives capacity back on a split") {
   ItemString s;
   for (int i = 0; i < 1000; i++) s.append("x");
   CHECK(s.size() == 1000);
   CHECK(s == std::string(1000, 'x'));
   CHECK(s.heap_capacity() >= 1000);
-  CHECK(s.heap_capacity() < 1500);
+  CHECK(s.heap_capacity() < 2048);
   s.resize(100);  // a split keeping the first 100 bytes
   CHECK(s == std::string(100, 'x'));
-  CHECK(s.heap_capacity() == 100);
+  CHECK(s.heap_capacity() >= 100);
+  CHECK(s.heap_capacity() <= 104);  // glibc's chunk for 100 bytes holds 104
   s.resize(5);
   CHECK(s == "xxxxx");
   CHECK(s.heap_capacity() == 0);  // back inline
@@ -50,7 +51,7 @@ TEST_CASE("ItemString grows by half on append and gives capacity back on a split
   CHECK(std::string_view(s) == std::string_view("xxxxx\0\0\0", 8));
   ItemString e;
   e.assign(std::string(40, 'y'));
-  CHECK(e.heap_capacity() == 40);  // assigned content fits exactly
+  CHECK(e.heap_capacity() == 40);  // assigned content fits exactly (a 48-byte chunk holds 40)
   e.assign("short");
   CHECK(e.heap_capacity() == 0);
 }
