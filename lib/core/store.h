@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "core/item.h"
 #include "encoding/lib0.h"
@@ -23,9 +24,21 @@ StateVector DecodeStateVector(Decoder& dec);
 
 // One client's structs, sorted by clock and contiguous from 0, in a B-tree
 // keyed by first clock: lookup, split (insert) and merge (erase) are all
-// O(log n), where a flat vector made every split and merge O(history).
+// O(log n), where a flat vector made every split and merge O(history).  The
+// B-tree holds only the item pointers and orders them by the item's own first
+// clock (which never changes while the item is stored): 8 bytes per struct
+// instead of a 16-byte (clock, pointer) pair, half the nodes.
 class ClientStructs {
-  using Map = absl::btree_map<uint64_t, Item*>;
+  struct ByClock {
+    using is_transparent = void;
+    static uint64_t Key(const Item* i) { return i->id.clock; }
+    static uint64_t Key(uint64_t c) { return c; }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return Key(a) < Key(b);
+    }
+  };
+  using Map = absl::btree_set<Item*, ByClock>;
 
  public:
   // Iterates the structs in clock order; dereferences to Item*.
@@ -38,7 +51,7 @@ class ClientStructs {
     using reference = Item*;
     const_iterator() = default;
     explicit const_iterator(Map::const_iterator it) : it_(it) {}
-    Item* operator*() const { return it_->second; }
+    Item* operator*() const { return *it_; }
     const_iterator& operator++() { ++it_; return *this; }
     const_iterator& operator--() { --it_; return *this; }
     const_iterator operator++(int) { auto c = *this; ++it_; return c; }
@@ -55,7 +68,7 @@ class ClientStructs {
   size_t size() const { return map_.size(); }
   const_iterator begin() const { return const_iterator(map_.begin()); }
   const_iterator end() const { return const_iterator(map_.end()); }
-  Item* front() const { return map_.begin()->second; }
+  Item* front() const { return *map_.begin(); }
   // The i-th struct in clock order. O(i): for tests and debugging, not for hot paths.
   Item* operator[](size_t i) const { return *std::next(begin(), static_cast<std::ptrdiff_t>(i)); }
   Item* back() const { return last_; }
@@ -65,7 +78,7 @@ class ClientStructs {
   Item* Find(uint64_t clock) const {
     if (clock >= end_clock()) return nullptr;
     if (clock >= last_->id.clock) return last_;
-    return std::prev(map_.upper_bound(clock))->second;
+    return *std::prev(map_.upper_bound(clock));
   }
   // Position of the struct containing clock (end() when clock >= end_clock()).
   const_iterator FindIter(uint64_t clock) const {
@@ -80,12 +93,12 @@ class ClientStructs {
 
   // A new struct at the end (its clock is end_clock()).
   void Append(Item* item) {
-    map_.emplace_hint(map_.end(), item->id.clock, item);
+    map_.insert(map_.end(), item);
     last_ = item;
   }
   // The right half of a split (its clock lies inside the range already covered).
   void InsertSplit(Item* item) {
-    map_.emplace(item->id.clock, item);
+    map_.insert(item);
     if (last_ && item->id.clock > last_->id.clock) last_ = item;
   }
   // Removes `right`, which merged into `left`, its neighbour by clock.
@@ -96,7 +109,7 @@ class ClientStructs {
   // Removes a struct that merged into its left neighbour; returns the position after it.
   const_iterator Erase(const_iterator pos) {
     auto next = map_.erase(pos.it_);
-    if (next == map_.end()) last_ = map_.empty() ? nullptr : std::prev(map_.end())->second;
+    if (next == map_.end()) last_ = map_.empty() ? nullptr : *std::prev(map_.end());
     return const_iterator(next);
   }
 
