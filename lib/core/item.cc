@@ -13,11 +13,11 @@ void SplitContent(Item& item, uint64_t diff, Item& right) {
       if (inside_pair) {
         // Both halves of a split surrogate pair become U+FFFD, as Yjs does.
         right.str.assign(utf8::kReplacement);
-        right.str.append(item.str, b + 4, std::string::npos);
+        right.str.append(std::string_view(item.str).substr(b + 4));
         item.str.resize(b);
         item.str.append(utf8::kReplacement);
       } else {
-        right.str.assign(item.str, b, std::string::npos);
+        right.str.assign(std::string_view(item.str).substr(b));
         item.str.resize(b);
       }
       break;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/id.h"
+#include "core/item_string.h"
 #include "encoding/any.h"
 
 namespace codesync {
@@ -72,7 +73,7 @@ struct Item {
   OptId right_origin;
   Branch* parent = nullptr;                 // null for GC structs
   const std::string* parent_sub = nullptr;  // map key (interned by the Doc), null in sequences
-  std::string str;          // kString: UTF-8 text; kBinary: bytes
+  ItemString str;           // kString: UTF-8 text; kBinary: bytes
   Branch* type = nullptr;   // kType: the nested type (owned by the Doc)
   std::unique_ptr<ContentExtra> extra;
 

@@ -140,6 +140,109 @@ Leaf* FirstLeaf(Node* n) {
   return static_cast<Leaf*>(n);
 }
 
+// Moves the last n items of `from` to the front of its right sibling `to`
+// (same parent, so only the two leaves' own sums change).
+void ShiftRight(Leaf* from, Leaf* to, int n) {
+  std::copy_backward(to->items, to->items + to->count, to->items + to->count + n);
+  std::copy(from->items + from->count - n, from->items + from->count, to->items);
+  from->count = static_cast<uint16_t>(from->count - n);
+  to->count = static_cast<uint16_t>(to->count + n);
+  for (int i = 0; i < n; i++) {
+    Item* it = to->items[i];
+    it->leaf = to;
+    for (int u = 0; u < kUnitCount; u++) {
+      from->sum[u] -= it->w[u];
+      to->sum[u] += it->w[u];
+    }
+  }
+}
+
+// Moves the first n items of `from` to the end of its left sibling `to`.
+void ShiftLeft(Leaf* from, Leaf* to, int n) {
+  std::copy(from->items, from->items + n, to->items + to->count);
+  std::copy(from->items + n, from->items + from->count, from->items);
+  for (int i = 0; i < n; i++) {
+    Item* it = to->items[to->count + i];
+    it->leaf = to;
+    for (int u = 0; u < kUnitCount; u++) {
+      from->sum[u] -= it->w[u];
+      to->sum[u] += it->w[u];
+    }
+  }
+  from->count = static_cast<uint16_t>(from->count - n);
+  to->count = static_cast<uint16_t>(to->count + n);
+}
+
+// Sibling leaves take part of a full leaf before it splits (as a B*-tree
+// does): halving on every mid-text split left leaves 57% full, and each leaf
+// is 304 bytes.  Only a sibling with real room is used, so an insert into a
+// full neighbourhood splits instead of shifting a few items every time.
+// *leaf / *pos follow the insertion point.  The cursor is `leaf` or none
+// (InsertAfter touched it); a shift to the left moves where `leaf` starts.
+constexpr int kMinRoom = 4;
+
+void MakeRoom(Tree& tree, Leaf** leaf, int* pos) {
+  Leaf* l = *leaf;
+  Inner* p = l->parent;
+  if (!p) return;
+  const int ci = IndexOfChild(p, l);
+  if (ci + 1 < p->count) {
+    auto* r = static_cast<Leaf*>(p->children[ci + 1]);
+    const int room = kLeafCapacity - r->count;
+    if (room >= kMinRoom) {
+      const int n = (room + 1) / 2;
+      ShiftRight(l, r, n);
+      if (tree.cursor == r) tree.cursor = nullptr;
+      if (*pos > l->count) {  // the insertion lands in r, after l: l's start holds
+        *pos -= l->count;
+        *leaf = r;
+      }
+      return;
+    }
+  }
+  if (ci > 0) {
+    auto* left = static_cast<Leaf*>(p->children[ci - 1]);
+    const int room = kLeafCapacity - left->count;
+    if (room >= kMinRoom) {
+      const int n = (room + 1) / 2;
+      const int before = left->count;
+      ShiftLeft(l, left, n);
+      if (tree.cursor == l) tree.cursor = nullptr;
+      if (*pos < n) {
+        *pos += before;
+        *leaf = left;
+      } else {
+        *pos -= n;
+      }
+    }
+  }
+}
+
+// After an erase leaves `leaf` under a quarter full, its items join a sibling
+// with room for them and the leaf goes (merged runs and deletions thin leaves out).
+void Absorb(Tree& tree, Leaf* leaf) {
+  Inner* p = leaf->parent;
+  if (!p || leaf->count == 0) return;
+  const int ci = IndexOfChild(p, leaf);
+  const int limit = kLeafCapacity * 3 / 4;
+  if (ci > 0) {
+    auto* left = static_cast<Leaf*>(p->children[ci - 1]);
+    if (left->count + leaf->count <= limit) {
+      ShiftLeft(leaf, left, leaf->count);
+      RemoveEmpty(tree, leaf);
+      return;
+    }
+  }
+  if (ci + 1 < p->count) {
+    auto* r = static_cast<Leaf*>(p->children[ci + 1]);
+    if (r->count + leaf->count <= limit) {
+      ShiftRight(leaf, r, leaf->count);
+      if (tree.cursor == r) tree.cursor = nullptr;
+      RemoveEmpty(tree, leaf);
+    }
+  }
+}
+
 }  // namespace
 
 Tree::~Tree() {
@@ -162,6 +265,7 @@ void InsertAfter(Tree& tree, Item* prev, Item* node) {
     pos = IndexOfItem(leaf, prev) + 1;
   }
   Touch(tree, leaf);
+  if (leaf->count == kLeafCapacity) MakeRoom(tree, &leaf, &pos);
   if (leaf->count == kLeafCapacity) {
     auto* fresh = new Leaf();
     fresh->is_leaf = true;
@@ -199,7 +303,11 @@ void Erase(Tree& tree, Item* node) {
   for (int u = 0; u < kUnitCount; u++) delta[u] = uint64_t{0} - node->w[u];
   AddUp(leaf, delta);
   node->leaf = nullptr;
-  if (leaf->count == 0) RemoveEmpty(tree, leaf);
+  if (leaf->count == 0) {
+    RemoveEmpty(tree, leaf);
+  } else if (leaf->count < kLeafCapacity / 4) {
+    Absorb(tree, leaf);
+  }
 }
 
 void Reweigh(Tree& tree, Item* node) {

@@ -79,7 +79,7 @@ void ForEachPiece(const Item& item, const Snapshot* a, const Snapshot* b, Fn fn)
 // Clocks [from, to) of a string item as UTF-8; a cut inside a surrogate pair
 // reads as U+FFFD, as Yjs splits it.
 std::string StringPiece(const Item& item, uint64_t from, uint64_t to) {
-  const std::string& s = item.str;
+  const std::string_view s = item.str;
   bool in_from = false, in_to = false;
   size_t b0 = from == 0 ? 0 : utf8::ByteOffsetOfUtf16(s, from, &in_from);
   size_t b1 = to >= item.length ? s.size() : utf8::ByteOffsetOfUtf16(s, to, &in_to);
@@ -96,13 +96,13 @@ std::string StringPiece(const Item& item, uint64_t from, uint64_t to) {
 // The same, but a character belongs to the piece holding its first clock: no
 // U+FFFD, so lengths agree with the live document's indices (for restore).
 std::string WholeCharPiece(const Item& item, uint64_t from, uint64_t to) {
-  const std::string& s = item.str;
+  const std::string_view s = item.str;
   bool in_from = false, in_to = false;
   size_t b0 = from == 0 ? 0 : utf8::ByteOffsetOfUtf16(s, from, &in_from);
   size_t b1 = to >= item.length ? s.size() : utf8::ByteOffsetOfUtf16(s, to, &in_to);
   if (in_from) b0 += 4;
   if (in_to) b1 += 4;
-  return b1 > b0 ? s.substr(b0, b1 - b0) : std::string();
+  return b1 > b0 ? std::string(s.substr(b0, b1 - b0)) : std::string();
 }
 
 uint64_t UnitLength(std::string_view s, Unit u) {

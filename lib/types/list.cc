@@ -155,9 +155,9 @@ Any ItemValue(const Item& item, uint64_t offset) {
     case ContentKind::kJson:
       return item.extra->values[offset];
     case ContentKind::kBinary:
-      return Any::Binary(item.str);
+      return Any::Binary(item.str.ToString());
     case ContentKind::kString:
-      return Any::String(item.str);
+      return Any::String(item.str.ToString());
     case ContentKind::kEmbed:
       return item.extra->value;
     case ContentKind::kType:

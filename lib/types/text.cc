@@ -14,7 +14,7 @@ namespace codesync::types {
 
 absl::StatusOr<uint64_t> ClockOffset(const Item& item, Unit u, uint64_t units) {
   if (item.kind != ContentKind::kString || item.ascii()) return units;
-  const std::string& s = item.str;
+  const std::string_view s = item.str;
   switch (u) {
     case kUtf16: {
       bool inside = false;

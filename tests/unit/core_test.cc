@@ -493,7 +493,7 @@ class TreapModel {
         if (m.item->kind == ContentKind::kString) {
           for (size_t i = 0; i < m.item->str.size();) {
             for (const Piece& p : kPieces) {
-              if (m.item->str.compare(i, p.u8, p.utf8) == 0) {
+              if (std::string_view(m.item->str).compare(i, p.u8, p.utf8) == 0) {
                 u16 += p.u16;
                 u8 += p.u8;
                 cps++;
@@ -2183,7 +2183,7 @@ TEST_CASE("Doc item pool: freed items are reused, heap items are freed too") {
   std::vector<Item*> items;
   for (int i = 0; i < 1000; i++) {
     Item* it = doc.NewItem();
-    it->str.assign(40, 'x');  // heap-allocated text: freeing must destroy it
+    it->str.assign(std::string(40, 'x'));  // heap-allocated text: freeing must destroy it
     items.push_back(it);
   }
   const bool pool = items[0]->pooled;  // off under AddressSanitizer
@@ -2206,7 +2206,7 @@ TEST_CASE("Doc item pool: freed items are reused, heap items are freed too") {
   }
   for (Item* it : items) doc.FreeItem(it);
   Item* heap = new Item();  // a decoded struct: not from the pool
-  heap->str.assign(40, 'y');
+  heap->str.assign(std::string(40, 'y'));
   doc.FreeItem(heap);
 }
 

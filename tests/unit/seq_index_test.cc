@@ -205,6 +205,55 @@ TEST_CASE("seq index: appending keeps leaves full and Find hits the cursor") {
   CHECK(m.Totals().empty());
 }
 
+int CountLeaves(const BigModel& m) {
+  int leaves = 0;
+  for (Item* it = m.order.empty() ? nullptr : m.order[0]; it; it = it->right) {
+    if (!it->left || it->left->leaf != it->leaf) leaves++;
+  }
+  return leaves;
+}
+
+TEST_CASE("seq index: mid-sequence inserts fill leaves through their siblings, thinned leaves join one") {
+  BigModel m(9);
+  for (int i = 0; i < 6000; i++) {
+    m.InsertAt(static_cast<size_t>(m.rng()() % (m.order.size() + 1)));
+    if (i % 500 == 0) {
+      REQUIRE(seq::Validate(m.tree, m.order[0]));
+      REQUIRE(m.Probe().empty());
+    }
+  }
+  REQUIRE(seq::Validate(m.tree, m.order[0]));
+  // Halving full leaves leaves them ~69% full under random inserts; sharing
+  // with a sibling that has room first keeps them over 80% full.
+  CHECK(CountLeaves(m) * seq::kLeafCapacity * 8 <= 6000 * 10);
+  CHECK(m.Totals().empty());
+  // Erase 90% at random: a leaf under a quarter full joins a sibling that has
+  // room, so no two siblings are both that thin.
+  while (m.order.size() > 600) {
+    m.EraseAt(static_cast<size_t>(m.rng()() % m.order.size()));
+    if (m.order.size() % 400 == 0) {
+      REQUIRE(seq::Validate(m.tree, m.order[0]));
+      REQUIRE(m.Probe().empty());
+    }
+  }
+  REQUIRE(seq::Validate(m.tree, m.order[0]));
+  CHECK(m.Totals().empty());
+  int thin_pairs = 0;
+  for (Item* it = m.order[0]; it; it = it->right) {
+    seq::Leaf* l = it->leaf;
+    if (it->left && it->left->leaf == l) continue;  // one visit per leaf
+    Item* last = it;
+    while (last->right && last->right->leaf == l) last = last->right;
+    if (last->right) {
+      seq::Leaf* next = last->right->leaf;
+      if (next->parent == l->parent && l->count < seq::kLeafCapacity / 4 && next->count < seq::kLeafCapacity / 4)
+        thin_pairs++;
+    }
+  }
+  CHECK(thin_pairs == 0);
+  CHECK(CountLeaves(m) * seq::kLeafCapacity <= 600 * 4);  // over a quarter full on average
+}
+
 TEST_CASE("seq::Validate detects a stale cursor, a wrong leaf link and a wrong count") {
   BigModel m(6);
   for (int i = 0; i < 200; i++) m.InsertAt(m.order.size());

@@ -320,7 +320,7 @@ TEST_CASE("Formatting: a range ending at an existing format of the same key") {
   for (const Item* n = t->start; n; n = n->right) {
     if (n->deleted) continue;
     seq.push_back(n->kind == ContentKind::kFormat ? "[" + n->extra->key + ":" + n->extra->value.ToJson() + "]"
-                                                  : n->str);
+                                                  : n->str.ToString());
   }
   CHECK(seq == std::vector<std::string>{"[bold:\"x\"]", "ab", "[bold:null]", "[bold:true]", "c", "[bold:null]"});
 }

@@ -1,0 +1,139 @@
+// ItemString: the byte content of an Item (string text, binary bytes) in 16
+// bytes, where std::string takes 32.  Up to 12 bytes live inline (most runs
+// of an editing trace are short); longer content is one malloc'd block, sized
+// to what glibc hands out anyway (16k + 8 bytes), whose capacity doubles on
+// append (typing) and is given back when a split or a clear leaves most of it
+// unused, so a final document holds little slack.
+#ifndef CODESYNC_CORE_ITEM_STRING_H_
+#define CODESYNC_CORE_ITEM_STRING_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace codesync {
+
+class ItemString {
+ public:
+  static constexpr size_t kInline = 12;
+  static constexpr size_t kMaxSize = (size_t{1} << 31) - 1;
+
+  ItemString() noexcept = default;
+  explicit ItemString(std::string_view s) { assign(s); }
+  ~ItemString() { Release(); }
+  ItemString(const ItemString& o) { assign(std::string_view(o)); }
+  ItemString(ItemString&& o) noexcept { Steal(o); }
+  ItemString& operator=(const ItemString& o) {
+    if (this != &o) assign(std::string_view(o));
+    return *this;
+  }
+  ItemString& operator=(ItemString&& o) noexcept {
+    if (this != &o) {
+      Release();
+      Steal(o);
+    }
+    return *this;
+  }
+  ItemString& operator=(std::string_view s) {
+    assign(s);
+    return *this;
+  }
+
+  size_t size() const { return size_ & kSizeMask; }
+  bool empty() const { return size() == 0; }
+  const char* data() const { return on_heap() ? heap_ptr() : buf_; }
+  char* data() { return on_heap() ? heap_ptr() : buf_; }
+  operator std::string_view() const { return {data(), size()}; }  // NOLINT: implicit on purpose
+  std::string ToString() const { return std::string(data(), size()); }
+
+  // s must not point into this string.
+  void assign(std::string_view s) {
+    if (!on_heap() && s.size() <= kInline) {  // the common case: a short run, inline
+      if (!s.empty()) std::memcpy(buf_, s.data(), s.size());
+      size_ = static_cast<uint32_t>(s.size());
+      return;
+    }
+    AssignSlow(s);
+  }
+  void assign(const char* p, size_t n) { assign(std::string_view(p, n)); }
+  // s may point into this string.
+  void append(std::string_view s) {
+    if (s.empty()) return;
+    const size_t old = size();
+    if (s.size() <= capacity() - old) {
+      // In place: a piece of this string lies before `old`, so it does not overlap.
+      std::memcpy(data() + old, s.data(), s.size());
+      size_ += static_cast<uint32_t>(s.size());
+      return;
+    }
+    AppendSlow(s);
+  }
+  void append(const char* p, size_t n) { append(std::string_view(p, n)); }
+  ItemString& operator+=(std::string_view s) {
+    append(s);
+    return *this;
+  }
+  // Shrinks to n bytes (n <= size()), or grows with zero bytes.
+  void resize(size_t n) {
+    if (n <= size() && (!on_heap() || heap_cap() / 2 <= n)) {
+      SetSize(n);
+      return;
+    }
+    ResizeSlow(n);
+  }
+  // Empties the content; keeps a heap block (see shrink_to_fit).
+  void clear() { size_ &= kHeapFlag; }
+  // Returns unused heap capacity (all of it when empty or when the content fits inline).
+  void shrink_to_fit();
+  // Heap bytes held (0 while inline): for tests and memory accounting.
+  size_t heap_capacity() const { return on_heap() ? heap_cap() : 0; }
+
+  friend bool operator==(const ItemString& a, std::string_view b) { return std::string_view(a) == b; }
+  friend bool operator!=(const ItemString& a, std::string_view b) { return !(a == b); }
+
+ private:
+  static constexpr uint32_t kHeapFlag = uint32_t{1} << 31;
+  static constexpr uint32_t kSizeMask = kHeapFlag - 1;
+
+  bool on_heap() const { return (size_ & kHeapFlag) != 0; }
+  // On the heap, buf_ holds the block's pointer (bytes 0-7) and capacity (8-11).
+  char* heap_ptr() const {
+    char* p;
+    std::memcpy(&p, buf_, sizeof p);
+    return p;
+  }
+  uint32_t heap_cap() const {
+    uint32_t c;
+    std::memcpy(&c, buf_ + sizeof(char*), sizeof c);
+    return c;
+  }
+  void SetHeap(char* p, size_t cap) {
+    const auto c = static_cast<uint32_t>(cap);
+    std::memcpy(buf_, &p, sizeof p);
+    std::memcpy(buf_ + sizeof(char*), &c, sizeof c);
+  }
+  void SetSize(size_t n) { size_ = (size_ & kHeapFlag) | static_cast<uint32_t>(n); }
+  size_t capacity() const { return on_heap() ? heap_cap() : kInline; }
+  // Makes room for n bytes (keeping the content); growth by half when `grow`.
+  void Reserve(size_t n, bool grow);
+  void AssignSlow(std::string_view s);
+  void AppendSlow(std::string_view s);
+  void ResizeSlow(size_t n);
+  void Release() noexcept;
+  void Steal(ItemString& o) noexcept {
+    std::memcpy(buf_, o.buf_, sizeof buf_);
+    size_ = o.size_;
+    o.size_ = 0;
+  }
+
+  alignas(8) char buf_[kInline] = {};
+  uint32_t size_ = 0;  // bytes, with kHeapFlag when buf_ points to a heap block
+};
+
+static_assert(sizeof(ItemString) == 16);
+
+}  // namespace codesync
+
+#endif  // CODESYNC_CORE_ITEM_STRING_H_
