@@ -552,7 +552,7 @@ bool Doc::FoldDeletion(Transaction& t, Item* run, uint64_t from, uint64_t to) {
   ClientStructs& structs = store_.clients.find(client)->second;
   if (at_start) {
     f.text.assign(run->str, 0, b);
-    run->str.erase(0, b);
+    run->str.assign(std::string(std::string_view(run->str).substr(b)));  // ItemString has no erase; assign must not alias
     run->length -= to;
     into->length += to;
     run->id.clock += to;

@@ -40,7 +40,7 @@ std::string Dump(Doc& doc, Branch* text) {
     for (const Item* s : doc.store().clients[c]) {
       out += std::to_string(c) + ":" + std::to_string(s->id.clock) + "+" + std::to_string(s->length) + " k" +
              std::to_string(static_cast<int>(s->kind)) + (s->deleted ? " del" : "") + (s->keep ? " keep" : "") +
-             " '" + s->str + "' o=" + OptStr(s->origin) + " ro=" + OptStr(s->right_origin) + "\n";
+             " '" + s->str.ToString() + "' o=" + OptStr(s->origin) + " ro=" + OptStr(s->right_origin) + "\n";
     }
   }
   out += "seq:";
