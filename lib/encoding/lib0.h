@@ -140,6 +140,8 @@ class Encoder {
     return buf_ + len_;
   }
   void Advance(size_t k) { len_ += k; }
+  // Bytes writable at the end without growing (for writers that keep their own cursor).
+  size_t available() const { return cap_ - len_; }
   void Clear() { len_ = 0; }  // keeps the buffer
   ByteView data() const { return ByteView(buf_ ? buf_ : reinterpret_cast<const uint8_t*>(""), len_); }
   std::vector<uint8_t> Take() {
@@ -205,6 +207,8 @@ class Decoder {
   size_t remaining() const { return static_cast<size_t>(end_ - p_); }
   size_t position() const { return static_cast<size_t>(p_ - begin_); }
   const uint8_t* cursor() const { return p_; }
+  // Moves past n bytes the caller has already looked at (n <= remaining()).
+  void Skip(size_t n) { p_ += n; }
 
   uint8_t ReadUint8() {
     if (p_ >= end_) {
