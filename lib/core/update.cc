@@ -416,6 +416,7 @@ struct ClientCache {
     return w;
   }
   uint64_t Read(Decoder& dec) {
+    if (dec.remaining() > 0 && *dec.cursor() < 0x80) return dec.ReadVarUint();  // one byte: no gain
     if (mask != 0 && dec.remaining() >= 8 && (Load8(dec.cursor()) & mask) == bytes) {
       dec.Skip(n);
       return client;
@@ -1296,7 +1297,8 @@ namespace {
 // origin are written through a local cursor with every field read before the
 // first store (byte stores may alias anything, so the compiler would reload
 // the item after each one); anything else goes through WriteStruct.
-void WriteWholeClient(const ClientStructs& structs, Encoder& enc, std::vector<DeleteRange>& ranges) {
+void WriteWholeClient(const ClientStructs& structs, Encoder& enc, std::vector<DeleteRange>& ranges,
+                      std::vector<const Item*>& order) {
   constexpr size_t kHead = 1 + 2 * (10 + 10) + 10 + 16;  // info, two ids, a length, CopyBytes' slack
   uint8_t* base = enc.Ensure(kHead);
   uint8_t* p = base;
@@ -1314,8 +1316,22 @@ void WriteWholeClient(const ClientStructs& structs, Encoder& enc, std::vector<De
     std::memcpy(q, cbytes, 16);
     return q + cn;
   };
-  for (const Item* it : structs) {
-    const Item& item = *it;
+  // The items in clock order first (one B-tree walk), so that the item a few
+  // structs on can be fetched into the cache while this one is written
+  // (items are scattered over the pool).
+  std::vector<const Item*>& items = order;
+  items.clear();
+  items.reserve(structs.size());
+  for (const Item* it : structs) items.push_back(it);
+  constexpr size_t kAhead = 4;
+  const size_t count = items.size();
+  for (size_t x = 0; x < count; x++) {
+    if (x + kAhead < count) {
+      const char* a = reinterpret_cast<const char*>(items[x + kAhead]);
+      __builtin_prefetch(a);
+      __builtin_prefetch(a + sizeof(Item) - 1);
+    }
+    const Item& item = *items[x];
     const ContentKind kind = item.kind;
     const uint64_t length = item.length;
     if (item.deleted) {
@@ -1391,13 +1407,14 @@ void WriteWholeStore(const StructStore& store, Encoder& enc) {
   };
   absl::InlinedVector<ClientRanges, 4> deleted;
   std::vector<DeleteRange> ranges;
+  std::vector<const Item*> order;  // WriteWholeClient's, reused
   enc.WriteVarUint(clients.size());
   for (auto [client, structs] : clients) {
     enc.WriteVarUint(structs->size());
     enc.WriteVarUint(client);
     enc.WriteVarUint(structs->front()->id.clock);
     const size_t begin = ranges.size();
-    WriteWholeClient(*structs, enc, ranges);
+    WriteWholeClient(*structs, enc, ranges, order);
     if (ranges.size() > begin) deleted.push_back({client, begin, ranges.size()});
   }
   enc.WriteVarUint(deleted.size());

@@ -223,6 +223,19 @@ class Decoder {
     return ReadVarUintLoop();
   }
   [[gnu::noinline]] uint64_t ReadVarUintLoop() {
+    // Two and three bytes (clocks and lengths up to 2^21) without the loop.
+    if (end_ - p_ >= 3) {
+      const uint64_t b0 = p_[0] & 0x7f, b1 = p_[1];
+      if (!(b1 & 0x80)) {
+        p_ += 2;
+        return b0 | b1 << 7;
+      }
+      const uint64_t b2 = p_[2];
+      if (!(b2 & 0x80)) {
+        p_ += 3;
+        return b0 | (b1 & 0x7f) << 7 | b2 << 14;
+      }
+    }
     uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
       if (p_ >= end_) {
