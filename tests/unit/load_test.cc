@@ -278,6 +278,38 @@ TEST_CASE("multi-client states load the same in bulk as struct by struct, or fal
   CHECK(fallback > 100);
 }
 
+TEST_CASE("mutated states: both ways accept or refuse alike and agree on what they load") {
+  std::mt19937 rng(7);
+  int accepted = 0, bulk_loaded = 0;
+  for (uint32_t seed = 1; seed <= 60; seed++) {
+    bool multi = false;
+    const Bytes state = Session(seed, /*one_writer=*/seed % 2 == 0, &multi);
+    for (int m = 0; m < 40; m++) {
+      Bytes bad = state;
+      for (int k = 0; k < 1 + static_cast<int>(rng() % 3); k++) bad[rng() % bad.size()] = static_cast<uint8_t>(rng());
+      Doc bulk(DocOptions{.client_id = 999999}), general(DocOptions{.client_id = 999999});
+      ApplyOptions without;
+      without.bulk_load = false;
+      bool loaded = false;
+      ApplyOptions with;
+      with.bulk_loaded = &loaded;
+      const bool ok_bulk = ApplyUpdate(bulk, bad.data(), bad.size(), std::nullopt, with).ok();
+      const bool ok_general = ApplyUpdate(general, bad.data(), bad.size(), std::nullopt, without).ok();
+      INFO("seed ", seed, " mutation ", m);
+      REQUIRE(ok_bulk == ok_general);
+      if (!ok_bulk) continue;
+      accepted++;
+      bulk_loaded += loaded;
+      CHECK(Dump(bulk) == Dump(general));
+      CHECK(EncodeStateAsUpdate(bulk, nullptr) == EncodeStateAsUpdate(general, nullptr));
+    }
+  }
+  // Some mutations still decode (other clocks, lengths, characters), some of them in bulk.
+  CHECK(accepted > 50);
+  CHECK(bulk_loaded > 10);
+  MESSAGE("accepted ", accepted, ", in bulk ", bulk_loaded);
+}
+
 TEST_CASE("states that are not clean in-order wholes fall back") {
   Doc src(DocOptions{.client_id = 5});
   Branch* text = *src.Root("text", TypeRef::kText);
