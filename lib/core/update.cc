@@ -1145,11 +1145,19 @@ absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optiona
     return st;
   }
   Transaction& t = doc.Begin(std::move(origin), /*local=*/false);
-  const bool bulk = options.bulk_load && doc.store().clients.empty() && !doc.has_pending() &&
-                    doc.pending_missing.empty() && LoadIntoEmpty(doc, t, u);
+  bool bulk = false;
+  if (options.bulk_load && doc.store().clients.empty() && !doc.has_pending() && doc.pending_missing.empty()) {
+    bulk = LoadIntoEmpty(doc, t, u);
+    // A document loads once: its later (small) updates need none of this memory.
+    std::vector<uint64_t>().swap(u.load_clocks);
+    std::vector<uint8_t>().swap(u.load_marks);
+    std::vector<uint32_t>().swap(u.load_deletes);
+    std::vector<uint32_t>().swap(u.load_buckets);
+  }
   if (options.bulk_loaded) *options.bulk_loaded = bulk;
   if (bulk) {
-    u.refs.clear();
+    std::vector<StructRef>().swap(u.refs);  // every item is in the store or freed
+    std::vector<UpdateScratch::DsRange>().swap(u.ds);
     u.Clear();
     doc.ReturnUpdateScratch(std::move(scratch));
     doc.Commit();
