@@ -6,6 +6,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "core/seq_index.h"
+#include "core/seq_build.h"
 #include "encoding/utf8.h"
 
 namespace codesync {
@@ -399,9 +400,50 @@ void UpdateScratch::FreeItems(Doc* doc) {
   refs.clear();
 }
 
+namespace {
+
+// The client ids of origins repeat (a text's structs mostly name one or two
+// clients, in 5-byte varuints): the bytes of the last one read are compared
+// with the next bytes at once instead of decoding them again.
+struct ClientCache {
+  uint64_t client = 0;
+  uint64_t bytes = 0;  // the varuint's bytes as loaded, masked
+  uint64_t mask = 0;   // 0: nothing cached
+  size_t n = 0;
+
+  static uint64_t Load8(const uint8_t* p) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    return w;
+  }
+  uint64_t Read(Decoder& dec) {
+    if (dec.remaining() > 0 && *dec.cursor() < 0x80) return dec.ReadVarUint();  // one byte: no gain
+    if (mask != 0 && dec.remaining() >= 8 && (Load8(dec.cursor()) & mask) == bytes) {
+      dec.Skip(n);
+      return client;
+    }
+    const uint8_t* before = dec.cursor();
+    const bool room = dec.remaining() >= 8;
+    const uint64_t v = dec.ReadVarUint();
+    const size_t len = static_cast<size_t>(dec.cursor() - before);
+    if (dec.ok() && room && len < 8) {
+      uint8_t m[8] = {};
+      std::memset(m, 0xff, len);  // the first len bytes in memory, whatever the byte order
+      std::memcpy(&mask, m, 8);
+      bytes = Load8(before) & mask;
+      client = v;
+      n = len;
+    }
+    return v;
+  }
+};
+
+}  // namespace
+
 absl::Status DecodeUpdateInto(const uint8_t* data, size_t len, Interner& interner, Doc* doc, UpdateScratch& out) {
   out.Clear();
   Decoder dec(data, len);
+  ClientCache clients;
   uint64_t num_clients = dec.ReadVarUint();
   if (num_clients > dec.remaining()) return Malformed(dec, "client count exceeds data");
   for (uint64_t c = 0; c < num_clients; c++) {
@@ -430,12 +472,12 @@ absl::Status DecodeUpdateInto(const uint8_t* data, size_t len, Interner& interne
         length = dec.ReadVarUint();
       } else {
         if (info & 0x80) {
-          uint64_t oc = dec.ReadVarUint();
+          uint64_t oc = clients.Read(dec);
           uint64_t ok = dec.ReadVarUint();
           item.origin = OptId::Of({oc, ok});
         }
         if (info & 0x40) {
-          uint64_t rc = dec.ReadVarUint();
+          uint64_t rc = clients.Read(dec);
           uint64_t rk = dec.ReadVarUint();
           item.right_origin = OptId::Of({rc, rk});
         }
@@ -868,7 +910,300 @@ size_t IntegrateInOrder(Doc& doc, Transaction& t, UpdateScratch& u) {
 
 }  // namespace
 
-absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optional<std::string> origin) {
+namespace {
+
+// A whole state loaded into an empty document (a server loading a room, a
+// client's first sync), with the outcome IntegrateInOrder, ApplyDeleteRanges
+// and the commit would reach, but without integrating struct by struct: the
+// sequence is linked through the decoded structs' resolved origins, the
+// per-client stores are appended in clock order, the delete set is a sweep
+// over the decoded runs and each position index is built in one pass.
+//
+// It takes only what that general path would integrate without a YATA scan,
+// a split or a pending struct: clients in descending order from clock 0,
+// strings and deleted runs directly in root sequences, every origin the last
+// clock of a struct decoded before it (in integration order) and every right
+// origin the first clock of one, each struct landing between its origins'
+// current neighbours, every delete range on struct boundaries of live runs
+// (or inside deleted ones) and within the decoded clocks.  Anything else
+// returns false before the document is changed (roots it looked up aside,
+// which the general path creates too), and the general path takes over.
+bool LoadIntoEmpty(Doc& doc, Transaction& t, UpdateScratch& u) {
+  constexpr uint8_t kAbsorbed = 1;  // appended to the struct before it (Integrate's absorb)
+  constexpr uint8_t kDelete = 2;    // deleted by the update's delete set
+  const size_t n = u.refs.size();
+  if (n == 0 || n >= UINT32_MAX || !t.touched_clients.empty() || !t.delete_set.empty()) return false;
+  const size_t nc = u.clients.size();
+  absl::InlinedVector<uint64_t, 8> client_end(nc, 0);
+  std::vector<uint64_t>& clk = u.load_clocks;
+  std::vector<uint8_t>& marks = u.load_marks;
+  clk.resize(n);
+  marks.assign(n, 0);
+  for (size_t c = 0; c < nc; c++) {
+    const UpdateScratch::Client& cl = u.clients[c];
+    if (c > 0 && u.clients[c - 1].client <= cl.client) return false;
+    if (cl.begin == cl.end) continue;
+    if (u.refs[cl.begin].item->id.clock != 0) return false;
+    for (size_t i = cl.begin; i < cl.end; i++) {
+      const StructRef& ref = u.refs[i];
+      const Item* item = ref.item;
+      if ((item->kind != ContentKind::kString && item->kind != ContentKind::kDeleted) || item->parent_sub ||
+          (!item->origin.present && !item->right_origin.present && !ref.parent_root)) {
+        return false;
+      }
+      clk[i] = item->id.clock;
+    }
+    client_end[c] = u.refs[cl.end - 1].item->end_clock();
+  }
+  // u.clients is descending by client.
+  auto client_index = [&](uint64_t client) -> ptrdiff_t {
+    size_t lo = 0, hi = nc;
+    while (lo < hi) {
+      const size_t mid = (lo + hi) / 2;
+      if (u.clients[mid].client > client) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo < nc && u.clients[lo].client == client ? static_cast<ptrdiff_t>(lo) : -1;
+  };
+  // Clock -> ref, per client: bucket b holds the ref containing clock
+  // b << shift, with about one ref per bucket, so a lookup is a load and a
+  // short forward scan (a binary search over 10k refs was 160 instructions).
+  std::vector<uint32_t>& buckets = u.load_buckets;
+  buckets.clear();
+  absl::InlinedVector<std::pair<size_t, int>, 8> bucket_of(nc);  // first bucket, shift
+  for (size_t c = 0; c < nc; c++) {
+    const UpdateScratch::Client& cl = u.clients[c];
+    const size_t count = cl.end - cl.begin;
+    int shift = 0;
+    while (count > 0 && (client_end[c] >> (shift + 1)) >= count) shift++;
+    bucket_of[c] = {buckets.size(), shift};
+    if (count == 0) continue;
+    const size_t nb = static_cast<size_t>(((client_end[c] - 1) >> shift) + 1);
+    buckets.resize(buckets.size() + nb);
+    uint32_t* b = buckets.data() + bucket_of[c].first;
+    size_t k = 0;
+    for (size_t j = cl.begin; j < cl.end; j++) {
+      const uint64_t end = j + 1 < cl.end ? clk[j + 1] : client_end[c];
+      for (; k < nb && (static_cast<uint64_t>(k) << shift) < end; k++) b[k] = static_cast<uint32_t>(j);
+    }
+  }
+  // The ref whose clocks hold `clock` in client ci, -1 past the decoded ones.
+  auto ref_at = [&](size_t ci, uint64_t clock) -> ptrdiff_t {
+    if (clock >= client_end[ci]) return -1;
+    const size_t end = u.clients[ci].end;
+    size_t j = buckets[bucket_of[ci].first + static_cast<size_t>(clock >> bucket_of[ci].second)];
+    while (j + 1 < end && clk[j + 1] <= clock) j++;
+    return static_cast<ptrdiff_t>(j);
+  };
+  // End clock of the struct that holds ref h (h not absorbed): its own, or
+  // that of the ref absorbed into it.
+  auto holder_end = [&](size_t ci, size_t h) -> uint64_t {
+    // Only a client's last ref is ever absorbed.
+    if (h + 1 >= u.clients[ci].end || (marks[h + 1] & kAbsorbed)) return client_end[ci];
+    return clk[h + 1];
+  };
+  absl::InlinedVector<Branch*, 2> roots;  // roots whose start was set here
+  auto fail = [&]() {
+    for (Branch* b : roots) b->start = nullptr;
+    return false;
+  };
+  Branch* last_root = nullptr;
+  for (size_t c = 0; c < nc; c++) {
+    const UpdateScratch::Client& cl = u.clients[c];
+    for (size_t i = cl.begin; i < cl.end; i++) {
+      StructRef& ref = u.refs[i];
+      Item* item = ref.item;
+      Item* left = nullptr;
+      Item* right = nullptr;
+      if (item->origin.present) {
+        const Id o = item->origin.id;
+        const ptrdiff_t ci = o.client == cl.client ? static_cast<ptrdiff_t>(c) : client_index(o.client);
+        if (ci < 0 || static_cast<size_t>(ci) > c) return fail();  // missing, or integrated later
+        ptrdiff_t j = ref_at(static_cast<size_t>(ci), o.clock);
+        if (j < 0) return fail();
+        if (marks[j] & kAbsorbed) j--;
+        if (o.clock + 1 != holder_end(static_cast<size_t>(ci), static_cast<size_t>(j))) return fail();  // a split
+        left = u.refs[j].item;
+      }
+      if (item->right_origin.present) {
+        const Id r = item->right_origin.id;
+        // Usually the left origin's current neighbour (linked, so processed and never absorbed).
+        Item* next = left ? left->right : nullptr;
+        if (next && next->id == r) {
+          right = next;
+        } else {
+        const ptrdiff_t ci = r.client == cl.client ? static_cast<ptrdiff_t>(c) : client_index(r.client);
+        if (ci < 0 || static_cast<size_t>(ci) > c) return fail();
+        const ptrdiff_t j = ref_at(static_cast<size_t>(ci), r.clock);
+        if (j < 0 || (marks[j] & kAbsorbed) || clk[j] != r.clock) return fail();
+        right = u.refs[j].item;
+        }
+      }
+      Branch* parent;
+      if (left) {
+        parent = left->parent;
+        if (right && right->parent != parent) return fail();
+      } else if (right) {
+        parent = right->parent;
+      } else {
+        parent = *doc.Root(*ref.parent_root, TypeRef::kUnknown);
+      }
+      if (parent != last_root) {
+        if (std::find(roots.begin(), roots.end(), parent) == roots.end()) {
+          if (parent->start || !parent->tree.empty() || !parent->delta_observers.empty() || parent->has_formatting ||
+              !parent->is_root()) {
+            return fail();
+          }
+          roots.push_back(parent);
+        }
+        last_root = parent;
+      }
+      // Integrate's test for a YATA scan: none may be needed.
+      if (left ? left->right != right : (right ? right->left != nullptr : parent->start != nullptr)) return fail();
+      // Integrate(absorb) for the last struct of a client: a string right
+      // after its client's newest struct that TryMerge would take.
+      if (i + 1 == cl.end && i > cl.begin && left == u.refs[i - 1].item && item->kind == ContentKind::kString &&
+          left->kind == ContentKind::kString && item->right_origin == left->right_origin) {
+        marks[i] |= kAbsorbed;
+        continue;
+      }
+      item->left = left;
+      item->parent = parent;
+      if (left) {
+        item->right = left->right;
+        left->right = item;
+      } else {
+        item->right = parent->start;
+        parent->start = item;
+      }
+      if (item->right) item->right->left = item;
+    }
+  }
+  // The delete set, as ApplyDeleteRanges would apply it: nothing may be split
+  // or left unapplied.
+  // A range that starts or ends where an absorbed struct began: the general
+  // path splits it off again there, and the right half is that struct as
+  // decoded, so it is linked after all (after its left, as the split does).
+  auto unabsorb = [&](size_t h) {
+    marks[h] &= static_cast<uint8_t>(~kAbsorbed);
+    Item* item = u.refs[h].item;
+    Item* l = u.refs[h - 1].item;
+    item->left = l;
+    item->parent = l->parent;
+    item->right = l->right;
+    l->right = item;
+    if (item->right) item->right->left = item;
+  };
+  std::vector<uint32_t>& deletes = u.load_deletes;
+  deletes.clear();
+  absl::InlinedVector<bool, 8> ds_seen(nc, false);
+  for (size_t k = 0; k < u.ds.size(); k++) {
+    const UpdateScratch::DsRange& r = u.ds[k];
+    const ptrdiff_t ci = client_index(r.client);
+    if (ci < 0 || r.clock + r.len > client_end[ci]) return fail();
+    if (k == 0 || r.client != u.ds[k - 1].client) {
+      if (ds_seen[ci]) return fail();  // a client comes back: ApplyDeleteSet's grouping
+      ds_seen[ci] = true;
+    }
+    const size_t cend = u.clients[ci].end;
+    const uint64_t end = r.clock + r.len;
+    ptrdiff_t h = ref_at(static_cast<size_t>(ci), r.clock);
+    if ((marks[h] & kAbsorbed) && clk[h] == r.clock) {
+      unabsorb(h);
+    } else if (marks[h] & kAbsorbed) {
+      h--;
+    }
+    auto deleted = [&](ptrdiff_t x) { return u.refs[x].item->kind == ContentKind::kDeleted || (marks[x] & kDelete); };
+    if (!deleted(h) && clk[h] < r.clock) return fail();
+    while (true) {
+      uint64_t hend = holder_end(static_cast<size_t>(ci), static_cast<size_t>(h));
+      if (!deleted(h)) {
+        if (end < hend && static_cast<size_t>(h) + 1 < cend && (marks[h + 1] & kAbsorbed) && end == clk[h + 1]) {
+          unabsorb(h + 1);
+          hend = end;
+        }
+        if (end < hend) return fail();
+        marks[h] |= kDelete;
+        deletes.push_back(static_cast<uint32_t>(h));
+      }
+      if (hend >= end) break;
+      ptrdiff_t next = h + 1;
+      if (static_cast<size_t>(next) < cend && (marks[next] & kAbsorbed)) next++;
+      if (static_cast<size_t>(next) >= cend || clk[next] >= end) break;
+      h = next;
+    }
+  }
+  // Nothing can fail from here on: the general path's effects, in its order.
+  // Deletions are added to the transaction's delete set with adjacent runs
+  // joined (its SortAndMerge, first thing at commit, joins them anyway) and
+  // clients in the order the general path first adds them; changed types
+  // in the order first changed (SmallSet ignores repeats).
+  StructStore& store = doc.store();
+  Branch* changed = nullptr;
+  auto note_changed = [&](Branch* b) {
+    if (b != changed) t.changed.insert(changed = b);
+  };
+  for (size_t c = 0; c < nc; c++) {
+    const UpdateScratch::Client& cl = u.clients[c];
+    if (cl.begin == cl.end) continue;
+    t.Touch(cl.client, 0);
+    ClientStructs& structs = store.clients[cl.client];
+    uint64_t run_start = 0, run_end = UINT64_MAX;  // deleted run being joined
+    for (size_t i = cl.begin; i < cl.end; i++) {
+      Item* item = u.refs[i].item;
+      if (marks[i] & kAbsorbed) {
+        Item* l = u.refs[i - 1].item;
+        l->str.append(item->str);
+        l->length += item->length;
+        if (item->keep) l->keep = true;
+        note_changed(l->parent);
+        doc.FreeItem(item);
+        u.refs[i].item = nullptr;
+        continue;
+      }
+      structs.Append(item);
+      t.appended++;  // the commit's new-struct merge pass runs only when this is set
+      if (item->kind == ContentKind::kDeleted) {
+        item->deleted = true;
+        if (item->id.clock != run_end) {
+          if (run_end != UINT64_MAX) t.delete_set.Add(cl.client, run_start, run_end - run_start);
+          run_start = item->id.clock;
+        }
+        run_end = item->end_clock();
+      }
+      note_changed(item->parent);
+    }
+    if (run_end != UINT64_MAX) t.delete_set.Add(cl.client, run_start, run_end - run_start);
+  }
+  {
+    uint64_t client = 0, run_start = 0, run_end = UINT64_MAX;
+    for (uint32_t h : deletes) {
+      Item* item = u.refs[h].item;
+      item->deleted = true;
+      if (item->id.client != client || item->id.clock != run_end) {
+        if (run_end != UINT64_MAX) t.delete_set.Add(client, run_start, run_end - run_start);
+        client = item->id.client;
+        run_start = item->id.clock;
+      }
+      run_end = item->end_clock();
+      note_changed(item->parent);
+    }
+    if (run_end != UINT64_MAX) t.delete_set.Add(client, run_start, run_end - run_start);
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (Item* item = u.refs[i].item) ComputeWeights(*item);
+  }
+  for (Branch* b : roots) seq::BuildFromList(b->tree, b->start);
+  return true;
+}
+
+}  // namespace
+
+absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optional<std::string> origin,
+                         const ApplyOptions& options) {
   std::unique_ptr<UpdateScratch> scratch = doc.TakeUpdateScratch();
   if (!scratch) scratch = std::make_unique<UpdateScratch>();
   UpdateScratch& u = *scratch;
@@ -879,6 +1214,24 @@ absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optiona
     return st;
   }
   Transaction& t = doc.Begin(std::move(origin), /*local=*/false);
+  bool bulk = false;
+  if (options.bulk_load && doc.store().clients.empty() && !doc.has_pending() && doc.pending_missing.empty()) {
+    bulk = LoadIntoEmpty(doc, t, u);
+    // A document loads once: its later (small) updates need none of this memory.
+    std::vector<uint64_t>().swap(u.load_clocks);
+    std::vector<uint8_t>().swap(u.load_marks);
+    std::vector<uint32_t>().swap(u.load_deletes);
+    std::vector<uint32_t>().swap(u.load_buckets);
+  }
+  if (options.bulk_loaded) *options.bulk_loaded = bulk;
+  if (bulk) {
+    std::vector<StructRef>().swap(u.refs);  // every item is in the store or freed
+    std::vector<UpdateScratch::DsRange>().swap(u.ds);
+    u.Clear();
+    doc.ReturnUpdateScratch(std::move(scratch));
+    doc.Commit();
+    return absl::OkStatus();
+  }
 
   // The update's own structs first, then (if they unblocked anything) the
   // pending ones: content that arrives now wins over older pending copies.
@@ -991,6 +1344,174 @@ void WriteStoreDeleteSet(const StructStore& store, Encoder& enc) {
 
 }  // namespace
 
+namespace {
+
+// Copies n bytes to dst, which has 16 bytes of room past n: short strings
+// (most runs of a text) without a call into memcpy.
+[[gnu::always_inline]] inline uint8_t* CopyBytes(uint8_t* dst, const char* src, size_t n) {
+  if (n > 16) {
+    std::memcpy(dst, src, n);
+  } else if (n >= 8) {
+    uint64_t a, b;
+    std::memcpy(&a, src, 8);
+    std::memcpy(&b, src + n - 8, 8);
+    std::memcpy(dst, &a, 8);
+    std::memcpy(dst + n - 8, &b, 8);
+  } else if (n >= 4) {
+    uint32_t a, b;
+    std::memcpy(&a, src, 4);
+    std::memcpy(&b, src + n - 4, 4);
+    std::memcpy(dst, &a, 4);
+    std::memcpy(dst + n - 4, &b, 4);
+  } else if (n > 0) {
+    dst[0] = static_cast<uint8_t>(src[0]);
+    dst[n / 2] = static_cast<uint8_t>(src[n / 2]);
+    dst[n - 1] = static_cast<uint8_t>(src[n - 1]);
+  }
+  return dst + n;
+}
+
+// One client's structs from clock 0 (the header is written by the caller),
+// in one pass that also collects its deleted runs (adjacent deleted structs
+// joined) into `ranges`.  Strings, deleted runs and GC structs that name an
+// origin are written through a local cursor with every field read before the
+// first store (byte stores may alias anything, so the compiler would reload
+// the item after each one); anything else goes through WriteStruct.
+void WriteWholeClient(const ClientStructs& structs, Encoder& enc, std::vector<DeleteRange>& ranges,
+                      std::vector<const Item*>& order) {
+  constexpr size_t kHead = 1 + 2 * (10 + 10) + 10 + 16;  // info, two ids, a length, CopyBytes' slack
+  uint8_t* base = enc.Ensure(kHead);
+  uint8_t* p = base;
+  uint8_t* limit = base + enc.available();
+  uint64_t run_end = UINT64_MAX;  // end clock of the deleted run being extended
+  // The varuint of the client last written: a text's origins mostly name one or two clients.
+  uint64_t cached = 0;
+  uint8_t cbytes[16] = {};
+  size_t cn = 0;
+  auto put_client = [&](uint8_t* q, uint64_t c) {
+    if (c != cached || cn == 0) {
+      cached = c;
+      cn = static_cast<size_t>(Encoder::PutVarUint(cbytes, c) - cbytes);
+    }
+    std::memcpy(q, cbytes, 16);
+    return q + cn;
+  };
+  // The items in clock order first (one B-tree walk), so that the item a few
+  // structs on can be fetched into the cache while this one is written
+  // (items are scattered over the pool).
+  std::vector<const Item*>& items = order;
+  items.clear();
+  items.reserve(structs.size());
+  for (const Item* it : structs) items.push_back(it);
+  constexpr size_t kAhead = 4;
+  const size_t count = items.size();
+  for (size_t x = 0; x < count; x++) {
+    if (x + kAhead < count) {
+      const char* a = reinterpret_cast<const char*>(items[x + kAhead]);
+      __builtin_prefetch(a);
+      __builtin_prefetch(a + sizeof(Item) - 1);
+    }
+    const Item& item = *items[x];
+    const ContentKind kind = item.kind;
+    const uint64_t length = item.length;
+    if (item.deleted) {
+      const uint64_t clock = item.id.clock;
+      if (clock == run_end) {
+        ranges.back().len += length;
+      } else {
+        ranges.push_back({clock, length});
+      }
+      run_end = clock + length;
+    }
+    if (kind == ContentKind::kGC) {
+      if (limit - p < static_cast<ptrdiff_t>(kHead)) {
+        enc.Advance(static_cast<size_t>(p - base));
+        base = p = enc.Ensure(kHead);
+        limit = base + enc.available();
+      }
+      *p = 0;
+      p = Encoder::PutVarUint(p + 1, length);
+      continue;
+    }
+    const bool has_origin = item.origin.present;
+    const bool has_right = item.right_origin.present;
+    if ((kind != ContentKind::kString && kind != ContentKind::kDeleted) || !(has_origin || has_right)) {
+      enc.Advance(static_cast<size_t>(p - base));
+      WriteStruct(item, 0, ParentOf(item), enc);
+      base = p = enc.Ensure(kHead);
+      limit = base + enc.available();
+      continue;
+    }
+    const Id origin = item.origin.id;
+    const Id right = item.right_origin.id;
+    const bool is_string = kind == ContentKind::kString;
+    const char* str = is_string ? item.str.data() : nullptr;
+    const size_t str_len = is_string ? item.str.size() : 0;
+    const uint8_t info = static_cast<uint8_t>(static_cast<uint8_t>(kind) | (has_origin ? 0x80 : 0) |
+                                              (has_right ? 0x40 : 0) | (item.parent_sub ? 0x20 : 0));
+    if (static_cast<size_t>(limit - p) < kHead + str_len) {
+      enc.Advance(static_cast<size_t>(p - base));
+      base = p = enc.Ensure(kHead + str_len);
+      limit = base + enc.available();
+    }
+    *p++ = info;
+    if (has_origin) {
+      p = put_client(p, origin.client);
+      p = Encoder::PutVarUint(p, origin.clock);
+    }
+    if (has_right) {
+      p = put_client(p, right.client);
+      p = Encoder::PutVarUint(p, right.clock);
+    }
+    if (is_string) {
+      p = Encoder::PutVarUint(p, str_len);
+      p = CopyBytes(p, str, str_len);
+    } else {
+      p = Encoder::PutVarUint(p, length);
+    }
+  }
+  enc.Advance(static_cast<size_t>(p - base));
+}
+
+// The whole store as an update: WriteStructs(store, {}, enc) then
+// WriteStoreDeleteSet(store, enc), with one pass over the structs for both.
+void WriteWholeStore(const StructStore& store, Encoder& enc) {
+  absl::InlinedVector<std::pair<uint64_t, const ClientStructs*>, 4> clients;
+  for (auto& [client, structs] : store.clients) {
+    if (!structs.empty()) clients.emplace_back(client, &structs);
+  }
+  std::sort(clients.begin(), clients.end(), [](auto& a, auto& b) { return a.first > b.first; });
+  struct ClientRanges {
+    uint64_t client;
+    size_t begin, end;  // into ranges
+  };
+  absl::InlinedVector<ClientRanges, 4> deleted;
+  std::vector<DeleteRange> ranges;
+  std::vector<const Item*> order;  // WriteWholeClient's, reused
+  enc.WriteVarUint(clients.size());
+  for (auto [client, structs] : clients) {
+    enc.WriteVarUint(structs->size());
+    enc.WriteVarUint(client);
+    enc.WriteVarUint(structs->front()->id.clock);
+    const size_t begin = ranges.size();
+    WriteWholeClient(*structs, enc, ranges, order);
+    if (ranges.size() > begin) deleted.push_back({client, begin, ranges.size()});
+  }
+  enc.WriteVarUint(deleted.size());
+  for (const ClientRanges& c : deleted) {
+    uint8_t* start = enc.Ensure(20 + (c.end - c.begin) * 20);
+    uint8_t* p = Encoder::PutVarUint(start, c.client);
+    p = Encoder::PutVarUint(p, c.end - c.begin);
+    for (size_t i = c.begin; i < c.end; i++) {
+      p = Encoder::PutVarUint(p, ranges[i].clock);
+      p = Encoder::PutVarUint(p, ranges[i].len);
+    }
+    enc.Advance(static_cast<size_t>(p - start));
+  }
+}
+
+}  // namespace
+
 void WriteStructsUntil(const StructStore& store, const StateVector& until, Encoder& enc) {
   std::vector<std::pair<uint64_t, uint64_t>> sm;
   for (auto& [client, clock] : until) {
@@ -1048,8 +1569,12 @@ void EncodeStateAsUpdate(const Doc& doc, const StateVector* sv, Encoder& enc) {
     for (auto& [name, root] : doc.roots()) estimate += root->Length(kUtf8);
     enc.Reserve(estimate);
   }
-  WriteStructs(doc.store(), target, enc);
-  WriteStoreDeleteSet(doc.store(), enc);
+  if (target.empty()) {
+    WriteWholeStore(doc.store(), enc);
+  } else {
+    WriteStructs(doc.store(), target, enc);
+    WriteStoreDeleteSet(doc.store(), enc);
+  }
   if (!doc.has_pending()) return;
 
   // Pending structs and deletions travel too, as Yjs does, merged into one

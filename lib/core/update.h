@@ -49,6 +49,11 @@ struct UpdateScratch {
   std::vector<StructRef> refs;
   std::vector<DsRange> ds;      // in wire order
   DeleteSet unapplied;          // ApplyUpdate: deletions of structs not here yet (empty between updates)
+  // LoadIntoEmpty's working arrays, parallel to refs (kept for their memory).
+  std::vector<uint64_t> load_clocks;   // first clock of each ref
+  std::vector<uint8_t> load_marks;     // per ref: absorbed into its left, deleted by the delete set
+  std::vector<uint32_t> load_deletes;  // refs the delete set deletes, in the order it does
+  std::vector<uint32_t> load_buckets;  // per client: clock >> shift -> ref
   void Clear();                 // forgets the refs (does not free their items)
   void FreeItems(Doc* doc);     // frees the refs' items (doc->FreeItem, or delete when null)
 };
@@ -57,7 +62,17 @@ struct UpdateScratch {
 // when doc is null).  On error `out` still holds the items made so far.
 absl::Status DecodeUpdateInto(const uint8_t* data, size_t len, Interner& interner, Doc* doc, UpdateScratch& out);
 
-absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optional<std::string> origin);
+struct ApplyOptions {
+  // A whole state applied to an empty document goes through LoadIntoEmpty
+  // (update.cc) when it qualifies; off, it integrates struct by struct.  Both
+  // reach the same document (tests/unit/load_test.cc compares them).
+  bool bulk_load = true;
+  // When set, told whether LoadIntoEmpty loaded the update (for tests).
+  bool* bulk_loaded = nullptr;
+};
+
+absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optional<std::string> origin,
+                         const ApplyOptions& options = {});
 
 // writeClientsStructs: every struct the peer with state vector sv lacks.
 void WriteStructs(const StructStore& store, const StateVector& sv, Encoder& enc);

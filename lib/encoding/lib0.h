@@ -140,6 +140,8 @@ class Encoder {
     return buf_ + len_;
   }
   void Advance(size_t k) { len_ += k; }
+  // Bytes writable at the end without growing (for writers that keep their own cursor).
+  size_t available() const { return cap_ - len_; }
   void Clear() { len_ = 0; }  // keeps the buffer
   ByteView data() const { return ByteView(buf_ ? buf_ : reinterpret_cast<const uint8_t*>(""), len_); }
   std::vector<uint8_t> Take() {
@@ -205,6 +207,8 @@ class Decoder {
   size_t remaining() const { return static_cast<size_t>(end_ - p_); }
   size_t position() const { return static_cast<size_t>(p_ - begin_); }
   const uint8_t* cursor() const { return p_; }
+  // Moves past n bytes the caller has already looked at (n <= remaining()).
+  void Skip(size_t n) { p_ += n; }
 
   uint8_t ReadUint8() {
     if (p_ >= end_) {
@@ -219,6 +223,19 @@ class Decoder {
     return ReadVarUintLoop();
   }
   [[gnu::noinline]] uint64_t ReadVarUintLoop() {
+    // Two and three bytes (clocks and lengths up to 2^21) without the loop.
+    if (end_ - p_ >= 3) {
+      const uint64_t b0 = p_[0] & 0x7f, b1 = p_[1];
+      if (!(b1 & 0x80)) {
+        p_ += 2;
+        return b0 | b1 << 7;
+      }
+      const uint64_t b2 = p_[2];
+      if (!(b2 & 0x80)) {
+        p_ += 3;
+        return b0 | (b1 & 0x7f) << 7 | b2 << 14;
+      }
+    }
     uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
       if (p_ >= end_) {

@@ -1,0 +1,373 @@
+// Tests for LoadIntoEmpty (lib/core/update.cc), the bulk path that loads a
+// whole state into an empty document: every state is loaded both ways (bulk,
+// and struct by struct with ApplyOptions::bulk_load off) and the two
+// documents must be the same in everything the library keeps: the structs of
+// every client (ids, lengths, kinds, flags, origins, content, weights), the
+// sequence links, the position index (seq::Validate, totals), the text, the
+// re-encoded state, the update the transaction emitted and the delete set and
+// changed types after-transaction observers saw.  States come from every
+// sequential trace in ../shared/traces (replayed locally, gc on and off) and
+// from seeded multi-client sessions with concurrent edits (which take the
+// general path when a YATA scan or a split would be needed).
+#include <doctest/doctest.h>
+#include <zlib.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/doc.h"
+#include "core/seq_index.h"
+#include "core/update.h"
+#include "encoding/any.h"
+#include "encoding/lib0.h"
+#include "encoding/utf8.h"
+#include "types/types.h"
+
+namespace codesync {
+namespace {
+
+namespace fs = std::filesystem;
+using Bytes = std::vector<uint8_t>;
+
+std::string IdStr(const Item* i) {
+  return i ? std::to_string(i->id.client) + ":" + std::to_string(i->id.clock) : std::string("-");
+}
+std::string OptStr(const OptId& o) {
+  return o.present ? std::to_string(o.id.client) + ":" + std::to_string(o.id.clock) : std::string("-");
+}
+
+// Everything about one struct, as text, so that a mismatch prints what differs.
+std::string Describe(const Item* s) {
+  std::string d = IdStr(s) + " len=" + std::to_string(s->length) + " kind=" + std::to_string(int(s->kind)) +
+                  " del=" + std::to_string(s->deleted) + " keep=" + std::to_string(s->keep) +
+                  " o=" + OptStr(s->origin) + " ro=" + OptStr(s->right_origin) + " l=" + IdStr(s->left) +
+                  " r=" + IdStr(s->right) + " str=" + std::string(std::string_view(s->str)) + " w=";
+  for (uint32_t w : s->w) d += std::to_string(w) + ",";
+  d += " parent=" + (s->parent ? (s->parent->root_name ? *s->parent->root_name : std::string("(nested)"))
+                               : std::string("(none)"));
+  d += s->parent_sub ? " sub=" + *s->parent_sub : std::string();
+  d += s->parent && !s->parent_sub ? (s->leaf ? " indexed" : " unindexed") : "";
+  return d;
+}
+
+// What a document holds, in a canonical order (clients ascending).
+std::vector<std::string> Dump(const Doc& doc) {
+  std::vector<std::string> out;
+  std::vector<uint64_t> clients;
+  for (auto& [client, structs] : doc.store().clients) clients.push_back(client);
+  std::sort(clients.begin(), clients.end());
+  for (uint64_t c : clients) {
+    const ClientStructs& structs = doc.store().clients.at(c);
+    out.push_back("client " + std::to_string(c) + " structs=" + std::to_string(structs.size()));
+    for (const Item* s : structs) out.push_back(Describe(s));
+  }
+  for (auto& [name, root] : doc.roots()) {
+    std::string r = "root " + name + " start=" + IdStr(root->start) + " totals=";
+    for (int u = 0; u < kUnitCount; u++) r += std::to_string(root->tree.Total(static_cast<Unit>(u))) + ",";
+    r += seq::Validate(root->tree, root->start) ? " valid" : " INVALID";
+    out.push_back(r);
+    if (root->ref == TypeRef::kText || root->ref == TypeRef::kUnknown) out.push_back(types::TextString(*root));
+  }
+  out.push_back("pending=" + std::to_string(doc.has_pending()));
+  return out;
+}
+
+// What observers of the loading transaction saw.
+struct Seen {
+  std::vector<Bytes> updates;
+  std::vector<std::string> after;  // per transaction: delete set, clients' order, changed roots
+};
+
+void Observe(Doc& doc, Seen& seen) {
+  doc.AddUpdateObserver([&seen](const std::vector<uint8_t>& u, const Transaction&) { seen.updates.push_back(u); });
+  doc.AddAfterTransactionObserver([&seen](Transaction& t) {
+    Encoder enc;
+    t.delete_set.Encode(enc);
+    Bytes ds = enc.data();
+    std::string s(ds.begin(), ds.end());
+    s += " order=";
+    for (uint64_t c : t.delete_set.order) s += std::to_string(c) + ",";
+    s += " changed=";
+    for (const Branch* b : t.changed) s += (b->root_name ? *b->root_name : std::string("?")) + ",";
+    s += " touched=";
+    for (uint64_t c : t.touched_clients) s += std::to_string(c) + "@" + std::to_string(t.BeforeClock(c)) + ",";
+    seen.after.push_back(s);
+  });
+}
+
+// Loads `state` into two fresh documents, bulk and not, and checks they agree.
+// Returns whether the bulk path took it.
+bool LoadBothWays(const Bytes& state, const std::string& what, bool gc = true, bool reencodes_to_itself = false) {
+  DocOptions opts;
+  opts.client_id = 999999;
+  opts.gc = gc;
+  Doc bulk(opts), general(opts);
+  Seen seen_bulk, seen_general;
+  Observe(bulk, seen_bulk);
+  Observe(general, seen_general);
+  bool loaded = false;
+  ApplyOptions with;
+  with.bulk_loaded = &loaded;
+  ApplyOptions without;
+  without.bulk_load = false;
+  REQUIRE(ApplyUpdate(bulk, state.data(), state.size(), std::nullopt, with).ok());
+  REQUIRE(ApplyUpdate(general, state.data(), state.size(), std::nullopt, without).ok());
+  INFO(what);
+  CHECK(bulk.client_id() == general.client_id());
+  std::vector<std::string> a = Dump(bulk), b = Dump(general);
+  CHECK(a.size() == b.size());
+  for (size_t i = 0; i < std::min(a.size(), b.size()); i++) {
+    if (a[i] != b[i]) {
+      CHECK_MESSAGE(a[i] == b[i], "first difference at line ", i);
+      break;
+    }
+  }
+  for (const std::string& line : a) CHECK(line.find("INVALID") == std::string::npos);
+  CHECK(seen_bulk.updates == seen_general.updates);
+  CHECK(seen_bulk.after == seen_general.after);
+  CHECK(EncodeStateAsUpdate(bulk, nullptr) == EncodeStateAsUpdate(general, nullptr));
+  // A trace's state (every run already merged) re-encodes to itself.
+  if (reencodes_to_itself) CHECK(EncodeStateAsUpdate(bulk, nullptr) == state);
+  // Both keep working the same afterwards: an edit in the middle and at the end.
+  for (Doc* d : {&bulk, &general}) {
+    Branch* text = *d->Root("text", TypeRef::kText);
+    const uint64_t len = text->Length(d->unit());
+    (void)types::TextInsert(*d, text, len / 2, "xy", nullptr);
+    // (Refused on both when it would cut a surrogate pair.)
+    if (len > 4) (void)types::TextDelete(*d, text, len / 3, 2);
+    REQUIRE(types::TextInsert(*d, text, 0, "ab", nullptr).ok());
+  }
+  CHECK(Dump(bulk) == Dump(general));
+  CHECK(seen_bulk.updates == seen_general.updates);
+  return loaded;
+}
+
+bool ReadGzip(const fs::path& path, std::string* out) {
+  gzFile f = gzopen(path.c_str(), "rb");
+  if (f == nullptr) return false;
+  char buf[1 << 16];
+  int n;
+  while ((n = gzread(f, buf, sizeof buf)) > 0) out->append(buf, static_cast<size_t>(n));
+  const bool ok = n == 0;
+  gzclose(f);
+  return ok;
+}
+
+// Replays a sequential trace (positions in code points) as one local
+// transaction per trace txn; returns the final document.
+std::unique_ptr<Doc> Replay(const fs::path& file, bool gc, std::string* end_content) {
+  std::string json;
+  REQUIRE(ReadGzip(file, &json));
+  auto trace = Any::FromJson(json);
+  REQUIRE(trace.ok());
+  DocOptions opts;
+  opts.client_id = 1;
+  opts.gc = gc;
+  opts.unit = kCodepoints;
+  auto doc = std::make_unique<Doc>(opts);
+  Branch* text = *doc->Root("text", TypeRef::kText);
+  for (const Any& txn : trace->Find("txns")->as_array()) {
+    doc->Begin(std::nullopt, true);
+    for (const Any& p : txn.Find("patches")->as_array()) {
+      const Any::Array& a = p.as_array();
+      const auto pos = static_cast<uint64_t>(a.at(0).as_number());
+      const auto del = static_cast<uint64_t>(a.at(1).as_number());
+      const std::string& ins = a.at(2).as_string();
+      if (del > 0) REQUIRE(types::TextDelete(*doc, text, pos, del).ok());
+      if (!ins.empty()) REQUIRE(types::TextInsert(*doc, text, pos, ins, nullptr).ok());
+    }
+    doc->Commit();
+  }
+  *end_content = trace->Find("endContent")->as_string();
+  return doc;
+}
+
+TEST_CASE("every sequential trace's state loads the same in bulk as struct by struct") {
+  const fs::path dir = fs::path(CODESYNC_TRACES_DIR) / "sequential_traces";
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().extension() == ".gz") files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  REQUIRE(files.size() >= 8);
+  for (const fs::path& file : files) {
+    for (bool gc : {true, false}) {
+      std::string end;
+      auto doc = Replay(file, gc, &end);
+      REQUIRE(types::TextString(**doc->Root("text", TypeRef::kText)) == end);
+      const Bytes state = EncodeStateAsUpdate(*doc, nullptr);
+      const std::string what = file.filename().string() + (gc ? " gc" : " no gc");
+      // One client typing in clock order: the bulk path must take it.
+      CHECK_MESSAGE(LoadBothWays(state, what, gc, /*reencodes_to_itself=*/true), what);
+      // A state written with gc off loaded by a document with gc on (its
+      // commit collects the deleted strings) and the other way round.
+      CHECK_MESSAGE(LoadBothWays(state, what + " into the other gc", !gc), what);
+    }
+  }
+}
+
+// A session of three clients editing two texts, exchanging their updates at
+// random moments: concurrent inserts at one place need a YATA scan, deletes
+// of remote text split runs, so some states take the general path.
+// With one writer the others only delete (the state then has one client's
+// structs, runs split by remote deletions).
+Bytes Session(uint32_t seed, bool one_writer, bool* multi_client) {
+  std::mt19937 rng(seed);
+  std::vector<std::unique_ptr<Doc>> docs;
+  std::vector<std::vector<Bytes>> outbox(3);
+  for (uint64_t c = 0; c < 3; c++) {
+    DocOptions o;
+    o.client_id = 100 + c * 7;
+    docs.push_back(std::make_unique<Doc>(o));
+    Doc* d = docs.back().get();
+    d->AddUpdateObserver([&outbox, c](const std::vector<uint8_t>& u, const Transaction& t) {
+      if (t.local) outbox[c].push_back(u);
+    });
+  }
+  static const char* const kWords[] = {"a", "bc", "déf", "ghij", "€", "k", "\xF0\x9F\x98\x80", "lmnop"};
+  const int steps = 20 + static_cast<int>(rng() % 60);
+  for (int s = 0; s < steps; s++) {
+    const size_t c = rng() % 3;
+    Doc& d = *docs[c];
+    Branch* text = *d.Root(rng() % 4 == 0 ? "notes" : "text", TypeRef::kText);
+    const uint64_t len = text->Length(d.unit());
+    if (one_writer && c != 0 && len == 0) continue;
+    if (len > 0 && (rng() % 3 == 0 || (one_writer && c != 0))) {
+      const uint64_t at = rng() % len;
+      // (Refused when it would cut a surrogate pair; any other is fine.)
+      (void)types::TextDelete(d, text, at, 1 + rng() % std::min<uint64_t>(len - at, 3));
+    } else {
+      // An index inside a surrogate pair is refused; any other is fine.
+      (void)types::TextInsert(d, text, len == 0 ? 0 : rng() % (len + 1), kWords[rng() % 8], nullptr);
+    }
+    if (rng() % 3 == 0) {
+      // Deliver everything sent so far to everyone.
+      for (size_t from = 0; from < 3; from++) {
+        for (const Bytes& u : outbox[from]) {
+          for (size_t to = 0; to < 3; to++) {
+            if (to != from) REQUIRE(ApplyUpdate(*docs[to], u.data(), u.size(), std::nullopt).ok());
+          }
+        }
+        outbox[from].clear();
+      }
+    }
+  }
+  for (size_t from = 0; from < 3; from++) {
+    for (const Bytes& u : outbox[from]) REQUIRE(ApplyUpdate(*docs[0], u.data(), u.size(), std::nullopt).ok());
+  }
+  *multi_client = docs[0]->store().clients.size() > 1;  // (kept for diagnostics)
+  return EncodeStateAsUpdate(*docs[0], nullptr);
+}
+
+TEST_CASE("multi-client states load the same in bulk as struct by struct, or fall back") {
+  int bulk = 0, fallback = 0;
+  for (uint32_t seed = 1; seed <= 300; seed++) {
+    for (bool one_writer : {false, true}) {
+      bool multi = false;
+      const Bytes state = Session(seed, one_writer, &multi);
+      const bool loaded = LoadBothWays(state, "seed " + std::to_string(seed) + (one_writer ? " one writer" : ""));
+      (loaded ? bulk : fallback)++;
+    }
+  }
+  // Both paths were exercised.
+  CHECK(bulk > 100);
+  CHECK(fallback > 100);
+}
+
+TEST_CASE("mutated states: both ways accept or refuse alike and agree on what they load") {
+  std::mt19937 rng(7);
+  int accepted = 0, bulk_loaded = 0;
+  for (uint32_t seed = 1; seed <= 60; seed++) {
+    bool multi = false;
+    const Bytes state = Session(seed, /*one_writer=*/seed % 2 == 0, &multi);
+    for (int m = 0; m < 40; m++) {
+      Bytes bad = state;
+      for (int k = 0; k < 1 + static_cast<int>(rng() % 3); k++) bad[rng() % bad.size()] = static_cast<uint8_t>(rng());
+      Doc bulk(DocOptions{.client_id = 999999}), general(DocOptions{.client_id = 999999});
+      ApplyOptions without;
+      without.bulk_load = false;
+      bool loaded = false;
+      ApplyOptions with;
+      with.bulk_loaded = &loaded;
+      const bool ok_bulk = ApplyUpdate(bulk, bad.data(), bad.size(), std::nullopt, with).ok();
+      const bool ok_general = ApplyUpdate(general, bad.data(), bad.size(), std::nullopt, without).ok();
+      INFO("seed ", seed, " mutation ", m);
+      REQUIRE(ok_bulk == ok_general);
+      if (!ok_bulk) continue;
+      accepted++;
+      bulk_loaded += loaded;
+      CHECK(Dump(bulk) == Dump(general));
+      CHECK(EncodeStateAsUpdate(bulk, nullptr) == EncodeStateAsUpdate(general, nullptr));
+    }
+  }
+  // Some mutations still decode (other clocks, lengths, characters), some of them in bulk.
+  CHECK(accepted > 50);
+  CHECK(bulk_loaded > 10);
+  MESSAGE("accepted ", accepted, ", in bulk ", bulk_loaded);
+}
+
+TEST_CASE("states that are not clean in-order wholes fall back") {
+  Doc src(DocOptions{.client_id = 5});
+  Branch* text = *src.Root("text", TypeRef::kText);
+  REQUIRE(types::TextInsert(src, text, 0, "hello world", nullptr).ok());
+  const Bytes sv_empty = EncodeStateAsUpdate(src, nullptr);
+  REQUIRE(types::TextInsert(src, text, 5, ",", nullptr).ok());
+  REQUIRE(types::TextDelete(src, text, 0, 2).ok());
+  StateVector sv;
+  sv[5] = 11;
+  // A diff from clock 11: its structs wait for the first eleven (pending).
+  const Bytes diff = EncodeStateAsUpdate(src, &sv);
+  CHECK_FALSE(LoadBothWays(diff, "diff"));
+  // A delete set naming a client the update has no structs of (pending deletion).
+  Encoder enc;
+  enc.WriteVarUint(0);  // no structs
+  enc.WriteVarUint(1);  // one client in the delete set
+  enc.WriteVarUint(77);
+  enc.WriteVarUint(1);
+  enc.WriteVarUint(0);
+  enc.WriteVarUint(3);
+  const Bytes ds_only = enc.data();
+  CHECK_FALSE(LoadBothWays(ds_only, "delete set only"));
+  // The whole states are fine.
+  CHECK(LoadBothWays(sv_empty, "whole"));
+  const Bytes whole = EncodeStateAsUpdate(src, nullptr);
+  CHECK(LoadBothWays(whole, "whole after edits"));
+  // A map entry (parent_sub) is left to the general path.
+  Doc m(DocOptions{.client_id = 6});
+  REQUIRE(types::MapSet(m, *m.Root("map", TypeRef::kMap), "k", Any::Number(1)).ok());
+  CHECK_FALSE(LoadBothWays(EncodeStateAsUpdate(m, nullptr), "map"));
+}
+
+TEST_CASE("a delete range that cuts a run falls back and splits it as the general path does") {
+  Doc src(DocOptions{.client_id = 9});
+  Branch* text = *src.Root("text", TypeRef::kText);
+  REQUIRE(types::TextInsert(src, text, 0, "abcdef", nullptr).ok());
+  const Bytes whole = EncodeStateAsUpdate(src, nullptr);
+  // The same structs with a delete set of clocks 2..3 appended by hand.
+  Encoder enc;
+  enc.WriteBytes(whole.data(), whole.size() - 1);  // all but the empty delete set's count
+  REQUIRE(whole.back() == 0);
+  enc.WriteVarUint(1);
+  enc.WriteVarUint(9);
+  enc.WriteVarUint(1);
+  enc.WriteVarUint(2);
+  enc.WriteVarUint(2);
+  const Bytes cut = enc.data();
+  CHECK_FALSE(LoadBothWays(cut, "cut"));
+  // A range covering the whole run deletes it in place.
+  Encoder all;
+  all.WriteBytes(whole.data(), whole.size() - 1);
+  all.WriteVarUint(1);
+  all.WriteVarUint(9);
+  all.WriteVarUint(1);
+  all.WriteVarUint(0);
+  all.WriteVarUint(6);
+  CHECK(LoadBothWays(all.data(), "all"));
+}
+
+}  // namespace
+}  // namespace codesync
