@@ -438,6 +438,30 @@ struct ClientCache {
   }
 };
 
+// The delete set, as DeleteSet::Decode reads it, kept flat in wire order
+// (errors are left in dec).
+void ReadDeleteRanges(Decoder& dec, std::vector<UpdateScratch::DsRange>& ds) {
+  uint64_t n = dec.ReadVarUint();
+  if (n > dec.remaining()) dec.Fail("delete set client count exceeds data");
+  for (uint64_t i = 0; i < n && dec.ok(); i++) {
+    uint64_t client = dec.ReadVarUint();
+    uint64_t count = dec.ReadVarUint();
+    if (count > dec.remaining()) {
+      dec.Fail("delete set range count exceeds data");
+      break;
+    }
+    for (uint64_t j = 0; j < count && dec.ok(); j++) {
+      uint64_t clock = dec.ReadVarUint();
+      uint64_t range_len = dec.ReadVarUint();
+      if (clock > kMaxClock || range_len > kMaxClock) {
+        dec.Fail("delete set range out of range");
+        break;
+      }
+      if (dec.ok() && range_len > 0) ds.push_back({client, clock, range_len});
+    }
+  }
+}
+
 }  // namespace
 
 absl::Status DecodeUpdateInto(const uint8_t* data, size_t len, Interner& interner, Doc* doc, UpdateScratch& out) {
@@ -516,26 +540,7 @@ absl::Status DecodeUpdateInto(const uint8_t* data, size_t len, Interner& interne
       clock += length;
     }
   }
-  // The delete set, as DeleteSet::Decode reads it, kept flat in wire order.
-  uint64_t n = dec.ReadVarUint();
-  if (n > dec.remaining()) dec.Fail("delete set client count exceeds data");
-  for (uint64_t i = 0; i < n && dec.ok(); i++) {
-    uint64_t client = dec.ReadVarUint();
-    uint64_t count = dec.ReadVarUint();
-    if (count > dec.remaining()) {
-      dec.Fail("delete set range count exceeds data");
-      break;
-    }
-    for (uint64_t j = 0; j < count && dec.ok(); j++) {
-      uint64_t clock = dec.ReadVarUint();
-      uint64_t range_len = dec.ReadVarUint();
-      if (clock > kMaxClock || range_len > kMaxClock) {
-        dec.Fail("delete set range out of range");
-        break;
-      }
-      if (dec.ok() && range_len > 0) out.ds.push_back({client, clock, range_len});
-    }
-  }
+  ReadDeleteRanges(dec, out.ds);
   if (!dec.ok()) return Malformed(dec, dec.error());
   if (!dec.AtEnd()) return Malformed(dec, "trailing bytes after delete set");
   return absl::OkStatus();
@@ -1202,12 +1207,112 @@ bool LoadIntoEmpty(Doc& doc, Transaction& t, UpdateScratch& u) {
 
 }  // namespace
 
+namespace {
+
+// A remote keystroke, read from the wire: one string struct that continues
+// its client's newest run exactly where Integrate would absorb it.
+struct RunAppend {
+  Item* run = nullptr;
+  std::string_view text;
+  uint64_t length = 0;  // UTF-16 units
+  bool ascii = false;
+};
+
+// Reads an update that is one string struct continuing its client's newest
+// run (what IntegrateInOrder + Integrate(absorb) would append to that run with
+// no YATA scan: same client, clock at the run's end, origin at its last id,
+// same right origin, which is still its right neighbour, a live string in an
+// unobserved, unformatted text, not under a key).  Fills u.ds with the delete
+// set.  Any doubt, malformed input included, returns false with nothing
+// changed: the general path then decodes it again (and reports the error).
+bool ReadRunAppend(const Doc& doc, const uint8_t* data, size_t len, UpdateScratch& u, RunAppend& out) {
+  u.Clear();
+  Decoder dec(data, len);
+  if (dec.ReadVarUint() != 1 || dec.ReadVarUint() != 1) return false;  // one client, one struct
+  const uint64_t client = dec.ReadVarUint();
+  const uint64_t clock = dec.ReadVarUint();
+  const uint8_t info = dec.ReadUint8();
+  // A string (content ref 4) with an origin; a right origin or not.
+  if (!dec.ok() || (info & 0xbf) != 0x84) return false;
+  const uint64_t oc = dec.ReadVarUint();
+  const uint64_t ok = dec.ReadVarUint();
+  OptId right_origin;
+  if (info & 0x40) {
+    const uint64_t rc = dec.ReadVarUint();
+    const uint64_t rk = dec.ReadVarUint();
+    right_origin = OptId::Of({rc, rk});
+  }
+  const std::string_view text = dec.ReadVarString();
+  if (!dec.ok() || text.empty() || clock == 0 || oc != client || ok != clock - 1) return false;
+  if (right_origin.present && right_origin.id.client == client && right_origin.id.clock >= clock) return false;
+  const bool ascii = IsAscii(text);
+  if (!ascii && !utf8::IsValid(text)) return false;
+  const uint64_t length = ascii ? text.size() : utf8::Utf16Length(text);
+  if (length == 0 || length > kMaxClock || clock + length > kMaxClock) return false;
+  ReadDeleteRanges(dec, u.ds);
+  if (!dec.ok() || !dec.AtEnd()) return false;
+
+  auto it = doc.store().clients.find(client);
+  if (it == doc.store().clients.end()) return false;
+  Item* l = it->second.back();
+  if (!l || l->end_clock() != clock || l->kind != ContentKind::kString || l->deleted || l->parent_sub ||
+      !l->parent || l->right_origin != right_origin) {
+    return false;
+  }
+  const Branch* parent = l->parent;
+  if (!parent->delta_observers.empty() || parent->has_formatting || parent->is_deleted()) return false;
+  // The right origin must still be the run's neighbour, whole (else
+  // GetMissing splits it or Integrate scans between them).
+  const Item* r = l->right;
+  if (right_origin.present) {
+    if (!r || r->id != right_origin.id || r->is_gc() || r->parent != l->parent || r->parent_sub) return false;
+  } else if (r) {
+    return false;
+  }
+  out.run = l;
+  out.text = text;
+  out.length = length;
+  out.ascii = ascii;
+  return true;
+}
+
+// Integrate's absorb, for a RunAppend: the same store, sequence and
+// transaction bookkeeping as integrating the struct and merging it into l.
+void AppendToRun(Transaction& t, const RunAppend& a) {
+  Item* l = a.run;
+  const uint64_t client = l->id.client;
+  if (t.touched_clients.empty() || t.touched_clients.back() != client) t.Touch(client, l->end_clock());
+  uint64_t w[kUnitCount];
+  const auto len = static_cast<uint32_t>(a.length);
+  w[kUtf16] = l->w[kUtf16] + len;
+  if (a.ascii) {
+    w[kUtf8] = l->w[kUtf8] + len;
+    w[kCodepoints] = l->w[kCodepoints] + len;
+  } else {
+    utf8::Lengths m = utf8::Measure(a.text);
+    w[kUtf8] = l->w[kUtf8] + static_cast<uint32_t>(m.utf8);
+    w[kCodepoints] = l->w[kCodepoints] + static_cast<uint32_t>(m.codepoints);
+  }
+  w[kItems] = 1;
+  l->str.append(a.text);
+  l->length += a.length;
+  seq::SetWeights(l->parent->tree, l, w);
+  t.changed.insert(l->parent);
+}
+
+}  // namespace
+
 absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optional<std::string> origin,
                          const ApplyOptions& options) {
   std::unique_ptr<UpdateScratch> scratch = doc.TakeUpdateScratch();
   if (!scratch) scratch = std::make_unique<UpdateScratch>();
   UpdateScratch& u = *scratch;
-  absl::Status st = DecodeUpdateInto(data, len, doc.interner(), &doc, u);
+  // (Pending structs or missing dependencies, or folds to settle: the general path.)
+  RunAppend run;
+  const bool append = options.append_runs && doc.pending_structs.empty() && doc.pending_missing.empty() &&
+                      !doc.folds_pending() && ReadRunAppend(doc, data, len, u, run);
+  if (options.appended_run) *options.appended_run = append;
+  absl::Status st = append ? absl::OkStatus() : DecodeUpdateInto(data, len, doc.interner(), &doc, u);
   if (!st.ok()) {
     u.FreeItems(&doc);
     doc.ReturnUpdateScratch(std::move(scratch));
@@ -1215,7 +1320,8 @@ absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optiona
   }
   Transaction& t = doc.Begin(std::move(origin), /*local=*/false);
   bool bulk = false;
-  if (options.bulk_load && doc.store().clients.empty() && !doc.has_pending() && doc.pending_missing.empty()) {
+  if (append) AppendToRun(t, run);
+  if (!append && options.bulk_load && doc.store().clients.empty() && !doc.has_pending() && doc.pending_missing.empty()) {
     bulk = LoadIntoEmpty(doc, t, u);
     // A document loads once: its later (small) updates need none of this memory.
     std::vector<uint64_t>().swap(u.load_clocks);
@@ -1237,7 +1343,7 @@ absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optiona
   // pending ones: content that arrives now wins over older pending copies.
   size_t first_left = 0;
   // (Pending deletions don't change how structs integrate; pending structs do.)
-  if (doc.pending_structs.empty() && doc.pending_missing.empty()) first_left = IntegrateInOrder(doc, t, u);
+  if (!append && doc.pending_structs.empty() && doc.pending_missing.empty()) first_left = IntegrateInOrder(doc, t, u);
   bool retry = false;
   if (first_left < u.refs.size()) {
     absl::flat_hash_map<uint64_t, RefQueue> queues;

@@ -69,6 +69,13 @@ struct ApplyOptions {
   bool bulk_load = true;
   // When set, told whether LoadIntoEmpty loaded the update (for tests).
   bool* bulk_loaded = nullptr;
+  // An update that is one string struct continuing its client's newest run
+  // (a remote keystroke) is appended to that run straight from the wire, with
+  // no Item; off, it goes through the general decode and Integrate's absorb.
+  // Both reach the same document (tests/unit/run_append_test.cc compares them).
+  bool append_runs = true;
+  // When set, told whether the update was appended that way (for tests).
+  bool* appended_run = nullptr;
 };
 
 absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optional<std::string> origin,
