@@ -15,7 +15,6 @@ size_t Share(size_t total, size_t nodes, size_t i) { return total / nodes + (i <
 void BuildFromList(Tree& tree, Item* start) {
   static_assert(kUnitCount == 4, "the leaf sums below are unrolled");
   tree.cursor = nullptr;
-  tree.memo = nullptr;
   if (!start) return;
   size_t n = 0;
   for (const Item* it = start; it; it = it->right) n++;

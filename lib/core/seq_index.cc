@@ -19,34 +19,10 @@ void Touch(const Tree& tree, const Leaf* leaf) {
   if (tree.cursor != leaf) tree.cursor = nullptr;
 }
 
-// x's weight changes by delta (unit memo_unit), x != memo, x in the tree:
-// the memo's start moves by delta when x lies before it, stays when after;
-// x in another leaf cannot be ordered cheaply, so the memo goes.
-void MemoShift(const Tree& tree, const Item* x, uint64_t delta) {
-  if (!tree.memo || delta == 0) return;
-  const Leaf* l = tree.memo->leaf;
-  if (x->leaf == l) {
-    for (int i = 0; i < l->count; i++) {
-      if (l->items[i] == x) {
-        tree.memo_start += delta;  // modular arithmetic is exact
-        return;
-      }
-      if (l->items[i] == tree.memo) return;
-    }
-  }
-  tree.memo = nullptr;
-}
-
 int IndexOfItem(const Leaf* leaf, const Item* item) {
   int i = 0;
   while (leaf->items[i] != item) i++;
   return i;
-}
-
-void Remember(const Tree& tree, Unit u, const Item* it, uint64_t start) {
-  tree.memo = it;
-  tree.memo_unit = u;
-  tree.memo_start = start;
 }
 
 int IndexOfChild(const Inner* in, const Node* child) {
@@ -315,17 +291,11 @@ void InsertAfter(Tree& tree, Item* prev, Item* node) {
   uint64_t delta[kUnitCount];
   for (int u = 0; u < kUnitCount; u++) delta[u] = node->w[u];
   AddUp(leaf, delta);
-  MemoShift(tree, node, delta[tree.memo_unit]);
 }
 
 void Erase(Tree& tree, Item* node) {
   Leaf* leaf = node->leaf;
   Touch(tree, leaf);
-  if (node == tree.memo) {
-    tree.memo = nullptr;
-  } else {
-    MemoShift(tree, node, uint64_t{0} - node->w[tree.memo_unit]);
-  }
   int i = IndexOfItem(leaf, node);
   std::copy(leaf->items + i + 1, leaf->items + leaf->count, leaf->items + i);
   leaf->count--;
@@ -362,18 +332,11 @@ void SetWeights(Tree& tree, Item* node, const uint64_t (&w)[kUnitCount]) {
   }
   if (!changed || !node->leaf) return;
   Touch(tree, node->leaf);
-  // The item's own weight does not move where it starts.
-  if (node != tree.memo) MemoShift(tree, node, delta[tree.memo_unit]);
   AddUp(node->leaf, delta);
 }
 
 Item* Find(const Tree& tree, Unit u, uint64_t index, uint64_t* offset_in_item) {
   if (!tree.root || index >= tree.root->sum[u]) return nullptr;
-  if (tree.memo && tree.memo_unit == u && index >= tree.memo_start && index - tree.memo_start < tree.memo->w[u]) {
-    if (offset_in_item) *offset_in_item = index - tree.memo_start;
-    return const_cast<Item*>(tree.memo);
-  }
-  const uint64_t global = index;
   const Leaf* leaf = tree.cursor;
   if (leaf && index >= tree.cursor_start[u] && index - tree.cursor_start[u] < leaf->sum[u]) {
     index -= tree.cursor_start[u];
@@ -402,7 +365,6 @@ Item* Find(const Tree& tree, Unit u, uint64_t index, uint64_t* offset_in_item) {
       Item* it = leaf->items[i];
       if (index < it->w[u]) {
         if (offset_in_item) *offset_in_item = index;
-        Remember(tree, u, it, global - index);
         return it;
       }
       index -= it->w[u];
@@ -414,7 +376,6 @@ Item* Find(const Tree& tree, Unit u, uint64_t index, uint64_t* offset_in_item) {
       uint64_t begin = end - it->w[u];
       if (index >= begin) {
         if (offset_in_item) *offset_in_item = index - begin;
-        Remember(tree, u, it, global - (index - begin));
         return it;
       }
       end = begin;
@@ -438,7 +399,6 @@ void Clear(Tree& tree) {
   if (tree.root) FreeNodes(tree.root, true);
   tree.root = nullptr;
   tree.cursor = nullptr;
-  tree.memo = nullptr;
 }
 
 namespace {
@@ -482,13 +442,7 @@ struct Checker {
 }  // namespace
 
 bool Validate(const Tree& tree, const Item* list_start) {
-  if (!tree.root) return list_start == nullptr && tree.cursor == nullptr && tree.memo == nullptr;
-  if (tree.memo) {
-    if (!tree.memo->leaf) return false;
-    const Node* n = tree.memo->leaf;
-    while (n->parent) n = n->parent;
-    if (n != tree.root || Rank(tree.memo, tree.memo_unit) != tree.memo_start) return false;
-  }
+  if (!tree.root) return list_start == nullptr && tree.cursor == nullptr;
   Checker c{list_start, -1, tree.cursor, {0, 0, 0, 0}, tree.cursor == nullptr, tree.cursor_start};
   if (!c.Visit(tree.root, nullptr, 0)) return false;
   return c.expect == nullptr && c.cursor_ok;

@@ -51,14 +51,6 @@ class Tree {
   // in any other leaf drops it (it may lie before the cursor).
   mutable Leaf* cursor = nullptr;
   mutable uint64_t cursor_start[kUnitCount] = {0, 0, 0, 0};
-  // Last answer of Find: the item and the weight (unit memo_unit) of
-  // everything before it, so the next edit in the same item (typing,
-  // backspace) skips the leaf scan.  Every weight or structure change keeps
-  // it exact: a change after the item leaves it, one before it in the same
-  // leaf shifts memo_start by the delta, any other drops it.
-  mutable const Item* memo = nullptr;
-  mutable uint64_t memo_start = 0;
-  mutable Unit memo_unit = kUtf16;
 };
 
 // Inserts `node` right after `prev` (nullptr = at the front) in the order.
@@ -79,8 +71,7 @@ uint64_t Rank(const Item* node, Unit u);
 // (used when a type is garbage collected).
 void Clear(Tree& tree);
 // Checks the structure (tests): sums, parent links, items' leaf links, equal
-// leaf depth, no empty node, in-order == list order, the cursor's start and
-// the memo's start.
+// leaf depth, no empty node, in-order == list order, and the cursor's start.
 bool Validate(const Tree& tree, const Item* list_start);
 
 }  // namespace codesync::seq

@@ -254,57 +254,6 @@ TEST_CASE("seq index: mid-sequence inserts fill leaves through their siblings, t
   CHECK(CountLeaves(m) * seq::kLeafCapacity <= 600 * 4);  // over a quarter full on average
 }
 
-// The memo of the last Find (tree.memo, memo_start) is kept across edits
-// right next to it (typing, backspace, reweighs of the run itself): its
-// start must match the model's prefix after every edit, and a Find answered
-// from it must equal the model's answer.
-TEST_CASE("seq index: the memo of the last Find stays exact under edits next to it") {
-  for (uint64_t seed : {21u, 22u, 23u}) {
-    INFO("seed=" << seed);
-    BigModel m(seed);
-    for (int i = 0; i < 3000; i++) m.InsertAt(m.Pick(m.order.size() + 1));
-    int kept = 0;
-    for (int step = 0; step < 20000; step++) {
-      std::string err = m.Probe();  // sets the memo near the hot spot
-      REQUIRE_MESSAGE(err.empty(), "step " << step << ": " << err);
-      if (!m.tree.memo) continue;
-      auto at = std::find(m.order.begin(), m.order.end(), m.tree.memo);
-      REQUIRE(at != m.order.end());
-      const size_t pos = static_cast<size_t>(at - m.order.begin());
-      // One edit at, just before or just after the memo's item.
-      const size_t lo = pos > 2 ? pos - 2 : 0;
-      const size_t target = std::min(m.order.size() - 1, lo + m.rng()() % 5);
-      switch (m.rng()() % 4) {
-        case 0: m.InsertAt(target); break;
-        case 1: m.InsertAt(target + 1); break;
-        case 2:
-          if (m.order.size() > 100) m.EraseAt(target);
-          break;
-        default: m.ReweighAt(target); break;
-      }
-      if (m.tree.memo) {
-        kept++;
-        auto it = std::find(m.order.begin(), m.order.end(), m.tree.memo);
-        REQUIRE_MESSAGE(it != m.order.end(), "step " << step << ": memo names an erased item");
-        uint64_t prefix = 0;
-        for (auto j = m.order.begin(); j != it; ++j) prefix += m.weights[static_cast<size_t>(j - m.order.begin())][m.tree.memo_unit];
-        REQUIRE_MESSAGE(m.tree.memo_start == prefix, "step " << step);
-        // A Find inside the remembered item is answered from the memo.
-        const size_t k = static_cast<size_t>(it - m.order.begin());
-        const uint64_t w = m.weights[k][m.tree.memo_unit];
-        if (w > 0) {
-          uint64_t off = ~uint64_t{0};
-          REQUIRE(seq::Find(m.tree, m.tree.memo_unit, prefix + w - 1, &off) == m.order[k]);
-          REQUIRE(off == w - 1);
-        }
-      }
-      if (step % 200 == 0) REQUIRE_MESSAGE(seq::Validate(m.tree, m.order[0]), "step " << step);
-    }
-    CHECK(kept > 5000);  // the edits next to it mostly keep the memo
-    REQUIRE(seq::Validate(m.tree, m.order[0]));
-  }
-}
-
 TEST_CASE("seq::Validate detects a stale cursor, a wrong leaf link and a wrong count") {
   BigModel m(6);
   for (int i = 0; i < 200; i++) m.InsertAt(m.order.size());
@@ -324,12 +273,6 @@ TEST_CASE("seq::Validate detects a stale cursor, a wrong leaf link and a wrong c
   m.order[0]->leaf->sum[kItems]--;
   CHECK_FALSE(seq::Validate(m.tree, m.order[0]));
   m.order[0]->leaf->sum[kItems]++;
-  CHECK(seq::Validate(m.tree, m.order[0]));
-  REQUIRE(seq::Find(m.tree, kItems, 120, &off) == m.order[120]);
-  REQUIRE(m.tree.memo == m.order[120]);
-  m.tree.memo_start++;
-  CHECK_FALSE(seq::Validate(m.tree, m.order[0]));
-  m.tree.memo_start--;
   CHECK(seq::Validate(m.tree, m.order[0]));
 }
 
