@@ -5,6 +5,7 @@
 
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 #include "core/seq_index.h"
 #include "core/seq_build.h"
 #include "encoding/utf8.h"
@@ -1410,14 +1411,32 @@ void WriteClientsStructs(const StructStore& store, std::vector<std::pair<uint64_
 
 namespace {
 
+// One client's deleted runs in a delete set being written: ranges[begin, end).
+struct ClientRanges {
+  uint64_t client;
+  size_t begin, end;
+};
+
+// The delete set's wire form, clients in the given order.
+void WriteDeleteRanges(absl::Span<const ClientRanges> clients, const std::vector<DeleteRange>& ranges,
+                       Encoder& enc) {
+  enc.WriteVarUint(clients.size());
+  for (const ClientRanges& c : clients) {
+    uint8_t* start = enc.Ensure(20 + (c.end - c.begin) * 20);
+    uint8_t* p = Encoder::PutVarUint(start, c.client);
+    p = Encoder::PutVarUint(p, c.end - c.begin);
+    for (size_t i = c.begin; i < c.end; i++) {
+      p = Encoder::PutVarUint(p, ranges[i].clock);
+      p = Encoder::PutVarUint(p, ranges[i].len);
+    }
+    enc.Advance(static_cast<size_t>(p - start));
+  }
+}
+
 // DeleteSetFromStore(store).Encode(enc), in one pass over the structs and
 // without building the set: clients descending, each client's deleted runs
 // (adjacent deleted structs joined) as clock, length.
 void WriteStoreDeleteSet(const StructStore& store, Encoder& enc) {
-  struct ClientRanges {
-    uint64_t client;
-    size_t begin, end;  // into ranges
-  };
   absl::InlinedVector<ClientRanges, 4> clients;
   std::vector<DeleteRange> ranges;
   for (auto& [client, structs] : store.clients) {
@@ -1435,17 +1454,7 @@ void WriteStoreDeleteSet(const StructStore& store, Encoder& enc) {
     if (ranges.size() > begin) clients.push_back({client, begin, ranges.size()});
   }
   std::sort(clients.begin(), clients.end(), [](auto& a, auto& b) { return a.client > b.client; });
-  enc.WriteVarUint(clients.size());
-  for (const ClientRanges& c : clients) {
-    uint8_t* start = enc.Ensure(20 + (c.end - c.begin) * 20);
-    uint8_t* p = Encoder::PutVarUint(start, c.client);
-    p = Encoder::PutVarUint(p, c.end - c.begin);
-    for (size_t i = c.begin; i < c.end; i++) {
-      p = Encoder::PutVarUint(p, ranges[i].clock);
-      p = Encoder::PutVarUint(p, ranges[i].len);
-    }
-    enc.Advance(static_cast<size_t>(p - start));
-  }
+  WriteDeleteRanges(clients, ranges, enc);
 }
 
 }  // namespace
@@ -1587,10 +1596,6 @@ void WriteWholeStore(const StructStore& store, Encoder& enc) {
     if (!structs.empty()) clients.emplace_back(client, &structs);
   }
   std::sort(clients.begin(), clients.end(), [](auto& a, auto& b) { return a.first > b.first; });
-  struct ClientRanges {
-    uint64_t client;
-    size_t begin, end;  // into ranges
-  };
   absl::InlinedVector<ClientRanges, 4> deleted;
   std::vector<DeleteRange> ranges;
   std::vector<const Item*> order;  // WriteWholeClient's, reused
@@ -1603,17 +1608,7 @@ void WriteWholeStore(const StructStore& store, Encoder& enc) {
     WriteWholeClient(*structs, enc, ranges, order);
     if (ranges.size() > begin) deleted.push_back({client, begin, ranges.size()});
   }
-  enc.WriteVarUint(deleted.size());
-  for (const ClientRanges& c : deleted) {
-    uint8_t* start = enc.Ensure(20 + (c.end - c.begin) * 20);
-    uint8_t* p = Encoder::PutVarUint(start, c.client);
-    p = Encoder::PutVarUint(p, c.end - c.begin);
-    for (size_t i = c.begin; i < c.end; i++) {
-      p = Encoder::PutVarUint(p, ranges[i].clock);
-      p = Encoder::PutVarUint(p, ranges[i].len);
-    }
-    enc.Advance(static_cast<size_t>(p - start));
-  }
+  WriteDeleteRanges(deleted, ranges, enc);
 }
 
 }  // namespace
