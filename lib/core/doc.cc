@@ -549,7 +549,6 @@ bool Doc::FoldDeletion(Transaction& t, Item* run, uint64_t from, uint64_t to) {
     if (inside_pair) return false;
   }
   Fold f{into, run->id.clock + from, to - from, at_start, {}};
-  ClientStructs& structs = store_.clients.find(client)->second;
   if (at_start) {
     f.text.assign(run->str, 0, b);
     run->str.assign(std::string(std::string_view(run->str).substr(b)));  // ItemString has no erase; assign must not alias
@@ -557,7 +556,6 @@ bool Doc::FoldDeletion(Transaction& t, Item* run, uint64_t from, uint64_t to) {
     into->length += to;
     run->id.clock += to;
     run->origin = OptId::Of(into->last_id());
-    structs.Rekey(run, f.clock);
     // `run` left the clocks it held: a struct noted by pointer and clock is
     // found by clock again.
     frees_++;
@@ -566,11 +564,9 @@ bool Doc::FoldDeletion(Transaction& t, Item* run, uint64_t from, uint64_t to) {
     f.text.assign(run->str, b, std::string::npos);
     run->str.resize(b);
     run->length = from;
-    const uint64_t old = into->id.clock;
     into->id.clock = f.clock;
     into->length += f.length;
     into->origin = OptId::Of(run->last_id());
-    structs.Rekey(into, old);
     t.AddMergeCandidate(into);  // the general path's right half of the split
   }
   if (run->ascii()) {
@@ -608,11 +604,9 @@ void Doc::SettleFolds() {
       m->right = x->right;
     } else {
       m->origin = x->origin;  // gives back its head
-      const uint64_t old = x->id.clock;
       x->id.clock += f->length;
       x->length -= f->length;
       x->origin = OptId::Of(m->last_id());
-      structs.Rekey(x, old);
       m->left = x->left;
       m->right = x;
     }

@@ -27,8 +27,8 @@ StateVector DecodeStateVector(Decoder& dec);
 // O(log n), where a flat vector made every split and merge O(history).  The
 // B-tree holds only the item pointers and orders them by the item's own first
 // clock: 8 bytes per struct instead of a 16-byte (clock, pointer) pair, half
-// the nodes. A first clock only moves without passing a neighbour's (Rekey,
-// MoveStart), so the order holds without touching the tree.
+// the nodes. A first clock may move (a deleted run taking over a neighbour's
+// end or head) but never past a neighbour's, so the order holds untouched.
 class ClientStructs {
   struct ByClock {
     using is_transparent = void;
@@ -102,13 +102,6 @@ class ClientStructs {
     map_.insert(item);
     if (last_ && item->id.clock > last_->id.clock) last_ = item;
   }
-  // `item`'s first clock moved from `old_clock` without passing another
-  // struct's (a deleted run that grew to the left or a run that lost its
-  // head). The tree orders by the item's own clock, so nothing is rewritten.
-  void Rekey(const Item* /*item*/, uint64_t /*old_clock*/) {}
-  // The struct at `pos` is about to start at `clock`, after the previous
-  // struct's start (it takes over the end of that struct): the order holds.
-  void MoveStart(const_iterator /*pos*/, uint64_t /*clock*/) {}
   // Removes `right`, which merged into `left`, its neighbour by clock.
   void EraseMerged(const Item* right, Item* left) {
     map_.erase(right->id.clock);

@@ -724,7 +724,6 @@ bool DeleteTailIntoRight(Transaction& t, ClientStructs& structs, DeleteCursor& c
   Item tail;
   SplitContent(*s, clock - s->id.clock, tail);  // the kept part, as a split leaves it
   seq::Reweigh(s->parent->tree, s);
-  structs.MoveStart(pos, clock);
   n->id.clock = clock;
   n->length += len;
   n->origin = OptId::Of({client, clock - 1});  // the tail's origin: the kept part's end
