@@ -334,17 +334,28 @@ absl::Status TextInsert(Doc& doc, Branch* text, uint64_t index, std::string_view
   // delta observer to tell apart old and new parts of one run: extend it.
   std::optional<Cut> located;
   if (!attributes && !text->has_formatting && text->delta_observers.empty()) {
-    auto cut = Locate(*text, doc.unit(), index);
-    if (!cut.ok()) return cut.status();
+    const Unit u = doc.unit();
+    const Branch::FindMemo& m = text->find_memo;
+    std::optional<Cut> cut;
+    if (m.item && m.version == text->tree.version && m.unit == u && m.item->kind == ContentKind::kString &&
+        m.item->w[u] > 0 && index == m.start + m.item->w[u]) {
+      // The remembered string run ends at index: Locate's answer (the item
+      // containing index - 1, cut at its end) without the lookup.
+      cut = Cut{const_cast<Item*>(m.item), m.item->length};
+    } else {
+      auto c = Locate(*text, u, index);
+      if (!c.ok()) return c.status();
+      cut = *c;
+    }
     if (cut->item && cut->cut == cut->item->length && doc.CanAppendToOwnRun(cut->item)) {
-      const uint64_t start = index - cut->item->w[doc.unit()];  // the run ends at index
+      const uint64_t start = index - cut->item->w[u];  // the run ends at index
       return Transact(doc, text, [&](Transaction& t) {
         doc.AppendToOwnRun(t, cut->item, s, utf8::Utf16Length(s));
-        RememberItem(*text, doc.unit(), cut->item, start);  // where the next keystroke looks
+        RememberItem(*text, u, cut->item, start);  // where the next keystroke looks
         return absl::OkStatus();
       });
     }
-    located = *cut;  // nothing changed since: no second lookup
+    located = cut;  // nothing changed since: no second lookup
   }
   Item* content = doc.NewItem();
   content->kind = ContentKind::kString;
