@@ -227,6 +227,24 @@ absl::Status InsertContentAt(Doc& doc, Branch* text, const Cut& cut, uint64_t in
   // as Yjs holds them (see Doc::SettleFolds).
   if (doc.folds_pending() && (attributes || text->has_formatting)) doc.SettleFolds();
   bool consumed = false;
+  if (!attributes && !text->has_formatting) {
+    // Plain text (no format item was ever here): the attribute steps below
+    // reduce to moving right past deleted items, and insert nothing else.
+    absl::Status status = Transact(doc, text, [&](Transaction& t) {
+      consumed = true;
+      Item* left = ApplyCut(doc, t, cut);
+      Item* right = left ? left->right : text->start;
+      while (right && right->deleted) {
+        left = right;
+        right = right->right;
+      }
+      doc.InsertLocal(t, text, left, right, nullptr, content);
+      if (doc.unit() != kItems) RememberItem(*text, doc.unit(), content, index);
+      return absl::OkStatus();
+    });
+    if (!consumed) doc.FreeItem(content);
+    return status;
+  }
   absl::Status status = Transact(doc, text, [&](Transaction& t) {
     consumed = true;
     Pos p = PositionAt(doc, t, text, cut);
