@@ -278,7 +278,13 @@ codesync_array* codesync_doc_array(codesync_doc* doc, const char* name) {
 // ---- Text -----------------------------------------------------------------
 
 int codesync_text_insert(codesync_text* text, size_t index, const char* utf8, size_t len) {
-  return codesync_text_insert_with_attributes(text, index, utf8, len, nullptr, 0);
+  // codesync_text_insert_with_attributes without attributes, minus its Any.
+  return Guard([&]() -> int {
+    if (!text) return NullArg("text");
+    if (!utf8 && len) return NullArg("utf8");
+    Branch* b = B(text);
+    return ToCode(codesync::types::TextInsert(*b->doc, b, index, std::string_view(utf8 ? utf8 : "", len), nullptr));
+  });
 }
 
 int codesync_text_insert_with_attributes(codesync_text* text, size_t index, const char* utf8, size_t len,

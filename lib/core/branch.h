@@ -38,6 +38,16 @@ struct Branch {
   std::map<std::string, Item*> map;       // key -> newest item for that key
   bool has_formatting = false;            // a format item was ever integrated here
   std::vector<std::pair<uint64_t, DeltaObserver>> delta_observers;
+  // The sequence operations' last answer or edit (types::FindItem): `item`
+  // starts at unit position `start` of `unit` as long as tree.version is still
+  // `version`, so the next lookup next to it needs no seq::Find.
+  struct FindMemo {
+    const Item* item = nullptr;
+    uint64_t start = 0;
+    uint64_t version = 0;
+    Unit unit = kUtf16;
+  };
+  mutable FindMemo find_memo;
 
   // Set when the type's item was garbage collected: `item` is then null (the
   // struct may be merged away and freed) and the type reads as deleted.

@@ -1,6 +1,7 @@
 #include "core/doc.h"
 
 #include <algorithm>
+#include <cstring>
 #include <new>
 #include <random>
 
@@ -548,10 +549,14 @@ bool Doc::FoldDeletion(Transaction& t, Item* run, uint64_t from, uint64_t to) {
     b = utf8::ByteOffsetOfUtf16(run->str, cut, &inside_pair);
     if (inside_pair) return false;
   }
-  Fold f{into, run->id.clock + from, to - from, at_start, {}};
+  if (folds_.empty()) fold_text_.clear();  // the last transaction's folds are gone
+  const std::string_view str = run->str;
+  Fold f{into, run->id.clock + from, to - from, at_start, fold_text_.size(), 0};
   if (at_start) {
-    f.text.assign(run->str, 0, b);
-    run->str.assign(std::string(std::string_view(run->str).substr(b)));  // ItemString has no erase; assign must not alias
+    fold_text_.append(str.substr(0, b));
+    const size_t rest = str.size() - b;
+    std::memmove(run->str.data(), run->str.data() + b, rest);  // drops the head in place
+    run->str.resize(rest);
     run->length -= to;
     into->length += to;
     run->id.clock += to;
@@ -561,7 +566,7 @@ bool Doc::FoldDeletion(Transaction& t, Item* run, uint64_t from, uint64_t to) {
     frees_++;
     t.AddMergeCandidate(run);  // the general path's right half of the split
   } else {
-    f.text.assign(run->str, b, std::string::npos);
+    fold_text_.append(str.substr(b));
     run->str.resize(b);
     run->length = from;
     into->id.clock = f.clock;
@@ -576,9 +581,10 @@ bool Doc::FoldDeletion(Transaction& t, Item* run, uint64_t from, uint64_t to) {
   } else {
     seq::Reweigh(run->parent->tree, run);
   }
+  f.text_len = fold_text_.size() - f.text_at;
   t.delete_set.Add(client, f.clock, f.length);
   t.changed.insert(run->parent);
-  folds_.push_back(std::move(f));
+  folds_.push_back(f);
   folds_pending_ = true;
   return true;
 }
@@ -592,7 +598,7 @@ void Doc::SettleFolds() {
     m->id = {x->id.client, f->clock};
     m->length = f->length;
     m->kind = ContentKind::kString;
-    m->str = std::move(f->text);
+    m->str.assign(std::string_view(fold_text_).substr(f->text_at, f->text_len));
     m->deleted = true;
     m->right_origin = x->right_origin;
     m->parent = x->parent;
@@ -621,6 +627,7 @@ void Doc::SettleFolds() {
     structs.InsertSplit(m);
   }
   folds_.clear();
+  fold_text_.clear();
   frees_++;  // structs noted by pointer may no longer hold their clock
 }
 

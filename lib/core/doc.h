@@ -291,13 +291,15 @@ class Doc {
   std::vector<std::unique_ptr<Transaction>> EmitDeltas(Transaction& t);
 
   // One deletion folded early: `into` is the deleted run that took clocks
-  // [clock, clock + length) (on its left side when `at_start`), `text` their content.
+  // [clock, clock + length) (on its left side when `at_start`); their content
+  // is fold_text_[text_at, text_at + text_len).
   struct Fold {
     Item* into;
     uint64_t clock;
     uint64_t length;
     bool at_start;
-    std::string text;
+    size_t text_at;
+    size_t text_len;
   };
   // Folds the deletion of [from, to) of `run` (a head or a tail) into the
   // deleted run next to it when the commit would merge them anyway; false
@@ -306,6 +308,7 @@ class Doc {
   // SplitItem without the position index: the caller weighs both parts.
   Item* SplitOff(Transaction& t, Item* left, uint64_t diff);
   std::vector<Fold> folds_;
+  std::string fold_text_;  // the folds' deleted content, end to end (one buffer, reused)
   bool folds_pending_ = false;
   // This client's structs, found once per new client in the store: the store
   // never removes clients, and a flat map moves its entries only when one is

@@ -250,6 +250,7 @@ Tree::~Tree() {
 }
 
 void InsertAfter(Tree& tree, Item* prev, Item* node) {
+  tree.version++;
   Leaf* leaf;
   int pos;
   if (!tree.root) {
@@ -294,6 +295,7 @@ void InsertAfter(Tree& tree, Item* prev, Item* node) {
 }
 
 void Erase(Tree& tree, Item* node) {
+  tree.version++;
   Leaf* leaf = node->leaf;
   Touch(tree, leaf);
   int i = IndexOfItem(leaf, node);
@@ -331,6 +333,7 @@ void SetWeights(Tree& tree, Item* node, const uint64_t (&w)[kUnitCount]) {
     changed |= delta[u] != 0;
   }
   if (!changed || !node->leaf) return;
+  tree.version++;
   Touch(tree, node->leaf);
   AddUp(node->leaf, delta);
 }
@@ -396,6 +399,7 @@ uint64_t Rank(const Item* node, Unit u) {
 }
 
 void Clear(Tree& tree) {
+  tree.version++;
   if (tree.root) FreeNodes(tree.root, true);
   tree.root = nullptr;
   tree.cursor = nullptr;

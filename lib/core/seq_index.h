@@ -51,6 +51,10 @@ class Tree {
   // in any other leaf drops it (it may lie before the cursor).
   mutable Leaf* cursor = nullptr;
   mutable uint64_t cursor_start[kUnitCount] = {0, 0, 0, 0};
+  // Bumped by every change of the order or of a weight (InsertAfter, Erase,
+  // SetWeights, Reweigh, Clear): an answer remembered outside the tree (the
+  // text's last-edit memo, types/text.cc) is exact while this is unchanged.
+  uint64_t version = 0;
 };
 
 // Inserts `node` right after `prev` (nullptr = at the front) in the order.

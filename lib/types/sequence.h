@@ -16,6 +16,8 @@ template <typename Fn>
 absl::Status Transact(Doc& doc, Branch* type, Fn fn) {
   if (doc.busy()) return absl::UnavailableError("the document is busy: edits from inside an observer are refused");
   if (type->is_deleted()) return absl::InvalidArgumentError("the type was deleted");
+  // Inside an open transaction Begin and Commit would only count the depth.
+  if (Transaction* open = doc.txn(); open && doc.txn_depth() > 0) return fn(*open);
   Transaction& t = doc.Begin(std::nullopt, /*local=*/true);
   absl::Status s = fn(t);
   doc.Commit();
@@ -31,6 +33,16 @@ struct Cut {
 // Clock offset inside item of unit offset `units` (0 < units <= item->w[u]);
 // fails when it would split a character.
 absl::StatusOr<uint64_t> ClockOffset(const Item& item, Unit u, uint64_t units);
+
+// seq::Find(b.tree, u, index, offset) through b.find_memo: the memo answers
+// when the index has not changed since it was taken and `index` falls inside
+// its item, which is then the one item containing `index` (the same answer and
+// offset as the tree's); otherwise the tree answers and is remembered.
+Item* FindItem(const Branch& b, Unit u, uint64_t index, uint64_t* offset);
+// Remembers that `item` (in b's sequence) starts at unit position `start` now.
+inline void RememberItem(const Branch& b, Unit u, const Item* item, uint64_t start) {
+  b.find_memo = {item, start, b.tree.version, u};
+}
 
 // Finds the cut at unit index `index` of the sequence (index <= length).
 absl::StatusOr<Cut> Locate(const Branch& b, Unit u, uint64_t index);

@@ -32,11 +32,22 @@ absl::StatusOr<uint64_t> ClockOffset(const Item& item, Unit u, uint64_t units) {
   }
 }
 
+Item* FindItem(const Branch& b, Unit u, uint64_t index, uint64_t* offset) {
+  const Branch::FindMemo& m = b.find_memo;
+  if (m.item && m.version == b.tree.version && m.unit == u && index >= m.start && index - m.start < m.item->w[u]) {
+    *offset = index - m.start;
+    return const_cast<Item*>(m.item);
+  }
+  Item* item = seq::Find(b.tree, u, index, offset);
+  if (item) RememberItem(b, u, item, index - *offset);
+  return item;
+}
+
 absl::StatusOr<Cut> Locate(const Branch& b, Unit u, uint64_t index) {
   if (index > b.Length(u)) return absl::OutOfRangeError("index out of range");
   if (index == 0) return Cut{};
   uint64_t off = 0;
-  Item* item = seq::Find(b.tree, u, index - 1, &off);
+  Item* item = FindItem(b, u, index - 1, &off);
   if (!item) return absl::InternalError("position index out of sync");
   auto clock = ClockOffset(*item, u, off + 1);
   if (!clock.ok()) return clock.status();
@@ -193,7 +204,8 @@ void InsertNegatedAttributes(Doc& doc, Transaction& t, Branch* text, Pos& p, Att
   for (auto& [key, val] : negated) InsertBetween(doc, t, text, p, NewFormat(doc, key, val));
 }
 
-absl::Status InsertContentAt(Doc& doc, Branch* text, const Cut& cut, Item* content, const Any* attributes);
+absl::Status InsertContentAt(Doc& doc, Branch* text, const Cut& cut, uint64_t index, Item* content,
+                             const Any* attributes);
 
 absl::Status InsertContent(Doc& doc, Branch* text, uint64_t index, Item* content, const Any* attributes) {
   auto cut = Locate(*text, doc.unit(), index);
@@ -201,11 +213,12 @@ absl::Status InsertContent(Doc& doc, Branch* text, uint64_t index, Item* content
     doc.FreeItem(content);
     return cut.status();
   }
-  return InsertContentAt(doc, text, *cut, content, attributes);
+  return InsertContentAt(doc, text, *cut, index, content, attributes);
 }
 
-// InsertContent at a cut already located (takes `content`).
-absl::Status InsertContentAt(Doc& doc, Branch* text, const Cut& cut, Item* content, const Any* attributes) {
+// InsertContent at a cut already located at unit position `index` (takes `content`).
+absl::Status InsertContentAt(Doc& doc, Branch* text, const Cut& cut, uint64_t index, Item* content,
+                             const Any* attributes) {
   if (attributes && attributes->kind() != Any::Kind::kObject) {
     doc.FreeItem(content);
     return absl::InvalidArgumentError("attributes must be a JSON object");
@@ -214,6 +227,24 @@ absl::Status InsertContentAt(Doc& doc, Branch* text, const Cut& cut, Item* conte
   // as Yjs holds them (see Doc::SettleFolds).
   if (doc.folds_pending() && (attributes || text->has_formatting)) doc.SettleFolds();
   bool consumed = false;
+  if (!attributes && !text->has_formatting) {
+    // Plain text (no format item was ever here): the attribute steps below
+    // reduce to moving right past deleted items, and insert nothing else.
+    absl::Status status = Transact(doc, text, [&](Transaction& t) {
+      consumed = true;
+      Item* left = ApplyCut(doc, t, cut);
+      Item* right = left ? left->right : text->start;
+      while (right && right->deleted) {
+        left = right;
+        right = right->right;
+      }
+      doc.InsertLocal(t, text, left, right, nullptr, content);
+      if (doc.unit() != kItems) RememberItem(*text, doc.unit(), content, index);
+      return absl::OkStatus();
+    });
+    if (!consumed) doc.FreeItem(content);
+    return status;
+  }
   absl::Status status = Transact(doc, text, [&](Transaction& t) {
     consumed = true;
     Pos p = PositionAt(doc, t, text, cut);
@@ -225,6 +256,9 @@ absl::Status InsertContentAt(Doc& doc, Branch* text, const Cut& cut, Item* conte
     Attrs negated = InsertAttributes(doc, t, text, p, attrs);
     InsertBetween(doc, t, text, p, content);
     InsertNegatedAttributes(doc, t, text, p, negated);
+    // Everything between the cut and `content` weighs nothing (deleted runs,
+    // format items), so it starts at `index`: where the next keystroke looks.
+    if (doc.unit() != kItems) RememberItem(*text, doc.unit(), content, index);
     return absl::OkStatus();
   });
   if (!consumed) doc.FreeItem(content);  // refused before the edit began (busy, deleted type)
@@ -318,21 +352,34 @@ absl::Status TextInsert(Doc& doc, Branch* text, uint64_t index, std::string_view
   // delta observer to tell apart old and new parts of one run: extend it.
   std::optional<Cut> located;
   if (!attributes && !text->has_formatting && text->delta_observers.empty()) {
-    auto cut = Locate(*text, doc.unit(), index);
-    if (!cut.ok()) return cut.status();
+    const Unit u = doc.unit();
+    const Branch::FindMemo& m = text->find_memo;
+    std::optional<Cut> cut;
+    if (m.item && m.version == text->tree.version && m.unit == u && m.item->kind == ContentKind::kString &&
+        m.item->w[u] > 0 && index == m.start + m.item->w[u]) {
+      // The remembered string run ends at index: Locate's answer (the item
+      // containing index - 1, cut at its end) without the lookup.
+      cut = Cut{const_cast<Item*>(m.item), m.item->length};
+    } else {
+      auto c = Locate(*text, u, index);
+      if (!c.ok()) return c.status();
+      cut = *c;
+    }
     if (cut->item && cut->cut == cut->item->length && doc.CanAppendToOwnRun(cut->item)) {
+      const uint64_t start = index - cut->item->w[u];  // the run ends at index
       return Transact(doc, text, [&](Transaction& t) {
         doc.AppendToOwnRun(t, cut->item, s, utf8::Utf16Length(s));
+        RememberItem(*text, u, cut->item, start);  // where the next keystroke looks
         return absl::OkStatus();
       });
     }
-    located = *cut;  // nothing changed since: no second lookup
+    located = cut;  // nothing changed since: no second lookup
   }
   Item* content = doc.NewItem();
   content->kind = ContentKind::kString;
   content->str = std::string(s);
   content->length = utf8::Utf16Length(s);
-  if (located) return InsertContentAt(doc, text, *located, content, attributes);
+  if (located) return InsertContentAt(doc, text, *located, index, content, attributes);
   return InsertContent(doc, text, index, content, attributes);
 }
 
@@ -353,7 +400,7 @@ absl::Status TextDelete(Doc& doc, Branch* text, uint64_t index, uint64_t length)
     // one lookup, and the run cut only where the range starts and ends.  The
     // general path below makes the same splits and deletion, after two lookups.
     uint64_t off = 0;
-    Item* run = seq::Find(text->tree, u, index, &off);
+    Item* run = FindItem(*text, u, index, &off);
     if (run && run->kind == ContentKind::kString && length <= run->w[u] - off) {
       uint64_t from = 0;
       uint64_t to = run->length;
@@ -369,6 +416,8 @@ absl::Status TextDelete(Doc& doc, Branch* text, uint64_t index, uint64_t length)
       }
       return Transact(doc, text, [&](Transaction& t) {
         doc.DeleteInRun(t, run, from, to);
+        // `run` keeps its place and what precedes it (a folded head weighs nothing).
+        RememberItem(*text, u, run, index - off);
         return absl::OkStatus();
       });
     }
