@@ -111,15 +111,18 @@ void Doc::FreeItem(Item* item) {
 }
 
 void Transaction::Reset() {
-  origin.reset();
+  // (Most transactions leave most of these empty: only what was used is cleared.)
+  if (origin) origin.reset();
   local = true;
-  delete_set.Clear();  // clients and their order: a reused transaction starts empty
+  if (!delete_set.empty() || !delete_set.order.empty()) delete_set.Clear();  // a reused transaction starts empty
   merge_structs.clear();
   appended = 0;
-  changed.clear();
-  if (touched_clients.size() > kLinear) index_.clear();
-  touched_clients.clear();
-  before_clocks_.clear();
+  if (!changed.empty()) changed.clear();
+  if (!touched_clients.empty()) {
+    if (touched_clients.size() > kLinear) index_.clear();
+    touched_clients.clear();
+    before_clocks_.clear();
+  }
   hint_ = 0;
 }
 

@@ -726,7 +726,13 @@ bool DeleteTailIntoRight(Transaction& t, ClientStructs& structs, DeleteCursor& c
   const uint64_t len = end - clock;
   Item tail;
   SplitContent(*s, clock - s->id.clock, tail);  // the kept part, as a split leaves it
-  seq::Reweigh(s->parent->tree, s);
+  if (s->ascii()) {
+    const uint64_t k = s->length;
+    const uint64_t w[kUnitCount] = {k, k, k, 1};
+    seq::SetWeights(s->parent->tree, s, w);
+  } else {
+    seq::Reweigh(s->parent->tree, s);
+  }
   n->id.clock = clock;
   n->length += len;
   n->origin = OptId::Of({client, clock - 1});  // the tail's origin: the kept part's end
@@ -1372,6 +1378,22 @@ void AppendToRun(Transaction& t, const RunAppend& a) {
   t.changed.insert(l->parent);
 }
 
+// Reads an update that is one delete range and nothing else (a remote
+// backspace or forward delete: no structs, one client, one range) into u.ds,
+// as DecodeUpdateInto would; anything else returns false with u untouched.
+bool ReadOneDelete(const uint8_t* data, size_t len, UpdateScratch& u) {
+  if (len < 5 || data[0] != 0 || data[1] != 1) return false;  // no structs; one client in the delete set
+  Decoder dec(data + 2, len - 2);
+  const uint64_t client = dec.ReadVarUint();
+  if (dec.ReadVarUint() != 1) return false;  // one range
+  const uint64_t clock = dec.ReadVarUint();
+  const uint64_t n = dec.ReadVarUint();
+  if (!dec.ok() || !dec.AtEnd() || clock > kMaxClock || n > kMaxClock || n == 0) return false;
+  u.Clear();
+  u.ds.push_back({client, clock, n});
+  return true;
+}
+
 }  // namespace
 
 absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optional<std::string> origin,
@@ -1384,7 +1406,8 @@ absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optiona
   const bool append = options.append_runs && doc.pending_structs.empty() && doc.pending_missing.empty() &&
                       !doc.folds_pending() && ReadRunAppend(doc, data, len, u, run);
   if (options.appended_run) *options.appended_run = append;
-  absl::Status st = append ? absl::OkStatus() : DecodeUpdateInto(data, len, doc.interner(), &doc, u);
+  const bool one_delete = !append && options.append_runs && ReadOneDelete(data, len, u);
+  absl::Status st = append || one_delete ? absl::OkStatus() : DecodeUpdateInto(data, len, doc.interner(), &doc, u);
   if (!st.ok()) {
     u.FreeItems(&doc);
     doc.ReturnUpdateScratch(std::move(scratch));

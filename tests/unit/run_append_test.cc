@@ -185,6 +185,51 @@ TEST_CASE("A malformed keystroke is refused by both paths and changes nothing") 
   CHECK(Str(*fast.doc) == "abc");
 }
 
+TEST_CASE("A one-range delete read without the general decoder: same result, same errors") {
+  Peer w(1), fast(2), slow(3);
+  Branch* t = TextOf(*w.doc);
+  REQUIRE(types::TextInsert(*w.doc, t, 0, "abcdef", nullptr).ok());
+  (void)Sync(w, fast, slow);
+  REQUIRE(types::TextDelete(*w.doc, t, 2, 2).ok());
+  const Bytes good = w.updates.back();
+  w.updates.clear();
+  REQUIRE(good.size() >= 5);
+  CHECK(good[0] == 0);  // no structs: the shape the shortcut reads
+  const Bytes before = Full(*fast.doc);
+  std::vector<Bytes> bad;
+  for (size_t n = 1; n < good.size(); n++) bad.emplace_back(good.begin(), good.begin() + n);  // truncated
+  Bytes trailing = good;
+  trailing.push_back(0);
+  bad.push_back(trailing);
+  for (const Bytes& u : bad) {
+    CAPTURE(u.size());
+    absl::Status f = Apply(*fast.doc, u, true);
+    absl::Status s = Apply(*slow.doc, u, false);
+    CHECK_FALSE(f.ok());
+    CHECK(f.code() == s.code());
+    CHECK(f.message() == s.message());
+    CHECK(Full(*fast.doc) == before);
+  }
+  // A zero-length range and a range past the state: both paths agree.
+  Bytes empty_range = good;
+  empty_range.back() = 0;
+  Bytes future = {0, 1, 1, 1, 40, 2};
+  for (const Bytes& u : {empty_range, future}) {
+    REQUIRE(Apply(*fast.doc, u, true).ok());
+    REQUIRE(Apply(*slow.doc, u, false).ok());
+    CheckSame(*fast.doc, *slow.doc);
+  }
+  REQUIRE(Apply(*fast.doc, good, true).ok());
+  REQUIRE(Apply(*slow.doc, good, false).ok());
+  CheckSame(*fast.doc, *slow.doc);
+  CHECK(Str(*fast.doc) == "abef");
+  // The future range applies once the text it names arrives.
+  REQUIRE(types::TextInsert(*w.doc, t, 4, std::string(40, 'x'), nullptr).ok());
+  (void)Sync(w, fast, slow);
+  CHECK(Str(*fast.doc) == Str(*slow.doc));
+  CHECK(Str(*fast.doc).size() == 4 + 40 - 2);
+}
+
 TEST_CASE("Seeded sessions of two writers: the shortcut and the general path agree after every update") {
   for (uint64_t seed : {1u, 2u, 3u}) {
     CAPTURE(seed);
