@@ -1354,12 +1354,9 @@ bool ReadRunAppend(const Doc& doc, const uint8_t* data, size_t len, UpdateScratc
   return true;
 }
 
-// Integrate's absorb, for a RunAppend: the same store, sequence and
-// transaction bookkeeping as integrating the struct and merging it into l.
-void AppendToRun(Transaction& t, const RunAppend& a) {
+// The run's new text, length and weights.
+void GrowRun(const RunAppend& a) {
   Item* l = a.run;
-  const uint64_t client = l->id.client;
-  if (t.touched_clients.empty() || t.touched_clients.back() != client) t.Touch(client, l->end_clock());
   uint64_t w[kUnitCount];
   const auto len = static_cast<uint32_t>(a.length);
   w[kUtf16] = l->w[kUtf16] + len;
@@ -1375,7 +1372,27 @@ void AppendToRun(Transaction& t, const RunAppend& a) {
   l->str.append(a.text);
   l->length += a.length;
   seq::SetWeights(l->parent->tree, l, w);
+}
+
+// Integrate's absorb, for a RunAppend: the same store, sequence and
+// transaction bookkeeping as integrating the struct and merging it into l.
+void AppendToRun(Transaction& t, const RunAppend& a) {
+  Item* l = a.run;
+  const uint64_t client = l->id.client;
+  if (t.touched_clients.empty() || t.touched_clients.back() != client) t.Touch(client, l->end_clock());
+  GrowRun(a);
   t.changed.insert(l->parent);
+}
+
+// Whether a RunAppend's transaction could only end in a quiet commit
+// (Doc::QuietCommit) that no one sees: no transaction open around it, no
+// observer of updates or transactions (ReadRunAppend ruled out delta
+// observers and formatting of the run's text), nothing pending that the
+// update might let apply, no deletion in the update, and not our own client
+// (which would make us pick a new id).  Then the run just grows.
+bool Unobserved(const Doc& doc, const RunAppend& a, const UpdateScratch& u) {
+  return u.ds.empty() && doc.txn_depth() == 0 && !doc.has_update_observers() && !doc.has_after_transaction_observers() &&
+         !doc.has_pending() && a.run->id.client != doc.client_id();
 }
 
 // Reads an update that is one delete range and nothing else (a remote
@@ -1412,6 +1429,12 @@ absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optiona
     u.FreeItems(&doc);
     doc.ReturnUpdateScratch(std::move(scratch));
     return st;
+  }
+  if (append && Unobserved(doc, run, u)) {
+    GrowRun(run);
+    u.Clear();
+    doc.ReturnUpdateScratch(std::move(scratch));
+    return absl::OkStatus();
   }
   Transaction& t = doc.Begin(std::move(origin), /*local=*/false);
   bool bulk = false;
