@@ -112,15 +112,18 @@ void Doc::FreeItem(Item* item) {
 }
 
 void Transaction::Reset() {
-  origin.reset();
+  // (Most transactions leave most of these empty: only what was used is cleared.)
+  if (origin) origin.reset();
   local = true;
-  delete_set.Clear();  // clients and their order: a reused transaction starts empty
+  if (!delete_set.empty() || !delete_set.order.empty()) delete_set.Clear();  // a reused transaction starts empty
   merge_structs.clear();
   appended = 0;
-  changed.clear();
-  if (touched_clients.size() > kLinear) index_.clear();
-  touched_clients.clear();
-  before_clocks_.clear();
+  if (!changed.empty()) changed.clear();
+  if (!touched_clients.empty()) {
+    if (touched_clients.size() > kLinear) index_.clear();
+    touched_clients.clear();
+    before_clocks_.clear();
+  }
   hint_ = 0;
 }
 
@@ -152,17 +155,53 @@ Transaction& Doc::Begin(std::optional<std::string> origin, bool local) {
 void Doc::Commit() {
   if (txn_depth_ == 0) return;
   if (--txn_depth_ > 0) return;
+  if (QuietCommit(*txn_)) {
+    txn_->Reset();
+    spare_txn_ = std::move(txn_);
+    return;
+  }
   std::unique_ptr<Transaction> t = std::move(txn_);
+  const bool folded = FoldedOnly(*t);
   // The commit makes the merges that folded deletions anticipated (DeleteInRun).
   folds_.clear();
   folds_pending_ = false;
   // Cleanups (formatting, below) run as transactions of their own, after this one.
-  std::vector<std::unique_ptr<Transaction>> queue = CleanupTransaction(*t);
+  std::vector<std::unique_ptr<Transaction>> queue = CleanupTransaction(*t, folded);
   for (size_t i = 0; i < queue.size(); i++) {
     for (auto& follow_up : CleanupTransaction(*queue[i])) queue.push_back(std::move(follow_up));
   }
   t->Reset();
   spare_txn_ = std::move(t);
+}
+
+bool Doc::QuietCommit(Transaction& t) {
+  // CleanupTransaction's passes, each with nothing to do: no deletion to
+  // collect or merge (folds always record one), no struct added or split off,
+  // nobody to tell.  (A run grown in place, by typing or a remote keystroke,
+  // leaves exactly this.)
+  if (!t.delete_set.empty() || !t.merge_structs.empty() || t.appended > 0 || folds_pending_ || delta_observer_count_ > 0 ||
+      !after_transaction_observers_.empty() || !update_observers_.empty()) {
+    return false;
+  }
+  if (!t.local) {
+    // Its remote-only steps: formatting cleanup, and a new client id when
+    // someone else wrote under ours.
+    for (Branch* b : t.changed) {
+      if (b->has_formatting) return false;
+    }
+    if (t.Touched(client_id_) && store_.State(client_id_) != t.BeforeClock(client_id_)) return false;
+  }
+  return true;
+}
+
+bool Doc::FoldedOnly(const Transaction& t) const {
+  if (folds_.size() != 1 || !folds_pending_ || t.delete_set.clients.size() != 1 || !update_observers_.empty() ||
+      delta_observer_count_ > 0 || !after_transaction_observers_.empty()) {
+    return false;
+  }
+  const Fold& f = folds_.front();
+  const auto& [client, ranges] = *t.delete_set.clients.begin();
+  return ranges.size() == 1 && client == f.into->id.client && ranges[0].clock == f.clock && ranges[0].len == f.length;
 }
 
 // ---------------------------------------------------------------------------
@@ -809,8 +848,8 @@ Doc::Merged Doc::MergeWithLefts(ClientStructs& structs, Item* right) {
   return {right, merged};
 }
 
-std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t) {
-  if (!t.delete_set.empty()) t.delete_set.SortAndMerge();
+std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t, bool folded) {
+  if (!t.delete_set.empty() && !folded) t.delete_set.SortAndMerge();
 
   std::vector<std::unique_ptr<Transaction>> follow_ups;
   if (delta_observer_count_ > 0) follow_ups = EmitDeltas(t);
@@ -845,7 +884,16 @@ std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t
   // there while nothing has been freed (GC frees nothing and moves no boundary).
   // (Positions in the client's B-tree: valid while nothing is erased.)
   absl::InlinedVector<ClientStructs::const_iterator, 4> range_last;
-  if (gc_) {
+  // A fold (DeleteInRun) left its range inside a collected deleted run `into`
+  // and noted the merge candidate the general path's split makes.  From the
+  // struct after the range leftwards, the delete-set pass would try: into's
+  // clock neighbour on the right into it (the candidate tries that too), and,
+  // for a tail folded into the run on its right, into into the live run it
+  // came from (the candidate too); for a head folded into the run on its
+  // left, the live rest into into.  Live into deleted fails.  (Yjs would also
+  // try into into its own left, as two collected runs next to each other: they
+  // would have merged at the later one's commit already.)
+  if (gc_ && !folded) {
     const bool one_client = t.delete_set.clients.size() == 1;
     for (auto& [client, ranges] : t.delete_set.clients) {
       auto& structs = store_.clients[client];
@@ -880,6 +928,7 @@ std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t
   // halves), visiting the same structs in the same order.
   const uint64_t frees_before_merge = frees_;
   for (auto& [client, ranges] : t.delete_set.clients) {
+    if (folded) break;
     auto& structs = store_.clients[client];
     const bool have_lasts = range_last.size() == ranges.size();
     for (auto r = ranges.rbegin(); r != ranges.rend(); ++r) {

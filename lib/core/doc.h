@@ -270,8 +270,19 @@ class Doc {
 
  private:
   // Runs observers, GC and merges; returns a follow-up transaction to clean up next, if any.
-  std::vector<std::unique_ptr<Transaction>> CleanupTransaction(Transaction& t);
+  // `folded`: the delete set is one deletion that DeleteInRun folded (see
+  // FoldedOnly), so its GC and merge passes are skipped.
+  std::vector<std::unique_ptr<Transaction>> CleanupTransaction(Transaction& t, bool folded = false);
+  // True when t's delete set is exactly the one range that the one pending
+  // fold took, and nothing but the commit's passes reads it (no update, delta
+  // or after-transaction observer).  The fold's run is collected already and
+  // its merge candidate makes every merge attempt the delete-set pass would
+  // (those attempts all fail: see the commit), so that pass has nothing to do.
+  bool FoldedOnly(const Transaction& t) const;
   std::unique_ptr<Transaction> NewFollowUp();
+  // True when CleanupTransaction(t) would change nothing and call no one, so
+  // that the commit only resets t.
+  bool QuietCommit(Transaction& t);
   void GcItem(Item* item, bool parent_gcd);
   void GcType(Branch* type);
   struct Merged {

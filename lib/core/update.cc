@@ -667,6 +667,9 @@ struct DeleteCursor {
   // Nothing reads the transaction's delete set but the commit's own passes
   // (no update or delta observers): a fused deletion need not be recorded.
   bool unobserved = false;
+  // The update is this one range and nothing else: DeleteHeadIntoLeft may apply.
+  bool single = false;
+  std::string* buf = nullptr;  // scratch for the text a head deletion leaves
 
   // The struct containing clock (< the client's state), cursor left on it.
   Item* Seek(const ClientStructs& s, uint64_t clock) {
@@ -723,7 +726,13 @@ bool DeleteTailIntoRight(Transaction& t, ClientStructs& structs, DeleteCursor& c
   const uint64_t len = end - clock;
   Item tail;
   SplitContent(*s, clock - s->id.clock, tail);  // the kept part, as a split leaves it
-  seq::Reweigh(s->parent->tree, s);
+  if (s->ascii()) {
+    const uint64_t k = s->length;
+    const uint64_t w[kUnitCount] = {k, k, k, 1};
+    seq::SetWeights(s->parent->tree, s, w);
+  } else {
+    seq::Reweigh(s->parent->tree, s);
+  }
   n->id.clock = clock;
   n->length += len;
   n->origin = OptId::Of({client, clock - 1});  // the tail's origin: the kept part's end
@@ -735,6 +744,59 @@ bool DeleteTailIntoRight(Transaction& t, ClientStructs& structs, DeleteCursor& c
   } else {
     t.delete_set.Add(client, clock, len);
   }
+  t.changed.insert(s->parent);
+  return true;
+}
+
+// Deletes the head [s.clock, end) of the live string run `s` (end inside it)
+// when the commit would merge the deleted part into the deleted run left of
+// it (a forward delete, a backspace that reached the start of a run): Yjs
+// splits the head off (the rest becomes a merge candidate), collects it and
+// merges it into that run, then tries that run against its own left
+// (tryMergeDeleteSet).  Here the left run takes the head over in place and
+// `s` keeps the rest (its first clock and origin move right): no struct made
+// and freed, no index update but `s`'s weight.  The two merge candidates make
+// the commit try what Yjs still tries: the left run into its left, the struct
+// after `s` into `s` (`s` into the deleted run fails either way).  Only where
+// DeleteTailIntoRight applies, for an update that is this one range (so no
+// candidate noted earlier points at `s`'s old first clock).
+bool DeleteHeadIntoLeft(Transaction& t, DeleteCursor& cur, Item* s, uint64_t end) {
+  Item* p = s->left;
+  const uint64_t client = s->id.client;
+  const uint64_t start = s->id.clock;
+  // TryMerge(p, head) after the head's collection: same client, adjacent by
+  // clock and sequence, the head's origin at p's end, same right origin, both
+  // collected deletions; the head is collected unless kept.
+  if (!p || p->kind != ContentKind::kDeleted || !p->deleted || p->id.client != client || p->end_clock() != start ||
+      s->keep || !(s->origin == OptId::Of(p->last_id())) || !(p->right_origin == s->right_origin) ||
+      !t.merge_structs.empty() || !s->parent->delta_observers.empty() || s->parent->has_formatting) {
+    return false;
+  }
+  const uint64_t len = end - start;
+  size_t b = len;
+  if (!s->ascii()) {
+    bool inside_pair = false;  // a cut inside a surrogate pair rewrites both halves: the general path
+    b = utf8::ByteOffsetOfUtf16(s->str, len, &inside_pair);
+    if (inside_pair) return false;
+  }
+  cur.buf->assign(std::string_view(s->str).substr(b));
+  s->str.assign(*cur.buf);
+  s->id.clock = end;
+  s->length -= len;
+  s->origin = OptId::Of({client, end - 1});  // the rest's origin: the head's last clock
+  p->length += len;
+  if (s->ascii()) {
+    const uint64_t n = s->length;
+    const uint64_t w[kUnitCount] = {n, n, n, 1};
+    seq::SetWeights(s->parent->tree, s, w);
+  } else {
+    seq::Reweigh(s->parent->tree, s);
+  }
+  // Observed, the range is recorded too: the commit's passes over it then
+  // collect nothing new and try `s` into `p`, which fails, as Yjs's do.
+  if (!cur.unobserved) t.delete_set.Add(client, start, len);
+  t.AddMergeCandidate(s);
+  t.AddMergeCandidate(p);  // tried first (latest first): Yjs's delete-set pass comes before its split halves
   t.changed.insert(s->parent);
   return true;
 }
@@ -753,6 +815,10 @@ void DeleteClientRange(Doc& doc, Transaction& t, uint64_t client, uint64_t clock
   Item* s = cur.Seek(structs, clock);
   if (!s->deleted && end <= s->end_clock() && s->kind == ContentKind::kString && s->parent && !s->parent_sub) {
     if (cur.fuse && end == s->end_clock() && s->id.clock < clock && DeleteTailIntoRight(t, structs, cur, s, clock)) {
+      cur.valid = false;
+      return;
+    }
+    if (cur.single && s->id.clock == clock && end < s->end_clock() && DeleteHeadIntoLeft(t, cur, s, end)) {
       cur.valid = false;
       return;
     }
@@ -800,8 +866,9 @@ DeleteSet ApplyDeleteSet(Doc& doc, Transaction& t, const DeleteSet& ds) {
 // ApplyDeleteSet uses (clients by first appearance).
 // The ranges that refer to structs we don't have yet go to `unapplied`
 // (empty on entry: the caller's scratch, so that no DeleteSet is built per update).
+// `single`: the update has no structs and this one range.
 void ApplyDeleteRanges(Doc& doc, Transaction& t, const std::vector<UpdateScratch::DsRange>& ranges,
-                       DeleteSet& unapplied) {
+                       DeleteSet& unapplied, bool single, std::string& buf) {
   absl::InlinedVector<uint64_t, 4> done;
   for (size_t i = 0; i < ranges.size(); i++) {
     if (i > 0 && ranges[i].client == ranges[i - 1].client) continue;
@@ -818,6 +885,8 @@ void ApplyDeleteRanges(Doc& doc, Transaction& t, const std::vector<UpdateScratch
   cur.fuse = doc.gc_enabled() && doc.txn_depth() == 1 && !doc.has_after_transaction_observers() &&
              doc.redone().empty();
   cur.unobserved = !doc.has_update_observers() && !doc.has_delta_observers();
+  cur.single = cur.fuse && single;
+  cur.buf = &buf;
   for (size_t i = 0; i < ranges.size(); i++) {
     const UpdateScratch::DsRange& r = ranges[i];
     if (i == 0 || r.client != ranges[i - 1].client) state = doc.store().State(r.client);
@@ -1252,9 +1321,18 @@ bool ReadRunAppend(const Doc& doc, const uint8_t* data, size_t len, UpdateScratc
   ReadDeleteRanges(dec, u.ds);
   if (!dec.ok() || !dec.AtEnd()) return false;
 
-  auto it = doc.store().clients.find(client);
-  if (it == doc.store().clients.end()) return false;
-  Item* l = it->second.back();
+  const StructStore& store = doc.store();
+  if (u.run_structs == nullptr || u.run_client != client || u.run_store != &store ||
+      u.run_clients != store.clients.size() || u.run_capacity != store.clients.capacity()) {
+    auto it = store.clients.find(client);
+    if (it == store.clients.end()) return false;
+    u.run_store = &store;
+    u.run_client = client;
+    u.run_structs = &it->second;
+    u.run_clients = store.clients.size();
+    u.run_capacity = store.clients.capacity();
+  }
+  Item* l = u.run_structs->back();
   if (!l || l->end_clock() != clock || l->kind != ContentKind::kString || l->deleted || l->parent_sub ||
       !l->parent || l->right_origin != right_origin) {
     return false;
@@ -1276,12 +1354,9 @@ bool ReadRunAppend(const Doc& doc, const uint8_t* data, size_t len, UpdateScratc
   return true;
 }
 
-// Integrate's absorb, for a RunAppend: the same store, sequence and
-// transaction bookkeeping as integrating the struct and merging it into l.
-void AppendToRun(Transaction& t, const RunAppend& a) {
+// The run's new text, length and weights.
+void GrowRun(const RunAppend& a) {
   Item* l = a.run;
-  const uint64_t client = l->id.client;
-  if (t.touched_clients.empty() || t.touched_clients.back() != client) t.Touch(client, l->end_clock());
   uint64_t w[kUnitCount];
   const auto len = static_cast<uint32_t>(a.length);
   w[kUtf16] = l->w[kUtf16] + len;
@@ -1297,7 +1372,43 @@ void AppendToRun(Transaction& t, const RunAppend& a) {
   l->str.append(a.text);
   l->length += a.length;
   seq::SetWeights(l->parent->tree, l, w);
+}
+
+// Integrate's absorb, for a RunAppend: the same store, sequence and
+// transaction bookkeeping as integrating the struct and merging it into l.
+void AppendToRun(Transaction& t, const RunAppend& a) {
+  Item* l = a.run;
+  const uint64_t client = l->id.client;
+  if (t.touched_clients.empty() || t.touched_clients.back() != client) t.Touch(client, l->end_clock());
+  GrowRun(a);
   t.changed.insert(l->parent);
+}
+
+// Whether a RunAppend's transaction could only end in a quiet commit
+// (Doc::QuietCommit) that no one sees: no transaction open around it, no
+// observer of updates or transactions (ReadRunAppend ruled out delta
+// observers and formatting of the run's text), nothing pending that the
+// update might let apply, no deletion in the update, and not our own client
+// (which would make us pick a new id).  Then the run just grows.
+bool Unobserved(const Doc& doc, const RunAppend& a, const UpdateScratch& u) {
+  return u.ds.empty() && doc.txn_depth() == 0 && !doc.has_update_observers() && !doc.has_after_transaction_observers() &&
+         !doc.has_pending() && a.run->id.client != doc.client_id();
+}
+
+// Reads an update that is one delete range and nothing else (a remote
+// backspace or forward delete: no structs, one client, one range) into u.ds,
+// as DecodeUpdateInto would; anything else returns false with u untouched.
+bool ReadOneDelete(const uint8_t* data, size_t len, UpdateScratch& u) {
+  if (len < 5 || data[0] != 0 || data[1] != 1) return false;  // no structs; one client in the delete set
+  Decoder dec(data + 2, len - 2);
+  const uint64_t client = dec.ReadVarUint();
+  if (dec.ReadVarUint() != 1) return false;  // one range
+  const uint64_t clock = dec.ReadVarUint();
+  const uint64_t n = dec.ReadVarUint();
+  if (!dec.ok() || !dec.AtEnd() || clock > kMaxClock || n > kMaxClock || n == 0) return false;
+  u.Clear();
+  u.ds.push_back({client, clock, n});
+  return true;
 }
 
 }  // namespace
@@ -1312,11 +1423,18 @@ absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optiona
   const bool append = options.append_runs && doc.pending_structs.empty() && doc.pending_missing.empty() &&
                       !doc.folds_pending() && ReadRunAppend(doc, data, len, u, run);
   if (options.appended_run) *options.appended_run = append;
-  absl::Status st = append ? absl::OkStatus() : DecodeUpdateInto(data, len, doc.interner(), &doc, u);
+  const bool one_delete = !append && options.append_runs && ReadOneDelete(data, len, u);
+  absl::Status st = append || one_delete ? absl::OkStatus() : DecodeUpdateInto(data, len, doc.interner(), &doc, u);
   if (!st.ok()) {
     u.FreeItems(&doc);
     doc.ReturnUpdateScratch(std::move(scratch));
     return st;
+  }
+  if (append && Unobserved(doc, run, u)) {
+    GrowRun(run);
+    u.Clear();
+    doc.ReturnUpdateScratch(std::move(scratch));
+    return absl::OkStatus();
   }
   Transaction& t = doc.Begin(std::move(origin), /*local=*/false);
   bool bulk = false;
@@ -1355,7 +1473,10 @@ absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optiona
     retry = IntegrateBatch(doc, t, queues);
   }
   u.refs.clear();  // every item is in the store, pending, or freed
-  if (!u.ds.empty()) ApplyDeleteRanges(doc, t, u.ds, u.unapplied);
+  if (!u.ds.empty()) {
+    const bool single = u.ds.size() == 1 && u.clients.empty();  // no structs, one range
+    ApplyDeleteRanges(doc, t, u.ds, u.unapplied, single, u.cut);
+  }
   if (!u.unapplied.empty() || !doc.pending_ds.empty()) {
     ApplyPendingDeletes(doc, t, std::move(u.unapplied));
     u.unapplied = DeleteSet();

@@ -49,6 +49,14 @@ struct UpdateScratch {
   std::vector<StructRef> refs;
   std::vector<DsRange> ds;      // in wire order
   DeleteSet unapplied;          // ApplyUpdate: deletions of structs not here yet (empty between updates)
+  std::string cut;              // ApplyUpdate: the text a deletion at a run's head leaves (kept for its memory)
+  // ReadRunAppend: the client it looked up last, valid while the store's
+  // table keeps its size and capacity (a flat map moves entries only when it
+  // grows, and the store never removes a client).
+  const StructStore* run_store = nullptr;
+  uint64_t run_client = 0;
+  const ClientStructs* run_structs = nullptr;
+  size_t run_clients = 0, run_capacity = 0;
   // LoadIntoEmpty's working arrays, parallel to refs (kept for their memory).
   std::vector<uint64_t> load_clocks;   // first clock of each ref
   std::vector<uint8_t> load_marks;     // per ref: absorbed into its left, deleted by the delete set

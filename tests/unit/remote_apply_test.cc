@@ -153,6 +153,78 @@ TEST_CASE("A remote backspace leaves the structs and bytes the general path leav
   sync();
 }
 
+TEST_CASE("A remote forward delete leaves the structs and bytes the general path leaves") {
+  Peer writer(1);
+  Doc& w = *writer.doc;
+  Peer fast(2), slow(3), outer(4), bare(5, true, /*observe=*/false), nogc(6, /*gc=*/false);
+  slow.doc->AddAfterTransactionObserver([](Transaction&) {});
+  auto sync = [&]() {
+    for (const Bytes& u : writer.updates) {
+      REQUIRE(ApplyUpdate(*fast.doc, u.data(), u.size(), std::nullopt).ok());
+      REQUIRE(ApplyUpdate(*bare.doc, u.data(), u.size(), std::nullopt).ok());
+      REQUIRE(ApplyUpdate(*nogc.doc, u.data(), u.size(), std::nullopt).ok());
+      REQUIRE(ApplyAs(*slow.doc, Mode::kAfterObserver, u).ok());
+      REQUIRE(ApplyAs(*outer.doc, Mode::kOuterTransaction, u).ok());
+    }
+    writer.updates.clear();
+    CheckSame(*fast.doc, *slow.doc);
+    CheckSame(*fast.doc, *outer.doc);
+    CheckSame(*fast.doc, w);
+    CheckSame(*fast.doc, *bare.doc);
+    CHECK(Full(*fast.doc) != Bytes{});
+    CHECK(Str(*nogc.doc) == Str(*fast.doc));
+    CHECK(fast.updates == slow.updates);
+    CHECK(fast.updates == outer.updates);
+  };
+  Branch* t = TextOf(w);
+  REQUIRE(types::TextInsert(w, t, 0, "abcd\xc3\xa9" "f\xf0\x9f\x98\x80" "ghijklmn", nullptr).ok());  // 16 UTF-16 units
+  sync();
+  // Delete at 3 repeatedly: the first splits the run in three, each next one
+  // takes the head of the rest into the deleted run on its left (the é, the
+  // emoji's two units as one range).
+  for (uint64_t n : {1, 1, 1, 2, 1, 1}) {
+    REQUIRE(types::TextDelete(w, t, 3, n).ok());
+    sync();
+  }
+  CHECK(Str(*fast.doc) == "abcijklmn");
+  REQUIRE(fast.doc->store().clients[1].size() == 3);
+  CHECK(fast.doc->store().clients[1][1]->kind == ContentKind::kDeleted);
+  CHECK(fast.doc->store().clients[1][1]->length == 7);
+  CHECK(fast.doc->store().clients[1][2]->id.clock == 10);
+  // "b" (a split), "a" and "c" (whole runs), then the head "ij" of the rest,
+  // whose left is the deleted run that "c" joined.
+  for (auto [at, n] : {std::pair<uint64_t, uint64_t>{1, 1}, {0, 1}, {0, 1}, {0, 2}}) {
+    REQUIRE(types::TextDelete(w, t, at, n).ok());
+    sync();
+  }
+  CHECK(Str(*fast.doc) == "klmn");
+  // Typing between, then forward deletes through the new run into the old one.
+  REQUIRE(types::TextInsert(w, t, 2, "XYZ", nullptr).ok());
+  sync();
+  for (int i = 0; i < 5; i++) {
+    REQUIRE(types::TextDelete(w, t, 2, 1).ok());
+    sync();
+  }
+  CHECK(Str(*fast.doc) == "kl");
+  // A forward delete whose update also carries a struct, and two ranges in one update.
+  w.Begin(std::nullopt, true);
+  REQUIRE(types::TextInsert(w, t, 2, "uvwxyz", nullptr).ok());
+  w.Commit();
+  sync();
+  w.Begin(std::nullopt, true);
+  REQUIRE(types::TextDelete(w, t, 3, 1).ok());
+  REQUIRE(types::TextInsert(w, t, 0, "q", nullptr).ok());
+  w.Commit();
+  sync();
+  w.Begin(std::nullopt, true);
+  REQUIRE(types::TextDelete(w, t, 4, 1).ok());
+  REQUIRE(types::TextDelete(w, t, 1, 1).ok());
+  w.Commit();
+  sync();
+  REQUIRE(types::TextDelete(w, t, 3, 1).ok());
+  sync();
+}
+
 TEST_CASE("Remote edits of two writers with backspaces, checked after every update") {
   std::mt19937_64 rng(20261201);
   auto below = [&](uint64_t n) { return n == 0 ? 0 : rng() % n; };
@@ -217,6 +289,39 @@ TEST_CASE("Remote edits of two writers with backspaces, checked after every upda
     nogc_slow.updates.clear();
   }
   CHECK(Str(*fast.doc).size() > 0);
+}
+
+}  // namespace
+}  // namespace codesync
+
+namespace codesync {
+namespace {
+
+// A commit with nothing to collect, merge or tell (a run grown in place) skips
+// the cleanup passes; a remote keystroke under our own client id still makes
+// us pick a new one, as Yjs does.
+TEST_CASE("A remote keystroke appended under our client id makes us pick a new id") {
+  // Two writers with one client id: b makes the same first struct as a (id,
+  // text, origins), then types on, a keystroke that continues a's own run.
+  Peer a(42, true, /*observe=*/false), b(42), c(7, true, /*observe=*/false);
+  REQUIRE(types::TextInsert(*a.doc, TextOf(*a.doc), 0, "x", nullptr).ok());
+  REQUIRE(types::TextInsert(*b.doc, TextOf(*b.doc), 0, "x", nullptr).ok());
+  REQUIRE(types::TextInsert(*b.doc, TextOf(*b.doc), 1, "y", nullptr).ok());
+  REQUIRE(b.updates.size() == 2);
+  CHECK(Full(*a.doc) == b.updates[0]);  // the same struct
+  bool appended = false;
+  ApplyOptions opts;
+  opts.appended_run = &appended;
+  const Bytes& u = b.updates[1];
+  REQUIRE(ApplyUpdate(*a.doc, u.data(), u.size(), std::nullopt, opts).ok());
+  CHECK(appended);  // appended from the wire: the quiet commit
+  CHECK(Str(*a.doc) == "xy");
+  CHECK(a.doc->client_id() != 42);
+  // Someone else's keystroke leaves our id alone.
+  for (const Bytes& v : b.updates) REQUIRE(ApplyUpdate(*c.doc, v.data(), v.size(), std::nullopt, opts).ok());
+  CHECK(appended);
+  CHECK(c.doc->client_id() == 7);
+  CHECK(Str(*c.doc) == "xy");
 }
 
 }  // namespace

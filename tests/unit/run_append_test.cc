@@ -34,12 +34,15 @@ Bytes Full(const Doc& doc) { return EncodeStateAsUpdate(doc, nullptr); }
 struct Peer {
   std::unique_ptr<Doc> doc;
   std::vector<Bytes> updates;
-  explicit Peer(uint64_t client) {
+  // observe = false: no observer (a keystroke then grows its run without a transaction).
+  explicit Peer(uint64_t client, bool observe = true) {
     DocOptions o;
     o.client_id = client;
     doc = std::make_unique<Doc>(o);
     TextOf(*doc);
-    doc->AddUpdateObserver([this](const std::vector<uint8_t>& u, const Transaction&) { updates.push_back(u); });
+    if (observe) {
+      doc->AddUpdateObserver([this](const std::vector<uint8_t>& u, const Transaction&) { updates.push_back(u); });
+    }
   }
 };
 
@@ -82,17 +85,23 @@ void CheckSame(Doc& a, Doc& b) {
 
 // Applies every update the writer produced to fast (shortcut on) and slow
 // (off); returns how many took the shortcut.
-int Sync(Peer& writer, Peer& fast, Peer& slow) {
+// `bare` (if given) has no observer and takes the shortcut too.
+int Sync(Peer& writer, Peer& fast, Peer& slow, Peer* bare = nullptr) {
   int appended = 0;
   for (const Bytes& u : writer.updates) {
-    bool a = false, b = true;
+    bool a = false, b = true, c = false;
     REQUIRE(Apply(*fast.doc, u, true, &a).ok());
     REQUIRE(Apply(*slow.doc, u, false, &b).ok());
+    if (bare) {
+      REQUIRE(Apply(*bare->doc, u, true, &c).ok());
+      CHECK(c == a);
+    }
     CHECK_FALSE(b);
     appended += a;
   }
   writer.updates.clear();
   CheckSame(*fast.doc, *slow.doc);
+  if (bare) CheckSame(*bare->doc, *slow.doc);
   CHECK(fast.updates == slow.updates);
   return appended;
 }
@@ -185,13 +194,58 @@ TEST_CASE("A malformed keystroke is refused by both paths and changes nothing") 
   CHECK(Str(*fast.doc) == "abc");
 }
 
+TEST_CASE("A one-range delete read without the general decoder: same result, same errors") {
+  Peer w(1), fast(2), slow(3);
+  Branch* t = TextOf(*w.doc);
+  REQUIRE(types::TextInsert(*w.doc, t, 0, "abcdef", nullptr).ok());
+  (void)Sync(w, fast, slow);
+  REQUIRE(types::TextDelete(*w.doc, t, 2, 2).ok());
+  const Bytes good = w.updates.back();
+  w.updates.clear();
+  REQUIRE(good.size() >= 5);
+  CHECK(good[0] == 0);  // no structs: the shape the shortcut reads
+  const Bytes before = Full(*fast.doc);
+  std::vector<Bytes> bad;
+  for (size_t n = 1; n < good.size(); n++) bad.emplace_back(good.begin(), good.begin() + n);  // truncated
+  Bytes trailing = good;
+  trailing.push_back(0);
+  bad.push_back(trailing);
+  for (const Bytes& u : bad) {
+    CAPTURE(u.size());
+    absl::Status f = Apply(*fast.doc, u, true);
+    absl::Status s = Apply(*slow.doc, u, false);
+    CHECK_FALSE(f.ok());
+    CHECK(f.code() == s.code());
+    CHECK(f.message() == s.message());
+    CHECK(Full(*fast.doc) == before);
+  }
+  // A zero-length range and a range past the state: both paths agree.
+  Bytes empty_range = good;
+  empty_range.back() = 0;
+  Bytes future = {0, 1, 1, 1, 40, 2};
+  for (const Bytes& u : {empty_range, future}) {
+    REQUIRE(Apply(*fast.doc, u, true).ok());
+    REQUIRE(Apply(*slow.doc, u, false).ok());
+    CheckSame(*fast.doc, *slow.doc);
+  }
+  REQUIRE(Apply(*fast.doc, good, true).ok());
+  REQUIRE(Apply(*slow.doc, good, false).ok());
+  CheckSame(*fast.doc, *slow.doc);
+  CHECK(Str(*fast.doc) == "abef");
+  // The future range applies once the text it names arrives.
+  REQUIRE(types::TextInsert(*w.doc, t, 4, std::string(40, 'x'), nullptr).ok());
+  (void)Sync(w, fast, slow);
+  CHECK(Str(*fast.doc) == Str(*slow.doc));
+  CHECK(Str(*fast.doc).size() == 4 + 40 - 2);
+}
+
 TEST_CASE("Seeded sessions of two writers: the shortcut and the general path agree after every update") {
   for (uint64_t seed : {1u, 2u, 3u}) {
     CAPTURE(seed);
     std::mt19937_64 rng(20261201 + seed);
     auto below = [&](uint64_t n) { return n == 0 ? 0 : rng() % n; };
     const std::string_view alphabet[] = {"a", "b", " ", "\xc3\xa9", "\xf0\x9f\x98\x80"};
-    Peer w1(31), w2(32), fast(33), slow(34);
+    Peer w1(31), w2(32), fast(33), slow(34), bare(35, /*observe=*/false);
     Peer* writers[] = {&w1, &w2};
     uint64_t cursor[2] = {0, 0};
     int appended = 0;
@@ -217,17 +271,17 @@ TEST_CASE("Seeded sessions of two writers: the shortcut and the general path agr
       Peer& other = *writers[1 - k];
       if (below(3) != 0) {
         for (const Bytes& u : w.updates) REQUIRE(Apply(*other.doc, u, true).ok());
-        appended += Sync(w, fast, slow);
+        appended += Sync(w, fast, slow, &bare);
       }
       if (step % 50 == 49) {
         for (Peer* p : writers) {
           Peer& q = *writers[p == &w1 ? 1 : 0];
           for (const Bytes& u : p->updates) REQUIRE(Apply(*q.doc, u, true).ok());
-          appended += Sync(*p, fast, slow);
+          appended += Sync(*p, fast, slow, &bare);
         }
       }
     }
-    for (Peer* p : writers) appended += Sync(*p, fast, slow);
+    for (Peer* p : writers) appended += Sync(*p, fast, slow, &bare);
     CHECK(appended > 100);  // the shortcut was exercised
   }
 }
