@@ -116,6 +116,7 @@ void Transaction::Reset() {
   delete_set.Clear();  // clients and their order: a reused transaction starts empty
   merge_structs.clear();
   appended = 0;
+  loaded_collected = loaded_merged = false;
   changed.clear();
   if (touched_clients.size() > kLinear) index_.clear();
   touched_clients.clear();
@@ -838,7 +839,10 @@ std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t
   // there while nothing has been freed (GC frees nothing and moves no boundary).
   // (Positions in the client's B-tree: valid while nothing is erased.)
   absl::InlinedVector<ClientStructs::const_iterator, 4> range_last;
-  if (gc_) {
+  // A bulk load that proved no struct it loaded can merge: only split halves
+  // (noted by observers) could, and they are merged below.
+  const bool skip_loaded = t.loaded_merged && t.merge_structs.empty();
+  if (gc_ && !t.loaded_collected) {
     const bool one_client = t.delete_set.clients.size() == 1;
     for (auto& [client, ranges] : t.delete_set.clients) {
       auto& structs = store_.clients[client];
@@ -873,6 +877,7 @@ std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t
   // halves), visiting the same structs in the same order.
   const uint64_t frees_before_merge = frees_;
   for (auto& [client, ranges] : t.delete_set.clients) {
+    if (skip_loaded) break;
     auto& structs = store_.clients[client];
     const bool have_lasts = range_last.size() == ranges.size();
     for (auto r = ranges.rbegin(); r != ranges.rend(); ++r) {
@@ -911,7 +916,7 @@ std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t
   // With no struct appended and none split off (splits are the only other
   // way a struct is added), every touched client only grew in place: the loop
   // would skip each of them.
-  const bool new_structs = t.appended > 0 || !t.merge_structs.empty();
+  const bool new_structs = (t.appended > 0 || !t.merge_structs.empty()) && !skip_loaded;
   for (size_t c = 0; new_structs && c < t.touched_clients.size(); c++) {
     const uint64_t client = t.touched_clients[c];
     const uint64_t before = t.BeforeClock(client);

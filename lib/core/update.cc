@@ -1202,6 +1202,30 @@ bool LoadIntoEmpty(Doc& doc, Transaction& t, UpdateScratch& u) {
     if (Item* item = u.refs[i].item) ComputeWeights(*item);
   }
   for (Branch* b : roots) seq::BuildFromList(b->tree, b->start);
+  // What the commit's GC and merge passes would do with the loaded structs.
+  // GC: with no live content deleted, every deleted struct is content-free
+  // already.  Merges: TryMerge's test on every pair of clock neighbours, on
+  // the kinds GC leaves (an observer's `keep` can only stop a merge: kept
+  // content stays a string beside a collected run).  Any possible merge (a
+  // state written by a peer that kept a split) leaves the passes to the commit.
+  t.loaded_collected = !doc.gc_enabled() || deletes.empty();
+  bool mergeable = false;
+  for (size_t c = 0; c < nc && !mergeable; c++) {
+    const UpdateScratch::Client& cl = u.clients[c];
+    const Item* l = nullptr;
+    for (size_t i = cl.begin; i < cl.end; i++) {
+      const Item* r = u.refs[i].item;
+      if (!r) continue;  // absorbed into l
+      if (l && r->origin.present && r->origin.id.clock + 1 == r->id.clock && r->origin.id.client == cl.client &&
+          l->right == r && l->right_origin == r->right_origin && l->deleted == r->deleted &&
+          (l->kind == r->kind || (l->deleted && doc.gc_enabled()))) {
+        mergeable = true;
+        break;
+      }
+      l = r;
+    }
+  }
+  t.loaded_merged = !mergeable;
   return true;
 }
 
