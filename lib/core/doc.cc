@@ -118,6 +118,7 @@ void Transaction::Reset() {
   if (!delete_set.empty() || !delete_set.order.empty()) delete_set.Clear();  // a reused transaction starts empty
   merge_structs.clear();
   appended = 0;
+  loaded_collected = loaded_merged = false;
   if (!changed.empty()) changed.clear();
   if (!touched_clients.empty()) {
     if (touched_clients.size() > kLinear) index_.clear();
@@ -893,7 +894,11 @@ std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t
   // left, the live rest into into.  Live into deleted fails.  (Yjs would also
   // try into into its own left, as two collected runs next to each other: they
   // would have merged at the later one's commit already.)
-  if (gc_ && !folded) {
+  //
+  // A bulk load that proved no struct it loaded can merge: only split halves
+  // (noted by observers) could, and they are merged below.
+  const bool skip_loaded = t.loaded_merged && t.merge_structs.empty();
+  if (gc_ && !folded && !t.loaded_collected) {
     const bool one_client = t.delete_set.clients.size() == 1;
     for (auto& [client, ranges] : t.delete_set.clients) {
       auto& structs = store_.clients[client];
@@ -928,7 +933,7 @@ std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t
   // halves), visiting the same structs in the same order.
   const uint64_t frees_before_merge = frees_;
   for (auto& [client, ranges] : t.delete_set.clients) {
-    if (folded) break;
+    if (folded || skip_loaded) break;
     auto& structs = store_.clients[client];
     const bool have_lasts = range_last.size() == ranges.size();
     for (auto r = ranges.rbegin(); r != ranges.rend(); ++r) {
@@ -967,7 +972,7 @@ std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t
   // With no struct appended and none split off (splits are the only other
   // way a struct is added), every touched client only grew in place: the loop
   // would skip each of them.
-  const bool new_structs = t.appended > 0 || !t.merge_structs.empty();
+  const bool new_structs = (t.appended > 0 || !t.merge_structs.empty()) && !skip_loaded;
   for (size_t c = 0; new_structs && c < t.touched_clients.size(); c++) {
     const uint64_t client = t.touched_clients[c];
     const uint64_t before = t.BeforeClock(client);

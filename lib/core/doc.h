@@ -86,6 +86,13 @@ struct Transaction {
   // Structs the transaction appended to the store (Integrate): none, and the
   // commit has no new structs to merge (appends in place and splits make none).
   size_t appended = 0;
+  // Set by a bulk load of a whole state (LoadIntoEmpty, update.cc) that proved
+  // the commit's passes over what it loaded have nothing to do: no deleted
+  // content to collect, and no loaded struct or deleted run that could merge
+  // with its clock neighbour.  The commit then skips those passes (split
+  // halves noted by observers still merge).
+  bool loaded_collected = false;
+  bool loaded_merged = false;
 
   // Empties every field but keeps the containers' memory, so that a document
   // reuses one transaction instead of allocating a fresh one per edit.

@@ -13,11 +13,15 @@ size_t Share(size_t total, size_t nodes, size_t i) { return total / nodes + (i <
 }  // namespace
 
 void BuildFromList(Tree& tree, Item* start) {
-  static_assert(kUnitCount == 4, "the leaf sums below are unrolled");
-  tree.cursor = nullptr;
-  if (!start) return;
   size_t n = 0;
   for (const Item* it = start; it; it = it->right) n++;
+  BuildFromList(tree, start, n);
+}
+
+void BuildFromList(Tree& tree, Item* start, size_t n) {
+  static_assert(kUnitCount == 4, "the leaf sums below are unrolled");
+  tree.cursor = nullptr;
+  if (!start || n == 0) return;
   const size_t leaves = (n + kBuildFill - 1) / kBuildFill;
   std::vector<Node*> level;
   level.reserve(leaves);

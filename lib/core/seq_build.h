@@ -6,6 +6,8 @@
 #ifndef CODESYNC_CORE_SEQ_BUILD_H_
 #define CODESYNC_CORE_SEQ_BUILD_H_
 
+#include <cstddef>
+
 #include "core/seq_index.h"
 
 namespace codesync::seq {
@@ -17,6 +19,8 @@ inline constexpr int kBuildFill = kLeafCapacity * 3 / 4;
 // Indexes the list that starts at `start` (linked by Item::right), in order,
 // into `tree`, which must be empty.  Every item's weights (Item::w) must be set.
 void BuildFromList(Tree& tree, Item* start);
+// The same for a list the caller knows holds exactly `n` items (no counting walk).
+void BuildFromList(Tree& tree, Item* start, size_t n);
 
 }  // namespace codesync::seq
 

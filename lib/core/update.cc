@@ -1220,12 +1220,26 @@ bool LoadIntoEmpty(Doc& doc, Transaction& t, UpdateScratch& u) {
   auto note_changed = [&](Branch* b) {
     if (b != changed) t.changed.insert(changed = b);
   };
+  // In the same pass over each client's structs: their weights (ComputeWeights
+  // on the flags the delete set leaves), each root's item count, and TryMerge's
+  // test on every pair of clock neighbours for the commit (see below).
+  const bool gc = doc.gc_enabled();
+  bool mergeable = false;
+  absl::InlinedVector<size_t, 2> root_items(roots.size(), 0);
+  size_t last_root_index = 0;
+  auto count_in = [&](Branch* b) {
+    if (roots[last_root_index] != b) {
+      last_root_index = static_cast<size_t>(std::find(roots.begin(), roots.end(), b) - roots.begin());
+    }
+    root_items[last_root_index]++;
+  };
   for (size_t c = 0; c < nc; c++) {
     const UpdateScratch::Client& cl = u.clients[c];
     if (cl.begin == cl.end) continue;
     t.Touch(cl.client, 0);
     ClientStructs& structs = store.clients[cl.client];
     uint64_t run_start = 0, run_end = UINT64_MAX;  // deleted run being joined
+    const Item* prev = nullptr;  // the struct before, by clock
     for (size_t i = cl.begin; i < cl.end; i++) {
       Item* item = u.refs[i].item;
       if (marks[i] & kAbsorbed) {
@@ -1233,15 +1247,25 @@ bool LoadIntoEmpty(Doc& doc, Transaction& t, UpdateScratch& u) {
         l->str.append(item->str);
         l->length += item->length;
         if (item->keep) l->keep = true;
+        ComputeWeights(*l);  // (l was weighed before it took the content)
         note_changed(l->parent);
         doc.FreeItem(item);
         u.refs[i].item = nullptr;
         continue;
       }
+      const bool del = item->kind == ContentKind::kDeleted || (marks[i] & kDelete);
+      item->deleted = del;
+      ComputeWeights(*item);
+      count_in(item->parent);
+      if (prev && item->origin.present && item->origin.id.clock + 1 == item->id.clock &&
+          item->origin.id.client == cl.client && prev->right == item && prev->right_origin == item->right_origin &&
+          prev->deleted == del && (prev->kind == item->kind || (del && gc))) {
+        mergeable = true;
+      }
+      prev = item;
       structs.Append(item);
       t.appended++;  // the commit's new-struct merge pass runs only when this is set
       if (item->kind == ContentKind::kDeleted) {
-        item->deleted = true;
         if (item->id.clock != run_end) {
           if (run_end != UINT64_MAX) t.delete_set.Add(cl.client, run_start, run_end - run_start);
           run_start = item->id.clock;
@@ -1267,10 +1291,16 @@ bool LoadIntoEmpty(Doc& doc, Transaction& t, UpdateScratch& u) {
     }
     if (run_end != UINT64_MAX) t.delete_set.Add(client, run_start, run_end - run_start);
   }
-  for (size_t i = 0; i < n; i++) {
-    if (Item* item = u.refs[i].item) ComputeWeights(*item);
-  }
-  for (Branch* b : roots) seq::BuildFromList(b->tree, b->start);
+  for (size_t r = 0; r < roots.size(); r++) seq::BuildFromList(roots[r]->tree, roots[r]->start, root_items[r]);
+  // What the commit's GC and merge passes would do with the loaded structs.
+  // GC: with no live content deleted, every deleted struct is content-free
+  // already.  Merges: TryMerge's test on every pair of clock neighbours (in
+  // the pass above), on the kinds GC leaves (an observer's `keep` can only
+  // stop a merge: kept content stays a string beside a collected run).  Any
+  // possible merge (a state written by a peer that kept a split) leaves the
+  // passes to the commit.
+  t.loaded_collected = !gc || deletes.empty();
+  t.loaded_merged = !mergeable;
   return true;
 }
 
