@@ -189,10 +189,10 @@ Item* Doc::SplitOff(Transaction& t, Item* left, uint64_t diff) {
 }
 
 Item* Doc::SplitItem(Transaction& t, Item* left, uint64_t diff) {
+  const Weights old = left->weights();
   Item* right = SplitOff(t, left, diff);
   if (right->parent && !right->parent_sub) {
-    ComputeWeights(*right);
-    seq::Reweigh(right->parent->tree, left);
+    seq::Reweigh(right->parent->tree, left, old);
     seq::InsertAfter(right->parent->tree, left, right);
   }
   return right;
@@ -375,14 +375,9 @@ Item* Doc::Integrate(Transaction& t, Item* item, uint64_t offset, bool absorb) {
     if (l->kind == ContentKind::kString && !l->deleted && l->id.client == item->id.client &&
         l->end_clock() == item->id.clock &&
         item->origin == OptId::Of(l->last_id()) && item->right_origin == l->right_origin && !parent->is_deleted()) {
-      uint64_t w[kUnitCount];
-      ComputeWeights(*item);
-      for (int u = 0; u < kUnitCount; u++) w[u] = l->w[u] + item->w[u];
-      w[kItems] = 1;
-      l->str.append(item->str);
-      l->length += item->length;
+      const Weights added = AppendString(*l, item->str, item->length);  // l is live
       if (item->keep) l->keep = true;
-      seq::SetWeights(parent->tree, l, w);
+      seq::AddWeights(parent->tree, l, added);
       t.changed.insert(parent);
       return l;
     }
@@ -464,20 +459,7 @@ bool Doc::CanAppendToOwnRun(const Item* left) const {
 
 void Doc::AppendToOwnRun(Transaction& t, Item* left, std::string_view s, uint64_t utf16_len) {
   t.Touch(client_id_, left->end_clock());
-  uint64_t w[kUnitCount];
-  w[kUtf16] = left->w[kUtf16] + utf16_len;
-  w[kItems] = 1;
-  if (s.size() == utf16_len) {  // ASCII
-    w[kUtf8] = left->w[kUtf8] + s.size();
-    w[kCodepoints] = left->w[kCodepoints] + s.size();
-  } else {
-    utf8::Lengths l = utf8::Measure(s);
-    w[kUtf8] = left->w[kUtf8] + l.utf8;
-    w[kCodepoints] = left->w[kCodepoints] + l.codepoints;
-  }
-  left->str.append(s);
-  left->length += utf16_len;
-  seq::SetWeights(left->parent->tree, left, w);
+  seq::AddWeights(left->parent->tree, left, AppendString(*left, s, utf16_len));  // a live run
   t.changed.insert(left->parent);
 }
 
@@ -494,13 +476,12 @@ Item* Doc::InsertLocal(Transaction& t, Branch* parent, Item* left, Item* right, 
   return content;
 }
 
-void Doc::MarkDeleted(Transaction& t, Item* item) {
+void Doc::MarkDeleted(Transaction& t, Item* item) { MarkDeleted(t, item, item->weights()); }
+
+void Doc::MarkDeleted(Transaction& t, Item* item, const Weights& old) {
   item->deleted = true;
-  if (item->parent && !item->parent_sub) {
-    // Deleted: weighs nothing in any unit but still counts as one item.
-    uint64_t w[kUnitCount] = {0, 0, 0, 1};
-    seq::SetWeights(item->parent->tree, item, w);
-  }
+  // Deleted: weighs nothing in any unit but still counts as one item.
+  if (item->parent && !item->parent_sub) seq::Reweigh(item->parent->tree, item, old);
   t.delete_set.Add(item->id.client, item->id.clock, item->length);
   if (item->parent) t.changed.insert(item->parent);
 }
@@ -549,6 +530,7 @@ bool Doc::FoldDeletion(Transaction& t, Item* run, uint64_t from, uint64_t to) {
     if (inside_pair) return false;
   }
   Fold f{into, run->id.clock + from, to - from, at_start, {}};
+  const Weights old = run->weights();
   if (at_start) {
     f.text.assign(run->str, 0, b);
     run->str.assign(std::string(std::string_view(run->str).substr(b)));  // ItemString has no erase; assign must not alias
@@ -569,13 +551,8 @@ bool Doc::FoldDeletion(Transaction& t, Item* run, uint64_t from, uint64_t to) {
     into->origin = OptId::Of(run->last_id());
     t.AddMergeCandidate(into);  // the general path's right half of the split
   }
-  if (run->ascii()) {
-    const uint64_t n = run->length;
-    const uint64_t w[kUnitCount] = {n, n, n, 1};
-    seq::SetWeights(run->parent->tree, run, w);
-  } else {
-    seq::Reweigh(run->parent->tree, run);
-  }
+  ComputeWeights(*run);
+  seq::Reweigh(run->parent->tree, run, old);
   t.delete_set.Add(client, f.clock, f.length);
   t.changed.insert(run->parent);
   folds_.push_back(std::move(f));
@@ -629,11 +606,11 @@ Item* Doc::DeleteInRun(Transaction& t, Item* run, uint64_t from, uint64_t to) {
     return from == 0 ? run->left : run->right;
   }
   seq::Tree& tree = run->parent->tree;
+  const Weights old = run->weights();
   if (from == 0) {
     if (to < run->length) {
       Item* rest = SplitOff(t, run, to);
-      ComputeWeights(*rest);
-      MarkDeleted(t, run);  // reweighs `run` to nothing
+      MarkDeleted(t, run, old);  // reweighs `run` to nothing
       seq::InsertAfter(tree, run, rest);
     } else {
       MarkDeleted(t, run);
@@ -644,14 +621,10 @@ Item* Doc::DeleteInRun(Transaction& t, Item* run, uint64_t from, uint64_t to) {
   // from it, which copies its flags), then each piece weighed once.
   Item* mid = SplitOff(t, run, from);
   Item* rest = to - from < mid->length ? SplitOff(t, mid, to - from) : nullptr;
-  seq::Reweigh(tree, run);
-  mid->deleted = true;
-  ComputeWeights(*mid);  // nothing in any unit, one item
+  seq::Reweigh(tree, run, old);
+  mid->deleted = true;  // nothing in any unit, one item
   seq::InsertAfter(tree, run, mid);
-  if (rest) {
-    ComputeWeights(*rest);
-    seq::InsertAfter(tree, mid, rest);
-  }
+  if (rest) seq::InsertAfter(tree, mid, rest);
   t.delete_set.Add(mid->id.client, mid->id.clock, mid->length);
   t.changed.insert(mid->parent);
   return mid;
@@ -752,14 +725,12 @@ bool Doc::TryMerge(Item* left, Item* right) {
   if (left->right) left->right->left = left;
   bool in_sequence = left->parent && !left->parent_sub;
   if (in_sequence) {
-    // Same kind and visibility: the merged run weighs what both did (one item).
-    uint64_t w[kUnitCount];
-    for (int u = 0; u < kUnitCount; u++) w[u] = left->w[u] + right->w[u];
-    w[kItems] = 1;
+    // Same kind and visibility: the merged run weighs what both did (one
+    // item); deleted runs weigh one item before and after (no walk to the root).
+    const Weights old = left->weights();
     seq::Erase(left->parent->tree, right);
     MergeContent(*left, *right);
-    // Deleted runs weigh one item before and after: no walk to the root.
-    if (!std::equal(std::begin(w), std::end(w), std::begin(left->w))) seq::SetWeights(left->parent->tree, left, w);
+    seq::Reweigh(left->parent->tree, left, old);
   } else {
     MergeContent(*left, *right);
   }

@@ -234,6 +234,8 @@ class Doc {
   bool folds_pending() const { return folds_pending_; }
   // Marks one item deleted (no recursion into nested types).
   void MarkDeleted(Transaction& t, Item* item);
+  // The same for an item edited in place since its weights were `old` (its index sums).
+  void MarkDeleted(Transaction& t, Item* item, const Weights& old);
   // Typing at the end of this client's newest run: when a string inserted
   // right after `left` would merge into it at commit anyway (TryMerge), it can
   // be appended to `left` in place, with no new item.  The store, the sequence

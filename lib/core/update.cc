@@ -722,8 +722,9 @@ bool DeleteTailIntoRight(Transaction& t, ClientStructs& structs, DeleteCursor& c
   const uint64_t client = s->id.client;
   const uint64_t len = end - clock;
   Item tail;
+  const Weights old = s->weights();
   SplitContent(*s, clock - s->id.clock, tail);  // the kept part, as a split leaves it
-  seq::Reweigh(s->parent->tree, s);
+  seq::Reweigh(s->parent->tree, s, old);
   n->id.clock = clock;
   n->length += len;
   n->origin = OptId::Of({client, clock - 1});  // the tail's origin: the kept part's end
@@ -1282,21 +1283,7 @@ void AppendToRun(Transaction& t, const RunAppend& a) {
   Item* l = a.run;
   const uint64_t client = l->id.client;
   if (t.touched_clients.empty() || t.touched_clients.back() != client) t.Touch(client, l->end_clock());
-  uint64_t w[kUnitCount];
-  const auto len = static_cast<uint32_t>(a.length);
-  w[kUtf16] = l->w[kUtf16] + len;
-  if (a.ascii) {
-    w[kUtf8] = l->w[kUtf8] + len;
-    w[kCodepoints] = l->w[kCodepoints] + len;
-  } else {
-    utf8::Lengths m = utf8::Measure(a.text);
-    w[kUtf8] = l->w[kUtf8] + static_cast<uint32_t>(m.utf8);
-    w[kCodepoints] = l->w[kCodepoints] + static_cast<uint32_t>(m.codepoints);
-  }
-  w[kItems] = 1;
-  l->str.append(a.text);
-  l->length += a.length;
-  seq::SetWeights(l->parent->tree, l, w);
+  seq::AddWeights(l->parent->tree, l, AppendString(*l, a.text, a.length));  // a live run
   t.changed.insert(l->parent);
 }
 

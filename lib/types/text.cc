@@ -354,7 +354,7 @@ absl::Status TextDelete(Doc& doc, Branch* text, uint64_t index, uint64_t length)
     // general path below makes the same splits and deletion, after two lookups.
     uint64_t off = 0;
     Item* run = seq::Find(text->tree, u, index, &off);
-    if (run && run->kind == ContentKind::kString && length <= run->w[u] - off) {
+    if (run && run->kind == ContentKind::kString && length <= run->weight(u) - off) {
       uint64_t from = 0;
       uint64_t to = run->length;
       if (off > 0) {
@@ -362,7 +362,7 @@ absl::Status TextDelete(Doc& doc, Branch* text, uint64_t index, uint64_t length)
         if (!c.ok()) return c.status();
         from = *c;
       }
-      if (off + length < run->w[u]) {
+      if (off + length < run->weight(u)) {
         auto c = ClockOffset(*run, u, off + length);
         if (!c.ok()) return c.status();
         to = *c;
@@ -387,9 +387,9 @@ absl::Status TextDelete(Doc& doc, Branch* text, uint64_t index, uint64_t length)
     while (remaining > 0 && p.right) {
       Item* r = p.right;
       if (r->visible()) {
-        uint64_t w = r->w[u];
+        uint64_t w = r->weight(u);
         if (remaining < w) doc.SplitItem(t, r, *ClockOffset(*r, u, remaining));
-        remaining -= r->w[u];
+        remaining -= r->weight(u);
         doc.DeleteItem(t, r);
       }
       p.Forward();
@@ -434,9 +434,9 @@ absl::Status TextFormat(Doc& doc, Branch* text, uint64_t index, uint64_t length,
             Set(p.attrs, key, r->extra->value);
           }
         } else if (r->countable()) {
-          uint64_t w = r->w[u];
+          uint64_t w = r->weight(u);
           if (remaining < w) doc.SplitItem(t, r, *ClockOffset(*r, u, remaining));
-          remaining -= std::min<uint64_t>(remaining, r->w[u]);
+          remaining -= std::min<uint64_t>(remaining, r->weight(u));
         }
       }
       p.Forward();
@@ -759,11 +759,11 @@ std::vector<DeltaOp> ComputeDelta(const Branch& text, const Transaction& t, std:
       if (is_text && !ops.empty() && ops.back().kind == DeltaOp::kInsert && !ops.back().embed &&
           ops.back().attributes == attrs) {
         ops.back().text += s->str;
-        ops.back().length += s->w[u];
+        ops.back().length += s->weight(u);
       } else {
         DeltaOp op;
         op.kind = DeltaOp::kInsert;
-        op.length = s->w[u];
+        op.length = s->weight(u);
         if (is_text) {
           op.text = s->str;
         } else {
@@ -772,7 +772,7 @@ std::vector<DeltaOp> ComputeDelta(const Branch& text, const Transaction& t, std:
         op.attributes = std::move(attrs);
         ops.push_back(std::move(op));
       }
-      pos += s->w[u];
+      pos += s->weight(u);
     }
   }
   return ops;
