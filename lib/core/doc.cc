@@ -223,31 +223,31 @@ std::optional<uint64_t> Doc::GetMissing(Transaction& t, StructRef& ref) {
   // The origin's client structs, looked up once for the check and the split
   // (a reference to the struct's own client always exists: it points back).
   ClientStructs* origin_structs = nullptr;
-  if (item->origin.present) {
+  if (item->origin.present()) {
     auto it = store_.clients.find(item->origin.id.client);
     if (it != store_.clients.end()) origin_structs = &it->second;
     if (item->origin.id.client != own && (!origin_structs || item->origin.id.clock >= origin_structs->end_clock())) {
       return item->origin.id.client;
     }
   }
-  if (item->right_origin.present && item->right_origin.id.client != own &&
+  if (item->right_origin.present() && item->right_origin.id.client != own &&
       item->right_origin.id.clock >= store_.State(item->right_origin.id.client)) {
     return item->right_origin.id.client;
   }
-  if (ref.parent_id.present && ref.parent_id.id.client != own &&
+  if (ref.parent_id.present() && ref.parent_id.id.client != own &&
       ref.parent_id.id.clock >= store_.State(ref.parent_id.id.client)) {
     return ref.parent_id.id.client;
   }
   // Everything referenced exists: resolve the references.
   Item* left = nullptr;
   Item* right = nullptr;
-  if (item->origin.present) {
+  if (item->origin.present()) {
     const Id o = item->origin.id;
     left = origin_structs->Find(o.clock);
     if (o.clock != left->end_clock() - 1 && !left->is_gc()) SplitItem(t, left, o.clock - left->id.clock + 1);
     item->origin = OptId::Of(left->last_id());
   }
-  if (item->right_origin.present) {
+  if (item->right_origin.present()) {
     // Usually the right origin is still the left origin's neighbour (always,
     // for a state written in clock order by one client): the struct holding
     // that clock is then at hand, without a B-tree lookup.
@@ -265,13 +265,13 @@ std::optional<uint64_t> Doc::GetMissing(Transaction& t, StructRef& ref) {
   item->parent = nullptr;
   if ((left && left->is_gc()) || (right && right->is_gc())) {
     // The neighbours were collected: so was the parent. Becomes a GC struct.
-  } else if (!ref.parent_id.present && !ref.parent_root) {
+  } else if (!ref.parent_id.present() && !ref.parent_root) {
     Item* from = left ? left : right;
     if (from) {
       item->parent = from->parent;
       item->parent_sub = from->parent_sub;
     }
-  } else if (ref.parent_id.present) {
+  } else if (ref.parent_id.present()) {
     Item* p = store_.Find(ref.parent_id.id);
     if (p && p->kind == ContentKind::kType && p->type) item->parent = p->type;
   } else {
@@ -352,7 +352,7 @@ Item* Doc::Integrate(Transaction& t, Item* item, uint64_t offset, bool absorb) {
         } else if (item->right_origin == o->right_origin) {
           break;
         }
-      } else if (o->origin.present && before_origin.contains(store_.Find(o->origin.id))) {
+      } else if (o->origin.present() && before_origin.contains(store_.Find(o->origin.id))) {
         if (!conflicting.contains(store_.Find(o->origin.id))) {
           left = o;
           conflicting.clear();
@@ -453,8 +453,8 @@ bool Doc::CanAppendToOwnRun(const Item* left) const {
   // Text insertion moves past deleted items right of the cut (Yjs
   // minimizeAttributeChanges), so the new struct would not follow `left` then.
   const Item* right = left->right;
-  if (!right) return !left->right_origin.present;
-  return !right->deleted && left->right_origin.present && left->right_origin.id == right->id;
+  if (!right) return !left->right_origin.present();
+  return !right->deleted && left->right_origin.present() && left->right_origin.id == right->id;
 }
 
 void Doc::AppendToOwnRun(Transaction& t, Item* left, std::string_view s, uint64_t utf16_len) {

@@ -70,15 +70,14 @@ struct Item {
   uint64_t length = 0;  // in clock units
   Item* left = nullptr;
   Item* right = nullptr;
-  // The flags live in origin's tail padding (see OptId): 8 bytes less per item.
-  [[no_unique_address]] OptId origin;
+  OptId origin;
+  OptId right_origin;
   ContentKind kind = ContentKind::kGC;
   bool deleted = false;
   bool keep = false;
   bool pooled = false;  // allocated by Doc::NewItem from the document's pool
-  [[no_unique_address]] OptId right_origin;
   // kString runs that are not ASCII: their code points (kept by SplitContent,
-  // MergeContent, AppendString and ComputeWeights).  In right_origin's padding.
+  // MergeContent, AppendString and ComputeWeights).
   uint32_t codepoints = 0;
   Branch* parent = nullptr;                 // null for GC structs
   const std::string* parent_sub = nullptr;  // map key (interned by the Doc), null in sequences

@@ -37,7 +37,7 @@ std::string IdStr(const Item* i) {
   return i ? std::to_string(i->id.client) + ":" + std::to_string(i->id.clock) : std::string("-");
 }
 std::string OptStr(const OptId& o) {
-  return o.present ? std::to_string(o.id.client) + ":" + std::to_string(o.id.clock) : std::string("-");
+  return o.present() ? std::to_string(o.id.client) + ":" + std::to_string(o.id.clock) : std::string("-");
 }
 
 // Everything about one struct, as text, so that a mismatch prints what differs.
