@@ -100,6 +100,7 @@ Item* Doc::NewItem() {
 }
 
 void Doc::FreeItem(Item* item) {
+  if (item == typing_run_) typing_run_ = nullptr;
   if (!item->pooled) {
     delete item;
     return;
@@ -459,6 +460,10 @@ bool Doc::CanAppendToOwnRun(const Item* left) const {
 
 void Doc::AppendToOwnRun(Transaction& t, Item* left, std::string_view s, uint64_t utf16_len) {
   t.Touch(client_id_, left->end_clock());
+  if (left != typing_run_) {
+    if (typing_run_) typing_run_->str.shrink_to_fit();
+    typing_run_ = left;
+  }
   seq::AddWeights(left->parent->tree, left, AppendString(*left, s, utf16_len));  // a live run
   t.changed.insert(left->parent);
 }

@@ -2205,6 +2205,29 @@ TEST_CASE("Item flags share origin's padding and survive origin assignments") {
   CHECK_FALSE(b.origin.present());
 }
 
+TEST_CASE("Typing in another run trims the text block of the run typed before") {
+  std::vector<std::unique_ptr<Doc>> docs;
+  Doc* doc = NewDoc(docs, 1);
+  Insert(*doc, 0, "x");
+  Item* run = doc->store().Find(Id{1, 0});
+  REQUIRE(run != nullptr);
+  // Typing at its end appends in place; its block grows ahead of the text.
+  std::string want = "x";
+  while (run->str.heap_capacity() < run->str.size() + 100) {
+    REQUIRE(want.size() < 5000);
+    Insert(*doc, want.size(), "a");
+    want += "a";
+  }
+  REQUIRE(doc->store().Find(Id{1, 0}) == run);
+  REQUIRE(run->str.size() == want.size());
+  Insert(*doc, 0, "b");  // a new run at the front
+  Insert(*doc, 1, "c");  // typing goes on there
+  CHECK(run->str.heap_capacity() <= run->str.size() + 24);  // a malloc chunk's rounding at most
+  CHECK(Str(*doc) == "bc" + want);
+  Insert(*doc, 2 + want.size(), "z");  // and typing at the old run again grows it again
+  CHECK(Str(*doc) == "bc" + want + "z");
+}
+
 TEST_CASE("Doc item pool: freed items are reused, heap items are freed too") {
   Doc doc(DocOptions{});
   std::vector<Item*> items;
