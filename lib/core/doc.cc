@@ -101,6 +101,7 @@ Item* Doc::NewItem() {
 }
 
 void Doc::FreeItem(Item* item) {
+  if (item == typing_run_) typing_run_ = nullptr;
   if (!item->pooled) {
     delete item;
     return;
@@ -230,10 +231,10 @@ Item* Doc::SplitOff(Transaction& t, Item* left, uint64_t diff) {
 }
 
 Item* Doc::SplitItem(Transaction& t, Item* left, uint64_t diff) {
+  const Weights old = left->weights();
   Item* right = SplitOff(t, left, diff);
   if (right->parent && !right->parent_sub) {
-    ComputeWeights(*right);
-    seq::Reweigh(right->parent->tree, left);
+    seq::Reweigh(right->parent->tree, left, old);
     seq::InsertAfter(right->parent->tree, left, right);
   }
   return right;
@@ -264,31 +265,31 @@ std::optional<uint64_t> Doc::GetMissing(Transaction& t, StructRef& ref) {
   // The origin's client structs, looked up once for the check and the split
   // (a reference to the struct's own client always exists: it points back).
   ClientStructs* origin_structs = nullptr;
-  if (item->origin.present) {
+  if (item->origin.present()) {
     auto it = store_.clients.find(item->origin.id.client);
     if (it != store_.clients.end()) origin_structs = &it->second;
     if (item->origin.id.client != own && (!origin_structs || item->origin.id.clock >= origin_structs->end_clock())) {
       return item->origin.id.client;
     }
   }
-  if (item->right_origin.present && item->right_origin.id.client != own &&
+  if (item->right_origin.present() && item->right_origin.id.client != own &&
       item->right_origin.id.clock >= store_.State(item->right_origin.id.client)) {
     return item->right_origin.id.client;
   }
-  if (ref.parent_id.present && ref.parent_id.id.client != own &&
+  if (ref.parent_id.present() && ref.parent_id.id.client != own &&
       ref.parent_id.id.clock >= store_.State(ref.parent_id.id.client)) {
     return ref.parent_id.id.client;
   }
   // Everything referenced exists: resolve the references.
   Item* left = nullptr;
   Item* right = nullptr;
-  if (item->origin.present) {
+  if (item->origin.present()) {
     const Id o = item->origin.id;
     left = origin_structs->Find(o.clock);
     if (o.clock != left->end_clock() - 1 && !left->is_gc()) SplitItem(t, left, o.clock - left->id.clock + 1);
     item->origin = OptId::Of(left->last_id());
   }
-  if (item->right_origin.present) {
+  if (item->right_origin.present()) {
     // Usually the right origin is still the left origin's neighbour (always,
     // for a state written in clock order by one client): the struct holding
     // that clock is then at hand, without a B-tree lookup.
@@ -306,13 +307,13 @@ std::optional<uint64_t> Doc::GetMissing(Transaction& t, StructRef& ref) {
   item->parent = nullptr;
   if ((left && left->is_gc()) || (right && right->is_gc())) {
     // The neighbours were collected: so was the parent. Becomes a GC struct.
-  } else if (!ref.parent_id.present && !ref.parent_root) {
+  } else if (!ref.parent_id.present() && !ref.parent_root) {
     Item* from = left ? left : right;
     if (from) {
       item->parent = from->parent;
       item->parent_sub = from->parent_sub;
     }
-  } else if (ref.parent_id.present) {
+  } else if (ref.parent_id.present()) {
     Item* p = store_.Find(ref.parent_id.id);
     if (p && p->kind == ContentKind::kType && p->type) item->parent = p->type;
   } else {
@@ -393,7 +394,7 @@ Item* Doc::Integrate(Transaction& t, Item* item, uint64_t offset, bool absorb) {
         } else if (item->right_origin == o->right_origin) {
           break;
         }
-      } else if (o->origin.present && before_origin.contains(store_.Find(o->origin.id))) {
+      } else if (o->origin.present() && before_origin.contains(store_.Find(o->origin.id))) {
         if (!conflicting.contains(store_.Find(o->origin.id))) {
           left = o;
           conflicting.clear();
@@ -416,14 +417,9 @@ Item* Doc::Integrate(Transaction& t, Item* item, uint64_t offset, bool absorb) {
     if (l->kind == ContentKind::kString && !l->deleted && l->id.client == item->id.client &&
         l->end_clock() == item->id.clock &&
         item->origin == OptId::Of(l->last_id()) && item->right_origin == l->right_origin && !parent->is_deleted()) {
-      uint64_t w[kUnitCount];
-      ComputeWeights(*item);
-      for (int u = 0; u < kUnitCount; u++) w[u] = l->w[u] + item->w[u];
-      w[kItems] = 1;
-      l->str.append(item->str);
-      l->length += item->length;
+      const Weights added = AppendString(*l, item->str, item->length);  // l is live
       if (item->keep) l->keep = true;
-      seq::SetWeights(parent->tree, l, w);
+      seq::AddWeights(parent->tree, l, added);
       t.changed.insert(parent);
       return l;
     }
@@ -499,26 +495,17 @@ bool Doc::CanAppendToOwnRun(const Item* left) const {
   // Text insertion moves past deleted items right of the cut (Yjs
   // minimizeAttributeChanges), so the new struct would not follow `left` then.
   const Item* right = left->right;
-  if (!right) return !left->right_origin.present;
-  return !right->deleted && left->right_origin.present && left->right_origin.id == right->id;
+  if (!right) return !left->right_origin.present();
+  return !right->deleted && left->right_origin.present() && left->right_origin.id == right->id;
 }
 
 void Doc::AppendToOwnRun(Transaction& t, Item* left, std::string_view s, uint64_t utf16_len) {
   t.Touch(client_id_, left->end_clock());
-  uint64_t w[kUnitCount];
-  w[kUtf16] = left->w[kUtf16] + utf16_len;
-  w[kItems] = 1;
-  if (s.size() == utf16_len) {  // ASCII
-    w[kUtf8] = left->w[kUtf8] + s.size();
-    w[kCodepoints] = left->w[kCodepoints] + s.size();
-  } else {
-    utf8::Lengths l = utf8::Measure(s);
-    w[kUtf8] = left->w[kUtf8] + l.utf8;
-    w[kCodepoints] = left->w[kCodepoints] + l.codepoints;
+  if (left != typing_run_) {
+    if (typing_run_) typing_run_->str.shrink_to_fit();
+    typing_run_ = left;
   }
-  left->str.append(s);
-  left->length += utf16_len;
-  seq::SetWeights(left->parent->tree, left, w);
+  seq::AddWeights(left->parent->tree, left, AppendString(*left, s, utf16_len));  // a live run
   t.changed.insert(left->parent);
 }
 
@@ -535,13 +522,12 @@ Item* Doc::InsertLocal(Transaction& t, Branch* parent, Item* left, Item* right, 
   return content;
 }
 
-void Doc::MarkDeleted(Transaction& t, Item* item) {
+void Doc::MarkDeleted(Transaction& t, Item* item) { MarkDeleted(t, item, item->weights()); }
+
+void Doc::MarkDeleted(Transaction& t, Item* item, const Weights& old) {
   item->deleted = true;
-  if (item->parent && !item->parent_sub) {
-    // Deleted: weighs nothing in any unit but still counts as one item.
-    uint64_t w[kUnitCount] = {0, 0, 0, 1};
-    seq::SetWeights(item->parent->tree, item, w);
-  }
+  // Deleted: weighs nothing in any unit but still counts as one item.
+  if (item->parent && !item->parent_sub) seq::Reweigh(item->parent->tree, item, old);
   t.delete_set.Add(item->id.client, item->id.clock, item->length);
   if (item->parent) t.changed.insert(item->parent);
 }
@@ -592,6 +578,7 @@ bool Doc::FoldDeletion(Transaction& t, Item* run, uint64_t from, uint64_t to) {
   if (folds_.empty()) fold_text_.clear();  // the last transaction's folds are gone
   const std::string_view str = run->str;
   Fold f{into, run->id.clock + from, to - from, at_start, fold_text_.size(), 0};
+  const Weights old = run->weights();
   if (at_start) {
     fold_text_.append(str.substr(0, b));
     const size_t rest = str.size() - b;
@@ -614,13 +601,8 @@ bool Doc::FoldDeletion(Transaction& t, Item* run, uint64_t from, uint64_t to) {
     into->origin = OptId::Of(run->last_id());
     t.AddMergeCandidate(into);  // the general path's right half of the split
   }
-  if (run->ascii()) {
-    const uint64_t n = run->length;
-    const uint64_t w[kUnitCount] = {n, n, n, 1};
-    seq::SetWeights(run->parent->tree, run, w);
-  } else {
-    seq::Reweigh(run->parent->tree, run);
-  }
+  ComputeWeights(*run);
+  seq::Reweigh(run->parent->tree, run, old);
   f.text_len = fold_text_.size() - f.text_at;
   t.delete_set.Add(client, f.clock, f.length);
   t.changed.insert(run->parent);
@@ -676,11 +658,11 @@ Item* Doc::DeleteInRun(Transaction& t, Item* run, uint64_t from, uint64_t to) {
     return from == 0 ? run->left : run->right;
   }
   seq::Tree& tree = run->parent->tree;
+  const Weights old = run->weights();
   if (from == 0) {
     if (to < run->length) {
       Item* rest = SplitOff(t, run, to);
-      ComputeWeights(*rest);
-      MarkDeleted(t, run);  // reweighs `run` to nothing
+      MarkDeleted(t, run, old);  // reweighs `run` to nothing
       seq::InsertAfter(tree, run, rest);
     } else {
       MarkDeleted(t, run);
@@ -691,14 +673,10 @@ Item* Doc::DeleteInRun(Transaction& t, Item* run, uint64_t from, uint64_t to) {
   // from it, which copies its flags), then each piece weighed once.
   Item* mid = SplitOff(t, run, from);
   Item* rest = to - from < mid->length ? SplitOff(t, mid, to - from) : nullptr;
-  seq::Reweigh(tree, run);
-  mid->deleted = true;
-  ComputeWeights(*mid);  // nothing in any unit, one item
+  seq::Reweigh(tree, run, old);
+  mid->deleted = true;  // nothing in any unit, one item
   seq::InsertAfter(tree, run, mid);
-  if (rest) {
-    ComputeWeights(*rest);
-    seq::InsertAfter(tree, mid, rest);
-  }
+  if (rest) seq::InsertAfter(tree, mid, rest);
   t.delete_set.Add(mid->id.client, mid->id.clock, mid->length);
   t.changed.insert(mid->parent);
   return mid;
@@ -799,14 +777,12 @@ bool Doc::TryMerge(Item* left, Item* right) {
   if (left->right) left->right->left = left;
   bool in_sequence = left->parent && !left->parent_sub;
   if (in_sequence) {
-    // Same kind and visibility: the merged run weighs what both did (one item).
-    uint64_t w[kUnitCount];
-    for (int u = 0; u < kUnitCount; u++) w[u] = left->w[u] + right->w[u];
-    w[kItems] = 1;
+    // Same kind and visibility: the merged run weighs what both did (one
+    // item); deleted runs weigh one item before and after (no walk to the root).
+    const Weights old = left->weights();
     seq::Erase(left->parent->tree, right);
     MergeContent(*left, *right);
-    // Deleted runs weigh one item before and after: no walk to the root.
-    if (!std::equal(std::begin(w), std::end(w), std::begin(left->w))) seq::SetWeights(left->parent->tree, left, w);
+    seq::Reweigh(left->parent->tree, left, old);
   } else {
     MergeContent(*left, *right);
   }

@@ -241,6 +241,8 @@ class Doc {
   bool folds_pending() const { return folds_pending_; }
   // Marks one item deleted (no recursion into nested types).
   void MarkDeleted(Transaction& t, Item* item);
+  // The same for an item edited in place since its weights were `old` (its index sums).
+  void MarkDeleted(Transaction& t, Item* item, const Weights& old);
   // Typing at the end of this client's newest run: when a string inserted
   // right after `left` would merge into it at commit anyway (TryMerge), it can
   // be appended to `left` in place, with no new item.  The store, the sequence
@@ -345,6 +347,10 @@ class Doc {
   size_t slab_size_ = 0;  // slots in the newest slab
   size_t slab_used_ = 0;  // of which handed out at least once
   void* free_items_ = nullptr;  // freed slots, linked through their first word
+  // The run AppendToOwnRun last grew.  Its text block doubles while typing
+  // goes on; when typing moves to another run it is trimmed to its content
+  // (a final document kept ~35% slack in such blocks).  FreeItem forgets it.
+  Item* typing_run_ = nullptr;
 
   uint64_t client_id_;
   bool gc_;

@@ -14,18 +14,20 @@ struct Id {
   bool operator!=(const Id& o) const { return !(*this == o); }
 };
 
-// An Id that may be absent (Yjs's `null` origin).
+// An Id that may be absent (Yjs's `null` origin).  Absent is a clock no
+// struct has (decoders refuse clocks above 2^53, Yjs's safe integers), so an
+// OptId takes 16 bytes instead of 24.
 struct OptId {
-  Id id;
-  bool present = false;
-  // Declared constructors make OptId non-POD for layout, so a struct holding
-  // it [[no_unique_address]] may put small fields in its 7 bytes of tail
-  // padding (Item does).
-  constexpr OptId() = default;
-  constexpr OptId(Id i, bool p) : id(i), present(p) {}
+  static constexpr uint64_t kAbsentClock = ~uint64_t{0};
+  Id id{0, kAbsentClock};
   static OptId None() { return {}; }
-  static OptId Of(Id i) { return {i, true}; }
-  bool operator==(const OptId& o) const { return present == o.present && (!present || id == o.id); }
+  static OptId Of(Id i) {
+    OptId o;
+    o.id = i;
+    return o;
+  }
+  bool present() const { return id.clock != kAbsentClock; }
+  bool operator==(const OptId& o) const { return id.clock == o.id.clock && (!present() || id.client == o.id.client); }
   bool operator!=(const OptId& o) const { return !(*this == o); }
 };
 

@@ -8,8 +8,9 @@ void SplitContent(Item& item, uint64_t diff, Item& right) {
   right.kind = item.kind;
   switch (item.kind) {
     case ContentKind::kString: {
+      const bool ascii = item.ascii();
       bool inside_pair = false;
-      size_t b = item.ascii() ? diff : utf8::ByteOffsetOfUtf16(item.str, diff, &inside_pair);
+      size_t b = ascii ? diff : utf8::ByteOffsetOfUtf16(item.str, diff, &inside_pair);
       if (inside_pair) {
         // Both halves of a split surrogate pair become U+FFFD, as Yjs does.
         right.str.assign(utf8::kReplacement);
@@ -19,6 +20,10 @@ void SplitContent(Item& item, uint64_t diff, Item& right) {
       } else {
         right.str.assign(std::string_view(item.str).substr(b));
         item.str.resize(b);
+      }
+      if (!ascii) {
+        item.codepoints = static_cast<uint32_t>(utf8::Measure(item.str).codepoints);
+        right.codepoints = static_cast<uint32_t>(utf8::Measure(right.str).codepoints);
       }
       break;
     }
@@ -46,9 +51,13 @@ bool ContentMergeable(ContentKind k) {
 bool MergeContent(Item& left, Item& right) {
   if (left.kind != right.kind || !ContentMergeable(left.kind)) return false;
   switch (left.kind) {
-    case ContentKind::kString:
+    case ContentKind::kString: {
+      const uint64_t cp = (left.ascii() ? left.length : left.codepoints) +
+                          (right.ascii() ? right.length : right.codepoints);
       left.str.append(right.str);
+      left.codepoints = static_cast<uint32_t>(cp);
       break;
+    }
     case ContentKind::kAny:
     case ContentKind::kJson: {
       auto& lv = left.mutable_extra().values;
@@ -64,22 +73,18 @@ bool MergeContent(Item& left, Item& right) {
 }
 
 void ComputeWeights(Item& item) {
-  item.w[kItems] = 1;
-  if (!item.visible()) {
-    item.w[kUtf16] = item.w[kUtf8] = item.w[kCodepoints] = 0;
-    return;
+  if (item.kind == ContentKind::kString && !item.ascii()) {
+    item.codepoints = static_cast<uint32_t>(utf8::Measure(item.str).codepoints);
   }
-  const auto len = static_cast<uint32_t>(item.length);
-  item.w[kUtf16] = len;
-  if (item.ascii()) {
-    item.w[kUtf8] = item.w[kCodepoints] = len;
-  } else if (item.kind == ContentKind::kString) {
-    utf8::Lengths l = utf8::Measure(item.str);
-    item.w[kUtf8] = static_cast<uint32_t>(l.utf8);
-    item.w[kCodepoints] = static_cast<uint32_t>(l.codepoints);
-  } else {
-    item.w[kUtf8] = item.w[kCodepoints] = len;
-  }
+}
+
+Weights AppendString(Item& run, std::string_view s, uint64_t utf16_len) {
+  const uint64_t added = s.size() == utf16_len ? s.size() : utf8::Measure(s).codepoints;
+  const uint64_t cp = (run.ascii() ? run.length : run.codepoints) + added;
+  run.str.append(s);
+  run.length += utf16_len;
+  run.codepoints = static_cast<uint32_t>(cp);
+  return {{utf16_len, s.size(), added, 0}};
 }
 
 }  // namespace codesync

@@ -34,10 +34,11 @@ void BuildFromList(Tree& tree, Item* start, size_t n) {
     for (size_t i = 0; i < count; i++, it = it->right) {
       leaf->items[i] = it;
       it->leaf = leaf;
-      s0 += it->w[0];
-      s1 += it->w[1];
-      s2 += it->w[2];
-      s3 += it->w[3];
+      const Weights w = it->weights();
+      s0 += w.w[0];
+      s1 += w.w[1];
+      s2 += w.w[2];
+      s3 += w.w[3];
     }
     leaf->count = static_cast<uint16_t>(count);
     leaf->sum[0] = s0;

@@ -36,7 +36,8 @@ void Recount(Node* n) {
   if (n->is_leaf) {
     auto* l = static_cast<Leaf*>(n);
     for (int i = 0; i < l->count; i++) {
-      for (int u = 0; u < kUnitCount; u++) l->sum[u] += l->items[i]->w[u];
+      const Weights w = l->items[i]->weights();
+      for (int u = 0; u < kUnitCount; u++) l->sum[u] += w.w[u];
     }
   } else {
     auto* in = static_cast<Inner*>(n);
@@ -150,9 +151,10 @@ void ShiftRight(Leaf* from, Leaf* to, int n) {
   for (int i = 0; i < n; i++) {
     Item* it = to->items[i];
     it->leaf = to;
+    const Weights w = it->weights();
     for (int u = 0; u < kUnitCount; u++) {
-      from->sum[u] -= it->w[u];
-      to->sum[u] += it->w[u];
+      from->sum[u] -= w.w[u];
+      to->sum[u] += w.w[u];
     }
   }
 }
@@ -164,9 +166,10 @@ void ShiftLeft(Leaf* from, Leaf* to, int n) {
   for (int i = 0; i < n; i++) {
     Item* it = to->items[to->count + i];
     it->leaf = to;
+    const Weights w = it->weights();
     for (int u = 0; u < kUnitCount; u++) {
-      from->sum[u] -= it->w[u];
-      to->sum[u] += it->w[u];
+      from->sum[u] -= w.w[u];
+      to->sum[u] += w.w[u];
     }
   }
   from->count = static_cast<uint16_t>(from->count - n);
@@ -289,9 +292,7 @@ void InsertAfter(Tree& tree, Item* prev, Item* node) {
   leaf->items[pos] = node;
   leaf->count++;
   node->leaf = leaf;
-  uint64_t delta[kUnitCount];
-  for (int u = 0; u < kUnitCount; u++) delta[u] = node->w[u];
-  AddUp(leaf, delta);
+  AddUp(leaf, node->weights().w);
 }
 
 void Erase(Tree& tree, Item* node) {
@@ -302,7 +303,8 @@ void Erase(Tree& tree, Item* node) {
   std::copy(leaf->items + i + 1, leaf->items + leaf->count, leaf->items + i);
   leaf->count--;
   uint64_t delta[kUnitCount];
-  for (int u = 0; u < kUnitCount; u++) delta[u] = uint64_t{0} - node->w[u];
+  const Weights w = node->weights();
+  for (int u = 0; u < kUnitCount; u++) delta[u] = uint64_t{0} - w.w[u];
   AddUp(leaf, delta);
   node->leaf = nullptr;
   if (leaf->count == 0) {
@@ -312,31 +314,61 @@ void Erase(Tree& tree, Item* node) {
   }
 }
 
-void Reweigh(Tree& tree, Item* node) {
-  uint32_t old_w[kUnitCount];
-  std::copy(node->w, node->w + kUnitCount, old_w);
-  ComputeWeights(*node);
-  uint64_t fresh[kUnitCount];
-  for (int u = 0; u < kUnitCount; u++) {
-    fresh[u] = node->w[u];
-    node->w[u] = old_w[u];
-  }
-  SetWeights(tree, node, fresh);
-}
-
-void SetWeights(Tree& tree, Item* node, const uint64_t (&w)[kUnitCount]) {
+void Reweigh(Tree& tree, Item* node, const Weights& old) {
+  if (!node->leaf) return;
+  const Weights now = node->weights();
   uint64_t delta[kUnitCount];
   bool changed = false;
   for (int u = 0; u < kUnitCount; u++) {
-    delta[u] = w[u] - node->w[u];  // modular arithmetic is exact
-    node->w[u] = static_cast<uint32_t>(w[u]);
+    delta[u] = now.w[u] - old.w[u];  // modular arithmetic is exact
     changed |= delta[u] != 0;
   }
-  if (!changed || !node->leaf) return;
+  if (!changed) return;
   tree.version++;
   Touch(tree, node->leaf);
   AddUp(node->leaf, delta);
 }
+
+void AddWeights(Tree& tree, Item* node, const Weights& delta) {
+  if (!node->leaf) return;
+  tree.version++;
+  Touch(tree, node->leaf);
+  AddUp(node->leaf, delta.w);
+}
+
+namespace {
+
+// The item of `leaf` holding position `index` (relative to the leaf's start),
+// with the unit fixed at compile time so that each item's weight is a few tests.
+template <Unit U>
+Item* ScanLeaf(const Leaf* leaf, uint64_t index, uint64_t* offset_in_item) {
+  // Scan from the nearer end of the leaf (edits at the end of a text land
+  // in the last items of the last leaf).
+  if (index < leaf->sum[U] / 2) {
+    for (int i = 0; i < leaf->count; i++) {
+      Item* it = leaf->items[i];
+      if (index < it->weight(U)) {
+        if (offset_in_item) *offset_in_item = index;
+        return it;
+      }
+      index -= it->weight(U);
+    }
+  } else {
+    uint64_t end = leaf->sum[U];  // weight up to the end of items[i]
+    for (int i = leaf->count - 1; i >= 0; i--) {
+      Item* it = leaf->items[i];
+      uint64_t begin = end - it->weight(U);
+      if (index >= begin) {
+        if (offset_in_item) *offset_in_item = index - begin;
+        return it;
+      }
+      end = begin;
+    }
+  }
+  return nullptr;  // unreachable while the sums are right
+}
+
+}  // namespace
 
 Item* Find(const Tree& tree, Unit u, uint64_t index, uint64_t* offset_in_item) {
   if (!tree.root || index >= tree.root->sum[u]) return nullptr;
@@ -361,36 +393,22 @@ Item* Find(const Tree& tree, Unit u, uint64_t index, uint64_t* offset_in_item) {
     tree.cursor = const_cast<Leaf*>(leaf);
     std::copy(start, start + kUnitCount, tree.cursor_start);
   }
-  // Scan from the nearer end of the leaf (edits at the end of a text land
-  // in the last items of the last leaf).
-  if (index < leaf->sum[u] / 2) {
-    for (int i = 0; i < leaf->count; i++) {
-      Item* it = leaf->items[i];
-      if (index < it->w[u]) {
-        if (offset_in_item) *offset_in_item = index;
-        return it;
-      }
-      index -= it->w[u];
-    }
-  } else {
-    uint64_t end = leaf->sum[u];  // weight up to the end of items[i]
-    for (int i = leaf->count - 1; i >= 0; i--) {
-      Item* it = leaf->items[i];
-      uint64_t begin = end - it->w[u];
-      if (index >= begin) {
-        if (offset_in_item) *offset_in_item = index - begin;
-        return it;
-      }
-      end = begin;
-    }
+  switch (u) {
+    case kUtf16:
+      return ScanLeaf<kUtf16>(leaf, index, offset_in_item);
+    case kUtf8:
+      return ScanLeaf<kUtf8>(leaf, index, offset_in_item);
+    case kCodepoints:
+      return ScanLeaf<kCodepoints>(leaf, index, offset_in_item);
+    default:
+      return ScanLeaf<kItems>(leaf, index, offset_in_item);
   }
-  return nullptr;  // unreachable while the sums are right
 }
 
 uint64_t Rank(const Item* node, Unit u) {
   const Leaf* leaf = node->leaf;
   uint64_t r = 0;
-  for (int i = 0; leaf->items[i] != node; i++) r += leaf->items[i]->w[u];
+  for (int i = 0; leaf->items[i] != node; i++) r += leaf->items[i]->weight(u);
   for (const Node* n = leaf; n->parent; n = n->parent) {
     const Inner* p = n->parent;
     for (int i = 0; p->children[i] != n; i++) r += p->children[i]->sum[u];
@@ -426,7 +444,8 @@ struct Checker {
       for (int i = 0; i < l->count; i++) {
         const Item* it = l->items[i];
         if (it != expect || it->leaf != l) return false;
-        for (int u = 0; u < kUnitCount; u++) s[u] += it->w[u];
+        const Weights w = it->weights();
+        for (int u = 0; u < kUnitCount; u++) s[u] += w.w[u];
         expect = expect->right;
       }
       for (int u = 0; u < kUnitCount; u++) before[u] += s[u];

@@ -52,7 +52,7 @@ class Tree {
   mutable Leaf* cursor = nullptr;
   mutable uint64_t cursor_start[kUnitCount] = {0, 0, 0, 0};
   // Bumped by every change of the order or of a weight (InsertAfter, Erase,
-  // SetWeights, Reweigh, Clear): an answer remembered outside the tree (the
+  // Reweigh, AddWeights, Clear): an answer remembered outside the tree (the
   // text's last-edit memo, types/text.cc) is exact while this is unchanged.
   uint64_t version = 0;
 };
@@ -61,11 +61,14 @@ class Tree {
 void InsertAfter(Tree& tree, Item* prev, Item* node);
 // Removes `node` from the tree.
 void Erase(Tree& tree, Item* node);
-// Recomputes node's own weight from its content, then fixes sums up to the root.
-void Reweigh(Tree& tree, Item* node);
-// Sets node's own weight to w (known by the caller, e.g. the sum of two merged
-// runs), then fixes sums up to the root: no scan of the content.
-void SetWeights(Tree& tree, Item* node, const uint64_t (&w)[kUnitCount]);
+// Items do not store their weights (Item::weight derives them), so a caller
+// that edits an indexed item in place takes `old = node->weights()` first and
+// then fixes the sums up to the root with the difference.  Any other index
+// operation in between would see the item's new weight and break the sums.
+void Reweigh(Tree& tree, Item* node, const Weights& old);
+// The same when the caller knows the difference (`delta`, e.g. what
+// AppendString added): no weighing of the item.
+void AddWeights(Tree& tree, Item* node, const Weights& delta);
 // The visible item containing unit position `index` (0-based) and the offset
 // of that position inside it (in unit u).  nullptr when index >= total.
 Item* Find(const Tree& tree, Unit u, uint64_t index, uint64_t* offset_in_item);

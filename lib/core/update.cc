@@ -276,22 +276,22 @@ bool WriteStructFast(const Item& item, Encoder& enc, ClientBytes& cb) {
     return true;
   }
   if ((item.kind != ContentKind::kString && item.kind != ContentKind::kDeleted) ||
-      (!item.origin.present && !item.right_origin.present)) {
+      (!item.origin.present() && !item.right_origin.present())) {
     return false;
   }
   const size_t str_len = item.kind == ContentKind::kString ? item.str.size() : 0;
   uint8_t* start = enc.Ensure(1 + 2 * (16 + 10) + 10 + str_len);
   uint8_t* p = start;
   uint8_t info = static_cast<uint8_t>(item.kind);
-  if (item.origin.present) info |= 0x80;
-  if (item.right_origin.present) info |= 0x40;
+  if (item.origin.present()) info |= 0x80;
+  if (item.right_origin.present()) info |= 0x40;
   if (item.parent_sub) info |= 0x20;
   *p++ = info;
-  if (item.origin.present) {
+  if (item.origin.present()) {
     p = cb.Put(p, item.origin.id.client);
     p = Encoder::PutVarUint(p, item.origin.id.clock);
   }
-  if (item.right_origin.present) {
+  if (item.right_origin.present()) {
     p = cb.Put(p, item.right_origin.id.client);
     p = Encoder::PutVarUint(p, item.right_origin.id.clock);
   }
@@ -314,19 +314,19 @@ void WriteStruct(const Item& item, uint64_t offset, const ParentInfo& parent, En
   }
   OptId origin = offset > 0 ? OptId::Of({item.id.client, item.id.clock + offset - 1}) : item.origin;
   uint8_t info = static_cast<uint8_t>(item.kind) & 0x1f;
-  if (origin.present) info |= 0x80;
-  if (item.right_origin.present) info |= 0x40;
+  if (origin.present()) info |= 0x80;
+  if (item.right_origin.present()) info |= 0x40;
   if (item.parent_sub) info |= 0x20;
   enc.WriteUint8(info);
-  if (origin.present) {
+  if (origin.present()) {
     enc.WriteVarUint(origin.id.client);
     enc.WriteVarUint(origin.id.clock);
   }
-  if (item.right_origin.present) {
+  if (item.right_origin.present()) {
     enc.WriteVarUint(item.right_origin.id.client);
     enc.WriteVarUint(item.right_origin.id.clock);
   }
-  if (!origin.present && !item.right_origin.present) {
+  if (!origin.present() && !item.right_origin.present()) {
     if (parent.root) {
       enc.WriteVarUint(1);
       enc.WriteVarString(*parent.root);
@@ -499,11 +499,13 @@ absl::Status DecodeUpdateInto(const uint8_t* data, size_t len, Interner& interne
         if (info & 0x80) {
           uint64_t oc = clients.Read(dec);
           uint64_t ok = dec.ReadVarUint();
+          if (ok > kMaxClock) return Malformed(dec, "clock out of range");  // (and OptId's absent mark)
           item.origin = OptId::Of({oc, ok});
         }
         if (info & 0x40) {
           uint64_t rc = clients.Read(dec);
           uint64_t rk = dec.ReadVarUint();
+          if (rk > kMaxClock) return Malformed(dec, "clock out of range");
           item.right_origin = OptId::Of({rc, rk});
         }
         if (!(info & 0xc0)) {
@@ -514,6 +516,7 @@ absl::Status DecodeUpdateInto(const uint8_t* data, size_t len, Interner& interne
           } else {
             uint64_t pc = dec.ReadVarUint();
             uint64_t pk = dec.ReadVarUint();
+            if (pk > kMaxClock) return Malformed(dec, "clock out of range");
             ref.parent_id = OptId::Of({pc, pk});
           }
           if (info & 0x20) {
@@ -528,10 +531,10 @@ absl::Status DecodeUpdateInto(const uint8_t* data, size_t len, Interner& interne
         if (!err.empty()) return Malformed(dec, err);
         // References to the same client must point back in time.
         for (const OptId* r : {&item.origin, &item.right_origin, &ref.parent_id}) {
-          if (r->present && r->id.client == client && r->id.clock >= clock) {
+          if (r->present() && r->id.client == client && r->id.clock >= clock) {
             return Malformed(dec, "struct refers to a later struct of its own client");
           }
-          if (r->present && r->id.clock > kMaxClock) return Malformed(dec, "clock out of range");
+          if (r->present() && r->id.clock > kMaxClock) return Malformed(dec, "clock out of range");
         }
       }
       if (!dec.ok()) return Malformed(dec, dec.error());
@@ -725,14 +728,9 @@ bool DeleteTailIntoRight(Transaction& t, ClientStructs& structs, DeleteCursor& c
   const uint64_t client = s->id.client;
   const uint64_t len = end - clock;
   Item tail;
+  const Weights old = s->weights();
   SplitContent(*s, clock - s->id.clock, tail);  // the kept part, as a split leaves it
-  if (s->ascii()) {
-    const uint64_t k = s->length;
-    const uint64_t w[kUnitCount] = {k, k, k, 1};
-    seq::SetWeights(s->parent->tree, s, w);
-  } else {
-    seq::Reweigh(s->parent->tree, s);
-  }
+  seq::Reweigh(s->parent->tree, s, old);
   n->id.clock = clock;
   n->length += len;
   n->origin = OptId::Of({client, clock - 1});  // the tail's origin: the kept part's end
@@ -779,19 +777,15 @@ bool DeleteHeadIntoLeft(Transaction& t, DeleteCursor& cur, Item* s, uint64_t end
     b = utf8::ByteOffsetOfUtf16(s->str, len, &inside_pair);
     if (inside_pair) return false;
   }
+  const Weights old = s->weights();
   cur.buf->assign(std::string_view(s->str).substr(b));
   s->str.assign(*cur.buf);
   s->id.clock = end;
   s->length -= len;
   s->origin = OptId::Of({client, end - 1});  // the rest's origin: the head's last clock
   p->length += len;
-  if (s->ascii()) {
-    const uint64_t n = s->length;
-    const uint64_t w[kUnitCount] = {n, n, n, 1};
-    seq::SetWeights(s->parent->tree, s, w);
-  } else {
-    seq::Reweigh(s->parent->tree, s);
-  }
+  ComputeWeights(*s);
+  seq::Reweigh(s->parent->tree, s, old);
   // Observed, the range is recorded too: the commit's passes over it then
   // collect nothing new and try `s` into `p`, which fails, as Yjs's do.
   if (!cur.unobserved) t.delete_set.Add(client, start, len);
@@ -1022,7 +1016,7 @@ bool LoadIntoEmpty(Doc& doc, Transaction& t, UpdateScratch& u) {
       const StructRef& ref = u.refs[i];
       const Item* item = ref.item;
       if ((item->kind != ContentKind::kString && item->kind != ContentKind::kDeleted) || item->parent_sub ||
-          (!item->origin.present && !item->right_origin.present && !ref.parent_root)) {
+          (!item->origin.present() && !item->right_origin.present() && !ref.parent_root)) {
         return false;
       }
       clk[i] = item->id.clock;
@@ -1092,7 +1086,7 @@ bool LoadIntoEmpty(Doc& doc, Transaction& t, UpdateScratch& u) {
       Item* item = ref.item;
       Item* left = nullptr;
       Item* right = nullptr;
-      if (item->origin.present) {
+      if (item->origin.present()) {
         const Id o = item->origin.id;
         const ptrdiff_t ci = o.client == cl.client ? static_cast<ptrdiff_t>(c) : client_index(o.client);
         if (ci < 0 || static_cast<size_t>(ci) > c) return fail();  // missing, or integrated later
@@ -1102,7 +1096,7 @@ bool LoadIntoEmpty(Doc& doc, Transaction& t, UpdateScratch& u) {
         if (o.clock + 1 != holder_end(static_cast<size_t>(ci), static_cast<size_t>(j))) return fail();  // a split
         left = u.refs[j].item;
       }
-      if (item->right_origin.present) {
+      if (item->right_origin.present()) {
         const Id r = item->right_origin.id;
         // Usually the left origin's current neighbour (linked, so processed and never absorbed).
         Item* next = left ? left->right : nullptr;
@@ -1257,7 +1251,7 @@ bool LoadIntoEmpty(Doc& doc, Transaction& t, UpdateScratch& u) {
       item->deleted = del;
       ComputeWeights(*item);
       count_in(item->parent);
-      if (prev && item->origin.present && item->origin.id.clock + 1 == item->id.clock &&
+      if (prev && item->origin.present() && item->origin.id.clock + 1 == item->id.clock &&
           item->origin.id.client == cl.client && prev->right == item && prev->right_origin == item->right_origin &&
           prev->deleted == del && (prev->kind == item->kind || (del && gc))) {
         mergeable = true;
@@ -1339,11 +1333,12 @@ bool ReadRunAppend(const Doc& doc, const uint8_t* data, size_t len, UpdateScratc
   if (info & 0x40) {
     const uint64_t rc = dec.ReadVarUint();
     const uint64_t rk = dec.ReadVarUint();
+    if (rk > kMaxClock) return false;  // the general path refuses it
     right_origin = OptId::Of({rc, rk});
   }
   const std::string_view text = dec.ReadVarString();
   if (!dec.ok() || text.empty() || clock == 0 || oc != client || ok != clock - 1) return false;
-  if (right_origin.present && right_origin.id.client == client && right_origin.id.clock >= clock) return false;
+  if (right_origin.present() && right_origin.id.client == client && right_origin.id.clock >= clock) return false;
   const bool ascii = IsAscii(text);
   if (!ascii && !utf8::IsValid(text)) return false;
   const uint64_t length = ascii ? text.size() : utf8::Utf16Length(text);
@@ -1372,7 +1367,7 @@ bool ReadRunAppend(const Doc& doc, const uint8_t* data, size_t len, UpdateScratc
   // The right origin must still be the run's neighbour, whole (else
   // GetMissing splits it or Integrate scans between them).
   const Item* r = l->right;
-  if (right_origin.present) {
+  if (right_origin.present()) {
     if (!r || r->id != right_origin.id || r->is_gc() || r->parent != l->parent || r->parent_sub) return false;
   } else if (r) {
     return false;
@@ -1387,21 +1382,7 @@ bool ReadRunAppend(const Doc& doc, const uint8_t* data, size_t len, UpdateScratc
 // The run's new text, length and weights.
 void GrowRun(const RunAppend& a) {
   Item* l = a.run;
-  uint64_t w[kUnitCount];
-  const auto len = static_cast<uint32_t>(a.length);
-  w[kUtf16] = l->w[kUtf16] + len;
-  if (a.ascii) {
-    w[kUtf8] = l->w[kUtf8] + len;
-    w[kCodepoints] = l->w[kCodepoints] + len;
-  } else {
-    utf8::Lengths m = utf8::Measure(a.text);
-    w[kUtf8] = l->w[kUtf8] + static_cast<uint32_t>(m.utf8);
-    w[kCodepoints] = l->w[kCodepoints] + static_cast<uint32_t>(m.codepoints);
-  }
-  w[kItems] = 1;
-  l->str.append(a.text);
-  l->length += a.length;
-  seq::SetWeights(l->parent->tree, l, w);
+  seq::AddWeights(l->parent->tree, l, AppendString(*l, a.text, a.length));  // a live run
 }
 
 // Integrate's absorb, for a RunAppend: the same store, sequence and
@@ -1698,8 +1679,8 @@ void WriteWholeClient(const ClientStructs& structs, Encoder& enc, std::vector<De
       p = Encoder::PutVarUint(p + 1, length);
       continue;
     }
-    const bool has_origin = item.origin.present;
-    const bool has_right = item.right_origin.present;
+    const bool has_origin = item.origin.present();
+    const bool has_right = item.right_origin.present();
     if ((kind != ContentKind::kString && kind != ContentKind::kDeleted) || !(has_origin || has_right)) {
       enc.Advance(static_cast<size_t>(p - base));
       WriteStruct(item, 0, ParentOf(item), enc);

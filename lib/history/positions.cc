@@ -32,7 +32,7 @@ bool ReadId(Decoder& dec, OptId* out) {
   uint64_t client = dec.ReadVarUint();
   uint64_t clock = dec.ReadVarUint();
   *out = OptId::Of({client, clock});
-  return dec.ok();
+  return dec.ok() && clock <= (uint64_t{1} << 53);  // Yjs's safe integers (and OptId's absent mark above)
 }
 
 absl::StatusOr<OptId> IdFromJson(const Any* v, const char* field) {
@@ -94,7 +94,7 @@ absl::StatusOr<RelativePosition> FromIndex(const Doc& doc, const Branch& type, u
 
 std::vector<uint8_t> Encode(const RelativePosition& pos) {
   Encoder enc;
-  if (pos.item.present) {
+  if (pos.item.present()) {
     enc.WriteVarUint(0);
     enc.WriteVarUint(pos.item.id.client);
     enc.WriteVarUint(pos.item.id.clock);
@@ -115,7 +115,7 @@ absl::StatusOr<RelativePosition> Decode(const uint8_t* data, size_t len) {
   RelativePosition pos;
   switch (dec.ReadVarUint()) {
     case 0:
-      ReadId(dec, &pos.item);
+      if (!ReadId(dec, &pos.item) && dec.ok()) return absl::DataLossError("relative position: clock out of range");
       break;
     case 1: {
       std::string_view name = dec.ReadVarString();
@@ -124,7 +124,7 @@ absl::StatusOr<RelativePosition> Decode(const uint8_t* data, size_t len) {
       break;
     }
     case 2:
-      ReadId(dec, &pos.type);
+      if (!ReadId(dec, &pos.type) && dec.ok()) return absl::DataLossError("relative position: clock out of range");
       break;
     default:
       if (dec.ok()) return absl::DataLossError("relative position: unknown kind");
@@ -141,7 +141,7 @@ std::string ToJson(const RelativePosition& pos) {
   auto sep = [&] {
     if (out.size() > 1) out += ",";
   };
-  if (pos.type.present) {
+  if (pos.type.present()) {
     sep();
     AppendId(out, "type", pos.type.id);
   }
@@ -150,7 +150,7 @@ std::string ToJson(const RelativePosition& pos) {
     out += "\"tname\":";
     Any::String(*pos.tname).AppendJson(out);
   }
-  if (pos.item.present) {
+  if (pos.item.present()) {
     sep();
     AppendId(out, "item", pos.item.id);
   }
@@ -181,7 +181,7 @@ absl::StatusOr<RelativePosition> FromJson(std::string_view json) {
     }
     pos.assoc = static_cast<int64_t>(a->as_number());
   }
-  if (!pos.item.present && !pos.tname && !pos.type.present) {
+  if (!pos.item.present() && !pos.tname && !pos.type.present()) {
     return absl::InvalidArgumentError("relative position: needs one of item, tname, type");
   }
   return pos;
@@ -204,7 +204,7 @@ Item* FollowRedone(const Doc& doc, Id id, uint64_t* diff) {
 AbsolutePosition ToAbsolute(Doc& doc, const RelativePosition& pos) {
   AbsolutePosition abs;
   const StructStore& store = doc.store();
-  if (pos.item.present) {
+  if (pos.item.present()) {
     if (store.State(pos.item.id.client) <= pos.item.id.clock) return abs;
     uint64_t diff = 0;
     Item* right = FollowRedone(doc, pos.item.id, &diff);
@@ -231,7 +231,7 @@ AbsolutePosition ToAbsolute(Doc& doc, const RelativePosition& pos) {
     auto root = doc.Root(*pos.tname, TypeRef::kUnknown);
     if (!root.ok()) return abs;
     type = *root;
-  } else if (pos.type.present) {
+  } else if (pos.type.present()) {
     if (store.State(pos.type.id.client) <= pos.type.id.clock) return abs;
     uint64_t diff = 0;
     Item* item = FollowRedone(doc, pos.type.id, &diff);

@@ -461,8 +461,8 @@ std::vector<AuthorRun> Authorship(const Branch& text) {
   std::vector<AuthorRun> out;
   uint64_t index = 0;
   for (const Item* n = text.start; n; n = n->right) {
-    if (!n->visible() || n->w[u] == 0) continue;
-    uint64_t len = n->w[u];
+    if (!n->visible() || n->weight(u) == 0) continue;
+    uint64_t len = n->weight(u);
     if (!out.empty() && out.back().client == n->id.client && out.back().index + out.back().length == index) {
       out.back().length += len;
     } else {

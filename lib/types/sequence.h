@@ -30,7 +30,7 @@ struct Cut {
   uint64_t cut = 0;
 };
 
-// Clock offset inside item of unit offset `units` (0 < units <= item->w[u]);
+// Clock offset inside item of unit offset `units` (0 < units <= item->weight(u));
 // fails when it would split a character.
 absl::StatusOr<uint64_t> ClockOffset(const Item& item, Unit u, uint64_t units);
 

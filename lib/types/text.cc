@@ -34,7 +34,7 @@ absl::StatusOr<uint64_t> ClockOffset(const Item& item, Unit u, uint64_t units) {
 
 Item* FindItem(const Branch& b, Unit u, uint64_t index, uint64_t* offset) {
   const Branch::FindMemo& m = b.find_memo;
-  if (m.item && m.version == b.tree.version && m.unit == u && index >= m.start && index - m.start < m.item->w[u]) {
+  if (m.item && m.version == b.tree.version && m.unit == u && index >= m.start && index - m.start < m.item->weight(u)) {
     *offset = index - m.start;
     return const_cast<Item*>(m.item);
   }
@@ -356,7 +356,7 @@ absl::Status TextInsert(Doc& doc, Branch* text, uint64_t index, std::string_view
     const Branch::FindMemo& m = text->find_memo;
     std::optional<Cut> cut;
     if (m.item && m.version == text->tree.version && m.unit == u && m.item->kind == ContentKind::kString &&
-        m.item->w[u] > 0 && index == m.start + m.item->w[u]) {
+        m.item->weight(u) > 0 && index == m.start + m.item->weight(u)) {
       // The remembered string run ends at index: Locate's answer (the item
       // containing index - 1, cut at its end) without the lookup.
       cut = Cut{const_cast<Item*>(m.item), m.item->length};
@@ -366,7 +366,7 @@ absl::Status TextInsert(Doc& doc, Branch* text, uint64_t index, std::string_view
       cut = *c;
     }
     if (cut->item && cut->cut == cut->item->length && doc.CanAppendToOwnRun(cut->item)) {
-      const uint64_t start = index - cut->item->w[u];  // the run ends at index
+      const uint64_t start = index - cut->item->weight(u);  // the run ends at index
       return Transact(doc, text, [&](Transaction& t) {
         doc.AppendToOwnRun(t, cut->item, s, utf8::Utf16Length(s));
         RememberItem(*text, u, cut->item, start);  // where the next keystroke looks
@@ -401,7 +401,7 @@ absl::Status TextDelete(Doc& doc, Branch* text, uint64_t index, uint64_t length)
     // general path below makes the same splits and deletion, after two lookups.
     uint64_t off = 0;
     Item* run = FindItem(*text, u, index, &off);
-    if (run && run->kind == ContentKind::kString && length <= run->w[u] - off) {
+    if (run && run->kind == ContentKind::kString && length <= run->weight(u) - off) {
       uint64_t from = 0;
       uint64_t to = run->length;
       if (off > 0) {
@@ -409,7 +409,7 @@ absl::Status TextDelete(Doc& doc, Branch* text, uint64_t index, uint64_t length)
         if (!c.ok()) return c.status();
         from = *c;
       }
-      if (off + length < run->w[u]) {
+      if (off + length < run->weight(u)) {
         auto c = ClockOffset(*run, u, off + length);
         if (!c.ok()) return c.status();
         to = *c;
@@ -436,9 +436,9 @@ absl::Status TextDelete(Doc& doc, Branch* text, uint64_t index, uint64_t length)
     while (remaining > 0 && p.right) {
       Item* r = p.right;
       if (r->visible()) {
-        uint64_t w = r->w[u];
+        uint64_t w = r->weight(u);
         if (remaining < w) doc.SplitItem(t, r, *ClockOffset(*r, u, remaining));
-        remaining -= r->w[u];
+        remaining -= r->weight(u);
         doc.DeleteItem(t, r);
       }
       p.Forward();
@@ -483,9 +483,9 @@ absl::Status TextFormat(Doc& doc, Branch* text, uint64_t index, uint64_t length,
             Set(p.attrs, key, r->extra->value);
           }
         } else if (r->countable()) {
-          uint64_t w = r->w[u];
+          uint64_t w = r->weight(u);
           if (remaining < w) doc.SplitItem(t, r, *ClockOffset(*r, u, remaining));
-          remaining -= std::min<uint64_t>(remaining, r->w[u]);
+          remaining -= std::min<uint64_t>(remaining, r->weight(u));
         }
       }
       p.Forward();
@@ -808,11 +808,11 @@ std::vector<DeltaOp> ComputeDelta(const Branch& text, const Transaction& t, std:
       if (is_text && !ops.empty() && ops.back().kind == DeltaOp::kInsert && !ops.back().embed &&
           ops.back().attributes == attrs) {
         ops.back().text += s->str;
-        ops.back().length += s->w[u];
+        ops.back().length += s->weight(u);
       } else {
         DeltaOp op;
         op.kind = DeltaOp::kInsert;
-        op.length = s->w[u];
+        op.length = s->weight(u);
         if (is_text) {
           op.text = s->str;
         } else {
@@ -821,7 +821,7 @@ std::vector<DeltaOp> ComputeDelta(const Branch& text, const Transaction& t, std:
         op.attributes = std::move(attrs);
         ops.push_back(std::move(op));
       }
-      pos += s->w[u];
+      pos += s->weight(u);
     }
   }
   return ops;

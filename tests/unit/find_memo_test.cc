@@ -27,7 +27,7 @@ namespace {
 using Bytes = std::vector<uint8_t>;
 
 std::string OptStr(const OptId& o) {
-  return o.present ? std::to_string(o.id.client) + ":" + std::to_string(o.id.clock) : "-";
+  return o.present() ? std::to_string(o.id.client) + ":" + std::to_string(o.id.clock) : "-";
 }
 
 std::string Dump(Doc& doc, Branch* text) {
@@ -93,14 +93,15 @@ struct Pair {
     const Branch::FindMemo& m = memo.text->find_memo;
     std::vector<uint64_t> at = {len - 1, 0};
     if (m.item && m.version == memo.text->tree.version) {
+      const uint64_t w = m.item->weight(unit);
       at.push_back(m.start);  // the memo's item: its first, last and next positions
-      at.push_back(m.start + m.item->w[unit]);
-      if (m.item->w[unit] > 0) at.push_back(m.start + m.item->w[unit] - 1);
+      at.push_back(m.start + w);
+      if (w > 0) at.push_back(m.start + w - 1);
     }
     for (uint64_t i : at) {
       if (i >= len) continue;
       const bool hit = m.item && m.version == memo.text->tree.version && m.unit == unit && i >= m.start &&
-                       i - m.start < m.item->w[unit];
+                       i - m.start < m.item->weight(unit);
       memo_hits += hit;
       uint64_t off_memo = 0, off_tree = 0;
       Item* a = types::FindItem(*memo.text, unit, i, &off_memo);

@@ -26,7 +26,7 @@ namespace {
 using Bytes = std::vector<uint8_t>;
 
 std::string OptStr(const OptId& o) {
-  return o.present ? std::to_string(o.id.client) + ":" + std::to_string(o.id.clock) : "-";
+  return o.present() ? std::to_string(o.id.client) + ":" + std::to_string(o.id.clock) : "-";
 }
 
 // Every struct by client and clock, then the text's sequence, with all that

@@ -37,7 +37,7 @@ std::string IdStr(const Item* i) {
   return i ? std::to_string(i->id.client) + ":" + std::to_string(i->id.clock) : std::string("-");
 }
 std::string OptStr(const OptId& o) {
-  return o.present ? std::to_string(o.id.client) + ":" + std::to_string(o.id.clock) : std::string("-");
+  return o.present() ? std::to_string(o.id.client) + ":" + std::to_string(o.id.clock) : std::string("-");
 }
 
 // Everything about one struct, as text, so that a mismatch prints what differs.
@@ -46,7 +46,7 @@ std::string Describe(const Item* s) {
                   " del=" + std::to_string(s->deleted) + " keep=" + std::to_string(s->keep) +
                   " o=" + OptStr(s->origin) + " ro=" + OptStr(s->right_origin) + " l=" + IdStr(s->left) +
                   " r=" + IdStr(s->right) + " str=" + std::string(std::string_view(s->str)) + " w=";
-  for (uint32_t w : s->w) d += std::to_string(w) + ",";
+  for (uint64_t w : s->weights().w) d += std::to_string(w) + ",";
   d += " parent=" + (s->parent ? (s->parent->root_name ? *s->parent->root_name : std::string("(nested)"))
                                : std::string("(none)"));
   d += s->parent_sub ? " sub=" + *s->parent_sub : std::string();

@@ -80,7 +80,9 @@ TEST_CASE("binary and JSON forms match yjs") {
 }
 
 TEST_CASE("malformed positions are rejected") {
-  for (const Bytes& b : {Bytes{}, Bytes{0, 1}, Bytes{3, 0}, Bytes{1, 5, 'a'}, Bytes{0, 1, 2, 0, 9}, Bytes{1, 1, 0xFF, 0}}) {
+  for (const Bytes& b : {Bytes{}, Bytes{0, 1}, Bytes{3, 0}, Bytes{1, 5, 'a'}, Bytes{0, 1, 2, 0, 9}, Bytes{1, 1, 0xFF, 0},
+                        // clock 2^64 - 1: an absent OptId's clock
+                        Bytes{0, 1, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01, 0}}) {
     CHECK_FALSE(history::Decode(b.data(), b.size()).ok());
   }
   CHECK_FALSE(history::FromJson("{}").ok());
@@ -101,9 +103,9 @@ TEST_CASE("positions stick to their character while text changes around them") {
   RelativePosition start = At(*d, t, 0, -1);
   CHECK(right_of_a.item == OptId::Of({1, 1}));
   CHECK(left_b.item == OptId::Of({1, 0}));
-  CHECK(!end.item.present);
+  CHECK(!end.item.present());
   CHECK(end.tname == std::string("t"));
-  CHECK(!start.item.present);
+  CHECK(!start.item.present());
 
   REQUIRE(types::TextInsert(*d, t, 1, "XY", nullptr).ok());  // aXYbc
   CHECK(Resolve(*d, right_of_a) == 3);

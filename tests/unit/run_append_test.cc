@@ -72,7 +72,7 @@ void CheckSame(Doc& a, Doc& b) {
       CHECK(s->origin == o->origin);
       CHECK(s->right_origin == o->right_origin);
       CHECK(std::string_view(s->str) == std::string_view(o->str));
-      for (int u = 0; u < kUnitCount; u++) CHECK(s->w[u] == o->w[u]);
+      for (int u = 0; u < kUnitCount; u++) CHECK(s->weight(Unit(u)) == o->weight(Unit(u)));
     }
   }
   for (Doc* d : {&a, &b}) {

@@ -25,21 +25,32 @@ class BigModel {
   std::vector<Item*> order;
   std::vector<std::array<uint64_t, kUnitCount>> weights;  // expected, parallel to order
 
-  std::array<uint64_t, kUnitCount> RandomWeights() {
+  // Gives `it` random content and returns the weights it must have, worked
+  // out per character (ASCII, 2-, 3- and 4-byte UTF-8) independently of Item::weight.
+  std::array<uint64_t, kUnitCount> RandomContent(Item* it) {
+    static const struct {
+      const char* utf8;
+      uint64_t u16, u8;
+    } kChars[] = {{"a", 1, 1}, {"\xc3\xa9", 1, 2}, {"\xe2\x82\xac", 1, 3}, {"\xf0\x9f\x98\x80", 2, 4}};
     std::array<uint64_t, kUnitCount> w{};
-    if (rng_() % 4 != 0) {  // a quarter are invisible (deleted, formats)
-      w[kUtf16] = 1 + rng_() % 5;
-      w[kUtf8] = w[kUtf16] + rng_() % 7;
-      w[kCodepoints] = 1 + rng_() % w[kUtf16];
+    it->kind = ContentKind::kString;
+    it->str.clear();
+    it->length = 0;
+    const bool ascii = rng_() % 2 == 0;
+    const int n = 1 + static_cast<int>(rng_() % 5);
+    for (int i = 0; i < n; i++) {
+      const auto& c = kChars[ascii ? 0 : rng_() % 4];
+      it->str.append(c.utf8);
+      it->length += c.u16;
+      w[kUtf16] += c.u16;
+      w[kUtf8] += c.u8;
+      w[kCodepoints]++;
     }
+    ComputeWeights(*it);
+    it->deleted = rng_() % 4 == 0;  // a quarter are invisible
+    if (it->deleted) w[kUtf16] = w[kUtf8] = w[kCodepoints] = 0;
     w[kItems] = 1;
     return w;
-  }
-
-  static void Set(seq::Tree& t, Item* it, const std::array<uint64_t, kUnitCount>& w) {
-    uint64_t a[kUnitCount];
-    for (int u = 0; u < kUnitCount; u++) a[u] = w[u];
-    seq::SetWeights(t, it, a);
   }
 
   void Relink(size_t from, size_t to) {
@@ -64,8 +75,7 @@ class BigModel {
   void InsertAt(size_t pos) {
     pool_.push_back(std::make_unique<Item>());
     Item* it = pool_.back().get();
-    auto w = RandomWeights();
-    for (int u = 0; u < kUnitCount; u++) it->w[u] = static_cast<uint32_t>(w[u]);
+    auto w = RandomContent(it);
     Item* prev = pos == 0 ? nullptr : order[pos - 1];
     order.insert(order.begin() + static_cast<ptrdiff_t>(pos), it);
     weights.insert(weights.begin() + static_cast<ptrdiff_t>(pos), w);
@@ -83,8 +93,9 @@ class BigModel {
   }
 
   void ReweighAt(size_t pos) {
-    weights[pos] = RandomWeights();
-    Set(tree, order[pos], weights[pos]);
+    const Weights old = order[pos]->weights();
+    weights[pos] = RandomContent(order[pos]);
+    seq::Reweigh(tree, order[pos], old);
   }
 
   // Find of a random position (near the hot spot or anywhere) and Rank of a
@@ -198,8 +209,13 @@ TEST_CASE("seq index: appending keeps leaves full and Find hits the cursor") {
   m.ReweighAt(m.order.size() - 1);
   CHECK(m.tree.cursor == last->leaf);
   CHECK(seq::Validate(m.tree, m.order[0]));
-  m.weights[0][kUtf16] += 3;
-  BigModel::Set(m.tree, m.order[0], m.weights[0]);
+  Item* first = m.order[0];
+  const Weights old = first->weights();
+  first->str.assign("abcdefghijk");  // longer than any random content: a real change
+  first->length = 11;
+  first->deleted = false;
+  m.weights[0] = {11, 11, 11, 1};
+  seq::Reweigh(m.tree, first, old);
   CHECK(m.tree.cursor == nullptr);
   CHECK(seq::Validate(m.tree, m.order[0]));
   CHECK(m.Totals().empty());
