@@ -37,8 +37,9 @@ inline int SetError(int code, std::string_view message) {
   return code;
 }
 
-inline int ToCode(const absl::Status& s) {
-  if (s.ok()) return CODESYNC_OK;
+// The error half of ToCode, kept out of line so that the OK check inlines
+// into every entry point.
+[[gnu::noinline]] inline int ToErrorCode(const absl::Status& s) {
   int code;
   switch (s.code()) {
     case absl::StatusCode::kInvalidArgument:
@@ -64,6 +65,8 @@ inline int ToCode(const absl::Status& s) {
   }
   return SetError(code, std::string(s.message()));
 }
+
+inline int ToCode(const absl::Status& s) { return s.ok() ? CODESYNC_OK : ToErrorCode(s); }
 
 // Runs body, converting exceptions into error codes: nothing crosses the boundary.
 template <typename Fn>

@@ -148,7 +148,7 @@ Transaction& Doc::Begin(std::optional<std::string> origin, bool local) {
       txn_ = std::make_unique<Transaction>();
     }
     txn_->doc = this;
-    txn_->origin = std::move(origin);
+    if (origin) txn_->origin = std::move(origin);  // (a spare transaction has none: Reset)
     txn_->local = local;
   }
   return *txn_;

@@ -38,16 +38,15 @@ struct StructRef {
 template <typename T>
 class SmallSet {
  public:
+  // The first insert of a transaction and a repeat of the last one (nearly
+  // every call) stay inline.
   bool insert(T v) {
-    if (!items_.empty() && items_.back() == v) return false;
-    if (items_.size() <= kLinear) {
-      if (std::find(items_.begin(), items_.end(), v) != items_.end()) return false;
-    } else if (!index_.insert(v).second) {
-      return false;
+    if (items_.empty()) {
+      items_.push_back(v);
+      return true;
     }
-    items_.push_back(v);
-    if (items_.size() == kLinear + 1) index_.insert(items_.begin(), items_.end());
-    return true;
+    if (items_.back() == v) return false;
+    return InsertSlow(v);
   }
   bool empty() const { return items_.empty(); }
   size_t size() const { return items_.size(); }
@@ -59,6 +58,17 @@ class SmallSet {
   }
 
  private:
+  [[gnu::noinline]] bool InsertSlow(T v) {
+    if (items_.size() <= kLinear) {
+      if (std::find(items_.begin(), items_.end(), v) != items_.end()) return false;
+    } else if (!index_.insert(v).second) {
+      return false;
+    }
+    items_.push_back(v);
+    if (items_.size() == kLinear + 1) index_.insert(items_.begin(), items_.end());
+    return true;
+  }
+
   static constexpr size_t kLinear = 8;
   std::vector<T> items_;
   absl::flat_hash_set<T> index_;  // all of items_, once past kLinear
