@@ -1232,6 +1232,7 @@ bool LoadIntoEmpty(Doc& doc, Transaction& t, UpdateScratch& u) {
     if (cl.begin == cl.end) continue;
     t.Touch(cl.client, 0);
     ClientStructs& structs = store.clients[cl.client];
+    structs.BeginBulk(cl.end - cl.begin);
     uint64_t run_start = 0, run_end = UINT64_MAX;  // deleted run being joined
     const Item* prev = nullptr;  // the struct before, by clock
     for (size_t i = cl.begin; i < cl.end; i++) {
