@@ -106,6 +106,15 @@ class ClientStructs {
     if (clock >= end_clock()) return end();
     return std::prev(UpperBound(clock));
   }
+  // Appends the structs, in clock order, to out: one test of the form for the
+  // whole walk, where the iterator tests it per step (the encoder's walk).
+  void AppendTo(std::vector<const Item*>& out) const {
+    if (flat_) {
+      out.insert(out.end(), flat_items_.begin(), flat_items_.end());
+    } else {
+      for (const Item* i : map_) out.push_back(i);
+    }
+  }
   // Position of a struct of this client.
   const_iterator IterOf(const Item* item) const {
     if (!flat_) return const_iterator(map_.find(item->id.clock));

@@ -1649,7 +1649,7 @@ void WriteWholeClient(const ClientStructs& structs, Encoder& enc, std::vector<De
   std::vector<const Item*>& items = order;
   items.clear();
   items.reserve(structs.size());
-  for (const Item* it : structs) items.push_back(it);
+  structs.AppendTo(items);
   constexpr size_t kAhead = 4;
   const size_t count = items.size();
   for (size_t x = 0; x < count; x++) {
