@@ -483,5 +483,57 @@ TEST_CASE("an observer that splits a loaded struct sees it merged back either wa
   CHECK(dumps[0] == dumps[1]);
 }
 
+TEST_CASE("a bulk-loaded client answers lookups and turns into the B-tree on its first split") {
+  // The loader keeps a loaded client's structs in a sorted vector
+  // (ClientStructs::BeginBulk) until a split or merge needs the B-tree.
+  Doc src(DocOptions{.client_id = 9});
+  Branch* text = *src.Root("text", TypeRef::kText);
+  REQUIRE(types::TextInsert(src, text, 0, "hello world", nullptr).ok());
+  REQUIRE(types::TextInsert(src, text, 5, ",", nullptr).ok());
+  REQUIRE(types::TextInsert(src, text, 0, "ab", nullptr).ok());
+  REQUIRE(types::TextDelete(src, text, 0, 3).ok());
+  const Bytes state = EncodeStateAsUpdate(src, nullptr);
+  std::vector<Bytes> after;
+  for (bool bulk_load : {true, false}) {
+    Doc d(DocOptions{.client_id = 999});
+    bool loaded = false;
+    ApplyOptions o;
+    o.bulk_load = bulk_load;
+    o.bulk_loaded = &loaded;
+    REQUIRE(ApplyUpdate(d, state.data(), state.size(), std::nullopt, o).ok());
+    REQUIRE(loaded == bulk_load);
+    const ClientStructs& structs = d.store().clients.at(9);
+    // Clocks 0-10 "hello world" (split at 1 and 5), 11 ",", 12-13 "ab": five structs, in clock order.
+    REQUIRE(structs.size() == 5);
+    CHECK(structs.end_clock() == 14);
+    std::vector<uint64_t> firsts;
+    for (const Item* s : structs) firsts.push_back(s->id.clock);
+    CHECK(firsts == std::vector<uint64_t>{0, 1, 5, 11, 12});  // "h" and "ab" deleted
+    for (uint64_t c = 0; c < 14; c++) {
+      const Item* s = structs.Find(c);
+      REQUIRE(s != nullptr);
+      CHECK(s->id.clock <= c);
+      CHECK(c < s->end_clock());
+      CHECK(*structs.FindIter(c) == s);
+      CHECK(*structs.IterOf(s) == s);
+    }
+    CHECK(structs.Find(14) == nullptr);
+    CHECK(structs.FindIter(14) == structs.end());
+    CHECK(*std::prev(structs.end()) == structs.back());
+    CHECK(structs.Next(structs.front())->id.clock == 1);
+    CHECK(structs.Prev(structs.back())->id.clock == 11);
+    Branch* t = *d.Root("text", TypeRef::kText);
+    CHECK(types::TextString(*t) == "ello, world");
+    // A split inside a loaded struct, then a deletion across two of them.
+    REQUIRE(types::TextInsert(d, t, 2, "X", nullptr).ok());
+    REQUIRE(types::TextDelete(d, t, 3, 3).ok());
+    CHECK(types::TextString(*t) == "elX world");
+    CHECK(d.store().clients.at(9).size() == 6);
+    for (uint64_t c = 0; c < 14; c++) CHECK(d.store().clients.at(9).Find(c)->id.clock <= c);
+    after.push_back(EncodeStateAsUpdate(d, nullptr));
+  }
+  CHECK(after[0] == after[1]);
+}
+
 }  // namespace
 }  // namespace codesync
