@@ -1309,7 +1309,6 @@ struct RunAppend {
   Item* run = nullptr;
   std::string_view text;
   uint64_t length = 0;  // UTF-16 units
-  bool ascii = false;
 };
 
 // Reads an update that is one string struct continuing its client's newest
@@ -1376,7 +1375,6 @@ bool ReadRunAppend(const Doc& doc, const uint8_t* data, size_t len, UpdateScratc
   out.run = l;
   out.text = text;
   out.length = length;
-  out.ascii = ascii;
   return true;
 }
 
