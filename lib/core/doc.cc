@@ -100,6 +100,11 @@ Item* Doc::NewItem() {
   return item;
 }
 
+char* Doc::AllocText(size_t n) {
+  text_blocks_.push_back(std::make_unique_for_overwrite<char[]>(n));
+  return text_blocks_.back().get();
+}
+
 void Doc::FreeItem(Item* item) {
   if (item == typing_run_) typing_run_ = nullptr;
   if (!item->pooled) {

@@ -203,6 +203,10 @@ class Doc {
   // use-after-free stays detectable.
   Item* NewItem();
   void FreeItem(Item* item);
+  // n bytes (n > 0) that live as long as the document, uninitialised: the text
+  // arena the strings of a loaded state are placed in (ItemString::AssignPlaced).
+  // Never reused: bytes a string stops referring to stay until the document goes.
+  char* AllocText(size_t n);
   // How many structs merges have freed (or folds moved) so far: a pointer to
   // a struct taken with its clock, when this had some value, is valid and
   // still holds that clock while it still has it.
@@ -357,6 +361,7 @@ class Doc {
   size_t slab_size_ = 0;  // slots in the newest slab
   size_t slab_used_ = 0;  // of which handed out at least once
   void* free_items_ = nullptr;  // freed slots, linked through their first word
+  std::vector<std::unique_ptr<char[]>> text_blocks_;  // AllocText's blocks
   // The run AppendToOwnRun last grew.  Its text block doubles while typing
   // goes on; when typing moves to another run it is trimmed to its content
   // (a final document kept ~35% slack in such blocks).  FreeItem forgets it.

@@ -21,7 +21,12 @@ void ItemString::Reserve(size_t n, bool grow) {
   // Doubling keeps typing's reallocations few (each costs ~1,000 instructions).
   if (grow) cap = std::max(n, 2 * capacity());
   cap = std::min(kMaxSize, ChunkSize(cap));
-  if (on_heap()) {
+  if (placed()) {  // a block of its own, the placed bytes stay where they are
+    auto* p = static_cast<char*>(std::malloc(cap));
+    if (!p) throw std::bad_alloc();
+    std::memcpy(p, heap_ptr(), size());
+    SetHeap(p, cap);
+  } else if (on_heap()) {
     void* p = std::realloc(heap_ptr(), cap);
     if (!p) throw std::bad_alloc();
     SetHeap(static_cast<char*>(p), cap);
@@ -36,7 +41,7 @@ void ItemString::Reserve(size_t n, bool grow) {
 
 void ItemString::AssignSlow(std::string_view s) {
   // Exact fit: assigned content (decoded, inserted, copied) is rarely appended to.
-  if (on_heap() && (s.size() <= kInline || heap_cap() / 2 > s.size())) Release();
+  if (on_heap() && (s.size() <= kInline || heap_cap() / 2 > s.size())) Release();  // (placed: cap 0, so Reserve gives it a block)
   SetSize(0);
   Reserve(s.size(), false);
   if (!s.empty()) std::memcpy(data(), s.data(), s.size());
@@ -80,12 +85,14 @@ void ItemString::shrink_to_fit() {
   if (!on_heap()) return;
   const size_t n = size();
   char* p = heap_ptr();
+  const bool own = !placed();
   if (n <= kInline) {
     std::memcpy(buf_, p, n);
-    std::free(p);
+    if (own) std::free(p);
     size_ = static_cast<uint32_t>(n);
     return;
   }
+  if (!own) return;  // nothing of its own to give back
   const size_t cap = ChunkSize(n);
   if (cap >= heap_cap()) return;
   void* q = std::realloc(p, cap);
@@ -93,7 +100,7 @@ void ItemString::shrink_to_fit() {
 }
 
 void ItemString::Release() noexcept {
-  if (on_heap()) std::free(heap_ptr());
+  if (on_heap() && heap_cap() != 0) std::free(heap_ptr());  // placed bytes are not ours
   size_ = 0;
 }
 

@@ -4,6 +4,13 @@
 // to what glibc hands out anyway (16k + 8 bytes), whose capacity doubles on
 // append (typing) and is given back when a split or a clear leaves most of it
 // unused, so a final document holds little slack.
+//
+// Longer content can also live in storage the string does not own (AssignPlaced:
+// a document's text arena, one block for all the strings of a loaded state).
+// Such bytes are this string's alone while it refers to them (it may write
+// them in place, within its size), are never freed or grown through it, and
+// must outlive it; growing or assigning copies the content into a block of its
+// own.  A placed string reads as a heap one with capacity 0.
 #ifndef CODESYNC_CORE_ITEM_STRING_H_
 #define CODESYNC_CORE_ITEM_STRING_H_
 
@@ -41,6 +48,17 @@ class ItemString {
     return *this;
   }
 
+  // Refers to n bytes at p, which the caller keeps alive and lets no one else
+  // use while this string refers to them (see the class comment).  The
+  // current content is released first.
+  void AssignPlaced(char* p, size_t n) {
+    Release();
+    SetHeap(p, 0);
+    size_ = kHeapFlag | static_cast<uint32_t>(n);
+  }
+  // Whether the content lives in storage this string does not own.
+  bool placed() const { return on_heap() && heap_cap() == 0; }
+
   size_t size() const { return size_ & kSizeMask; }
   bool empty() const { return size() == 0; }
   const char* data() const { return on_heap() ? heap_ptr() : buf_; }
@@ -62,7 +80,7 @@ class ItemString {
   void append(std::string_view s) {
     if (s.empty()) return;
     const size_t old = size();
-    if (s.size() <= capacity() - old) {
+    if (old + s.size() <= capacity()) {  // (not capacity() - old: a placed string's is 0)
       // In place: a piece of this string lies before `old`, so it does not overlap.
       std::memcpy(data() + old, s.data(), s.size());
       size_ += static_cast<uint32_t>(s.size());
@@ -87,7 +105,7 @@ class ItemString {
   void clear() { size_ &= kHeapFlag; }
   // Returns unused heap capacity (all of it when empty or when the content fits inline).
   void shrink_to_fit();
-  // Heap bytes held (0 while inline): for tests and memory accounting.
+  // Heap bytes held (0 while inline or placed): for tests and memory accounting.
   size_t heap_capacity() const { return on_heap() ? heap_cap() : 0; }
 
   friend bool operator==(const ItemString& a, std::string_view b) { return std::string_view(a) == b; }

@@ -67,8 +67,20 @@ bool IsAscii(std::string_view s) {
   return (acc & 0x8080808080808080ULL) == 0;
 }
 
+// A decoded string's bytes: inline, or (place) referring to the wire until
+// DecodeUpdateInto copies them into the document's text arena, or a heap block.
+void SetString(Item& item, std::string_view s, UpdateScratch* place) {
+  if (place && s.size() > ItemString::kInline) {
+    item.str.AssignPlaced(const_cast<char*>(s.data()), s.size());  // (read, never written, until then)
+    place->placed.push_back(&item);
+    place->placed_bytes += s.size();
+    return;
+  }
+  item.str.assign(s.data(), s.size());
+}
+
 // Reads the content of one item; returns its length in clocks (0 on error).
-uint64_t ReadContent(Decoder& dec, ContentKind kind, Item& item, std::string* err) {
+uint64_t ReadContent(Decoder& dec, ContentKind kind, Item& item, std::string* err, UpdateScratch* place) {
   item.kind = kind;
   switch (kind) {
     case ContentKind::kDeleted:
@@ -109,14 +121,14 @@ uint64_t ReadContent(Decoder& dec, ContentKind kind, Item& item, std::string* er
       std::string_view s = dec.ReadVarString();
       if (!dec.ok()) return 0;
       if (IsAscii(s)) {
-        item.str.assign(s.data(), s.size());
+        SetString(item, s, place);
         return s.size();
       }
       if (!utf8::IsValid(s)) {
         *err = "string content is not valid UTF-8";
         return 0;
       }
-      item.str = std::string(s);
+      SetString(item, s, place);
       return utf8::Utf16Length(s);
     }
     case ContentKind::kEmbed:
@@ -385,6 +397,8 @@ DecodedUpdate::~DecodedUpdate() {
 }
 
 void UpdateScratch::Clear() {
+  placed.clear();
+  placed_bytes = 0;
   clients.clear();
   refs.clear();
   ds.clear();
@@ -469,6 +483,7 @@ absl::Status DecodeUpdateInto(const uint8_t* data, size_t len, Interner& interne
   out.Clear();
   Decoder dec(data, len);
   ClientCache clients;
+  UpdateScratch* place = doc && out.place_text ? &out : nullptr;
   uint64_t num_clients = dec.ReadVarUint();
   if (num_clients > dec.remaining()) return Malformed(dec, "client count exceeds data");
   for (uint64_t c = 0; c < num_clients; c++) {
@@ -527,7 +542,7 @@ absl::Status DecodeUpdateInto(const uint8_t* data, size_t len, Interner& interne
         }
         if (!dec.ok()) return Malformed(dec, dec.error());
         std::string err;
-        length = ReadContent(dec, static_cast<ContentKind>(content_ref), item, &err);
+        length = ReadContent(dec, static_cast<ContentKind>(content_ref), item, &err, place);
         if (!err.empty()) return Malformed(dec, err);
         // References to the same client must point back in time.
         for (const OptId* r : {&item.origin, &item.right_origin, &ref.parent_id}) {
@@ -547,6 +562,18 @@ absl::Status DecodeUpdateInto(const uint8_t* data, size_t len, Interner& interne
   ReadDeleteRanges(dec, out.ds);
   if (!dec.ok()) return Malformed(dec, dec.error());
   if (!dec.AtEnd()) return Malformed(dec, "trailing bytes after delete set");
+  if (!out.placed.empty()) {
+    // One exactly sized block for the long strings (their bytes are still the wire's).
+    char* p = doc->AllocText(out.placed_bytes);
+    for (Item* item : out.placed) {
+      const size_t n = item->str.size();
+      std::memcpy(p, item->str.data(), n);
+      item->str.AssignPlaced(p, n);
+      p += n;
+    }
+    out.placed.clear();
+    out.placed_bytes = 0;
+  }
   return absl::OkStatus();
 }
 
@@ -1434,7 +1461,10 @@ absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optiona
                       !doc.folds_pending() && ReadRunAppend(doc, data, len, u, run);
   if (options.appended_run) *options.appended_run = append;
   const bool one_delete = !append && options.append_runs && ReadOneDelete(data, len, u);
+  // A first state (nothing in the store yet): its long strings go into one arena block.
+  u.place_text = options.place_text && doc.store().clients.empty();
   absl::Status st = append || one_delete ? absl::OkStatus() : DecodeUpdateInto(data, len, doc.interner(), &doc, u);
+  if (u.place_text) std::vector<Item*>().swap(u.placed);  // (a load's list: later updates need none)
   if (!st.ok()) {
     u.FreeItems(&doc);
     doc.ReturnUpdateScratch(std::move(scratch));

@@ -62,12 +62,20 @@ struct UpdateScratch {
   std::vector<uint8_t> load_marks;     // per ref: absorbed into its left, deleted by the delete set
   std::vector<uint32_t> load_deletes;  // refs the delete set deletes, in the order it does
   std::vector<uint32_t> load_buckets;  // per client: clock >> shift -> ref
+  // DecodeUpdateInto with a document: when set, strings over ItemString's
+  // inline size go into one block of the document's text arena (AllocText)
+  // instead of a heap block each.  ApplyUpdate sets it for a state loaded
+  // into an empty document.
+  bool place_text = false;
+  std::vector<Item*> placed;  // (during the decode: the items whose strings wait for the block)
+  size_t placed_bytes = 0;    // their bytes
   void Clear();                 // forgets the refs (does not free their items)
   void FreeItems(Doc* doc);     // frees the refs' items (doc->FreeItem, or delete when null)
 };
 
 // DecodeUpdate into `out` (cleared first); items come from doc->NewItem() (new
-// when doc is null).  On error `out` still holds the items made so far.
+// when doc is null), their long strings from doc->AllocText() when
+// out.place_text.  On error `out` still holds the items made so far.
 absl::Status DecodeUpdateInto(const uint8_t* data, size_t len, Interner& interner, Doc* doc, UpdateScratch& out);
 
 struct ApplyOptions {
@@ -77,6 +85,11 @@ struct ApplyOptions {
   bool bulk_load = true;
   // When set, told whether LoadIntoEmpty loaded the update (for tests).
   bool* bulk_loaded = nullptr;
+  // An update applied to a document with nothing in its store yet keeps its
+  // strings longer than 12 bytes in one block of the document's text arena
+  // (Doc::AllocText) instead of a heap block each; off, a block each (tests
+  // compare the two).
+  bool place_text = true;
   // An update that is one string struct continuing its client's newest run
   // (a remote keystroke) is appended to that run straight from the wire, with
   // no Item; off, it goes through the general decode and Integrate's absorb.

@@ -2,6 +2,7 @@
 // self-appends, copies and moves, against std::string as the model.
 #include <doctest/doctest.h>
 
+#include <cstring>
 #include <random>
 #include <string>
 #include <string_view>
@@ -141,6 +142,141 @@ TEST_CASE("ItemString matches std::string under random edits") {
     }
     REQUIRE_MESSAGE(std::string_view(s) == model, "step " << step);
     REQUIRE(s.size() == model.size());
+  }
+}
+
+// Placed strings (AssignPlaced): bytes in storage the string does not own, as
+// a loaded document's text arena holds them.  Two strings side by side in one
+// block: whatever one does, the other's bytes and the block stay as they were
+// (beyond what the string may write in place: its own bytes).
+TEST_CASE("a placed string reads in place, copies itself out to grow, and never frees its bytes") {
+  char block[64];
+  std::memcpy(block, "first string, long|second string here", 37);
+  ItemString a, b;
+  a.AssignPlaced(block, 18);
+  b.AssignPlaced(block + 19, 18);
+  CHECK(a.placed());
+  CHECK(a == "first string, long");
+  CHECK(b == "second string here");
+  CHECK(a.data() == block);  // no copy
+  CHECK(a.heap_capacity() == 0);
+  // Shrinking stays in place.
+  a.resize(14);
+  CHECK(a.placed());
+  CHECK(a == "first string, ");
+  CHECK(a.data() == block);
+  // Growing copies into a block of its own: the arena keeps its bytes.
+  a.append("grown");
+  CHECK_FALSE(a.placed());
+  CHECK(a == "first string, grown");
+  CHECK(a.heap_capacity() >= 19);
+  CHECK(std::string_view(block, 37) == "first string, long|second string here");
+  // A piece of itself appended while placed.
+  b.append(std::string_view(b).substr(0, 6));
+  CHECK(b == "second string heresecond");
+  CHECK_FALSE(b.placed());
+  CHECK(std::string_view(block, 37) == "first string, long|second string here");
+  // Assigning over a placed string, long and short.
+  ItemString c;
+  c.AssignPlaced(block + 19, 18);
+  c.assign("a longer replacement text");
+  CHECK_FALSE(c.placed());
+  CHECK(c == "a longer replacement text");
+  c.AssignPlaced(block + 19, 18);
+  c.assign("short");
+  CHECK_FALSE(c.placed());
+  CHECK(c == "short");
+  CHECK(c.heap_capacity() == 0);
+  // shrink_to_fit: content that fits inline moves in; longer content stays placed.
+  ItemString d;
+  d.AssignPlaced(block, 18);
+  d.shrink_to_fit();
+  CHECK(d.placed());
+  CHECK(d == "first string, long");
+  d.resize(5);
+  d.shrink_to_fit();
+  CHECK_FALSE(d.placed());
+  CHECK(d == "first");
+  // clear then grow: a block of its own.
+  ItemString e;
+  e.AssignPlaced(block, 18);
+  e.clear();
+  CHECK(e.empty());
+  e.append("after clear, something long");
+  CHECK_FALSE(e.placed());
+  CHECK(e == "after clear, something long");
+  // Moves carry the reference; copies own their bytes.
+  ItemString f;
+  f.AssignPlaced(block + 19, 18);
+  ItemString g(std::move(f));
+  CHECK(g.placed());
+  CHECK(g.data() == block + 19);
+  ItemString h(g);
+  CHECK_FALSE(h.placed());
+  CHECK(h == "second string here");
+  // Placing over an owned heap block releases it (ASan: no leak), and growth
+  // by doubling restarts from the content.
+  ItemString k;
+  k.assign(std::string(100, 'k'));
+  k.AssignPlaced(block, 18);
+  CHECK(k == "first string, long");
+  for (int i = 0; i < 50; i++) k.append("!");
+  CHECK(k == std::string("first string, long") + std::string(50, '!'));
+  CHECK(std::string_view(block, 37) == "first string, long|second string here");
+  // Writing in place through data() touches only the string's own bytes.
+  ItemString m;
+  m.AssignPlaced(block + 19, 18);
+  std::memmove(m.data(), m.data() + 7, 11);  // drop the head in place, as a fold does
+  m.resize(11);
+  CHECK(m == "string here");
+  CHECK(std::string_view(block, 19) == "first string, long|");
+}
+
+TEST_CASE("a placed string matches std::string under random edits") {
+  std::mt19937 rng(7);
+  for (int round = 0; round < 200; round++) {
+    std::string arena(40 + rng() % 60, ' ');
+    for (char& ch : arena) ch = static_cast<char>('a' + rng() % 26);
+    const std::string before = arena;
+    const size_t n = 13 + rng() % (arena.size() - 13);
+    ItemString s;
+    s.AssignPlaced(arena.data(), n);
+    std::string model = arena.substr(0, n);
+    for (int step = 0; step < 20; step++) {
+      switch (rng() % 5) {
+        case 0: {
+          std::string piece(rng() % 20, static_cast<char>('A' + rng() % 26));
+          s.append(piece);
+          model += piece;
+          break;
+        }
+        case 1: {
+          const size_t k = model.empty() ? 0 : rng() % (model.size() + 1);
+          s.resize(k);
+          model.resize(k);
+          break;
+        }
+        case 2:
+          s.shrink_to_fit();
+          break;
+        case 3: {
+          const size_t from = model.empty() ? 0 : rng() % model.size();
+          const size_t len = model.empty() ? 0 : rng() % (model.size() - from + 1);
+          s.append(std::string_view(s).substr(from, len));
+          model += model.substr(from, len);
+          break;
+        }
+        default: {
+          std::string piece(rng() % 30, static_cast<char>('A' + rng() % 26));
+          s.assign(piece);
+          model = piece;
+          break;
+        }
+      }
+      REQUIRE(std::string_view(s) == model);
+      // Only in-place shrinks happened to the arena: its bytes are unchanged.
+      REQUIRE(arena == before);
+    }
   }
 }
 

@@ -25,6 +25,7 @@
 #include "encoding/any.h"
 #include "encoding/lib0.h"
 #include "encoding/utf8.h"
+#include "history/undo.h"
 #include "types/types.h"
 
 namespace codesync {
@@ -99,7 +100,33 @@ void Observe(Doc& doc, Seen& seen) {
   });
 }
 
-// Loads `state` into two fresh documents, bulk and not, and checks they agree.
+// Applies a copy of `state` that is scribbled over and freed right after, so
+// that a string still referring to the update's bytes reads garbage (or, under
+// AddressSanitizer, freed memory) instead of passing by luck.
+bool ApplyFromCopy(Doc& doc, const Bytes& state, const ApplyOptions& options) {
+  Bytes wire = state;
+  const bool ok = ApplyUpdate(doc, wire.data(), wire.size(), std::nullopt, options).ok();
+  std::fill(wire.begin(), wire.end(), uint8_t{0xEE});
+  return ok;
+}
+
+// Strings of the store's structs that live in the text arena, and those that could (over 12 bytes).
+size_t PlacedStrings(const Doc& doc) {
+  size_t n = 0;
+  for (auto& [client, structs] : doc.store().clients) {
+    for (const Item* s : structs) n += s->str.placed();
+  }
+  return n;
+}
+size_t LongStrings(const Doc& doc) {
+  size_t n = 0;
+  for (auto& [client, structs] : doc.store().clients) {
+    for (const Item* s : structs) n += s->kind == ContentKind::kString && s->str.size() > ItemString::kInline;
+  }
+  return n;
+}
+
+// Loads `state` into fresh documents, bulk and not, and checks they agree.
 // Returns whether the bulk path took it.
 bool LoadBothWays(const Bytes& state, const std::string& what, bool gc = true, bool reencodes_to_itself = false) {
   DocOptions opts;
@@ -114,9 +141,22 @@ bool LoadBothWays(const Bytes& state, const std::string& what, bool gc = true, b
   with.bulk_loaded = &loaded;
   ApplyOptions without;
   without.bulk_load = false;
-  REQUIRE(ApplyUpdate(bulk, state.data(), state.size(), std::nullopt, with).ok());
-  REQUIRE(ApplyUpdate(general, state.data(), state.size(), std::nullopt, without).ok());
+  // Both place their long strings in the text arena (ApplyOptions::place_text);
+  // `heap` loads the general way with a heap block per string, as before the arena.
+  Doc heap(opts);
+  ApplyOptions unplaced = without;
+  unplaced.place_text = false;
+  REQUIRE(ApplyFromCopy(bulk, state, with));
+  REQUIRE(ApplyFromCopy(general, state, without));
+  REQUIRE(ApplyFromCopy(heap, state, unplaced));
   INFO(what);
+  CHECK(PlacedStrings(heap) == 0);
+  // (The commit may copy some out again: a merged run, a collected string.)
+  if (LongStrings(heap) > 1) {
+    CHECK(PlacedStrings(bulk) > 0);
+    CHECK(PlacedStrings(general) > 0);
+  }
+  CHECK(Dump(general) == Dump(heap));
   CHECK(bulk.client_id() == general.client_id());
   std::vector<std::string> a = Dump(bulk), b = Dump(general);
   CHECK(a.size() == b.size());
@@ -132,8 +172,8 @@ bool LoadBothWays(const Bytes& state, const std::string& what, bool gc = true, b
   CHECK(EncodeStateAsUpdate(bulk, nullptr) == EncodeStateAsUpdate(general, nullptr));
   // A trace's state (every run already merged) re-encodes to itself.
   if (reencodes_to_itself) CHECK(EncodeStateAsUpdate(bulk, nullptr) == state);
-  // Both keep working the same afterwards: an edit in the middle and at the end.
-  for (Doc* d : {&bulk, &general}) {
+  // All keep working the same afterwards: an edit in the middle and at the end.
+  for (Doc* d : {&bulk, &general, &heap}) {
     Branch* text = *d->Root("text", TypeRef::kText);
     const uint64_t len = text->Length(d->unit());
     (void)types::TextInsert(*d, text, len / 2, "xy", nullptr);
@@ -142,6 +182,7 @@ bool LoadBothWays(const Bytes& state, const std::string& what, bool gc = true, b
     REQUIRE(types::TextInsert(*d, text, 0, "ab", nullptr).ok());
   }
   CHECK(Dump(bulk) == Dump(general));
+  CHECK(Dump(general) == Dump(heap));
   CHECK(seen_bulk.updates == seen_general.updates);
   return loaded;
 }
@@ -533,6 +574,118 @@ TEST_CASE("a bulk-loaded client answers lookups and turns into the B-tree on its
     after.push_back(EncodeStateAsUpdate(d, nullptr));
   }
   CHECK(after[0] == after[1]);
+}
+
+// Strings placed in the text arena (ApplyOptions::place_text) under every
+// later change: typing onto a loaded run of the document's own client (in-place
+// growth of a placed string is a copy), edits inside runs (splits), deletions
+// (the commit's merges and GC), undo and redo (deleted content re-created).
+// A document loaded with a heap block per string is the model; they must stay
+// the same in everything Dump shows and in what they encode.  Run under ASan, a
+// string that writes or frees arena bytes it does not own, or outlives them, fails.
+void EditBothWays(const Bytes& state, uint64_t writer, uint32_t seed, bool gc, const std::string& what) {
+  INFO(what);
+  DocOptions opts;
+  opts.client_id = 4242;  // (a loaded state's own client would make the document pick a random one, as Yjs does)
+  opts.gc = gc;
+  Doc placed(opts), heap(opts);
+  ApplyOptions on;
+  ApplyOptions off;
+  off.place_text = false;
+  off.bulk_load = false;
+  REQUIRE(ApplyFromCopy(placed, state, on));
+  REQUIRE(ApplyFromCopy(heap, state, off));
+  if (LongStrings(heap) > 0) CHECK(PlacedStrings(placed) > 0);
+  history::UndoManager um_placed(placed, {}), um_heap(heap, {});
+  um_placed.AddScope(*placed.Root("text", TypeRef::kText));
+  um_heap.AddScope(*heap.Root("text", TypeRef::kText));
+  std::mt19937 rng(seed);
+  static const char* const kWords[] = {"x", "yz", "é", "a longer piece of text", "\xF0\x9F\x98\x80", "q"};
+  uint64_t cursor = 0;
+  for (int step = 0; step < 120; step++) {
+    const uint32_t op = rng() % 10;
+    const uint64_t pick = rng();
+    const std::string word = kWords[rng() % 6];
+    const uint64_t span = 1 + rng() % 30;
+    um_placed.SetTime(step * 10000);  // every change its own undo step
+    um_heap.SetTime(step * 10000);
+    if (op == 9) {
+      // The state's writer types on after its newest struct (origin its last
+      // clock, the same right origin): a remote update that grows that
+      // loaded run in place when it is a live string.
+      const Item* last = placed.store().clients.at(writer).back();
+      Encoder enc;
+      enc.WriteVarUint(1);
+      enc.WriteVarUint(1);
+      enc.WriteVarUint(writer);
+      enc.WriteVarUint(last->end_clock());
+      enc.WriteUint8(static_cast<uint8_t>(4 | 0x80 | (last->right_origin.present() ? 0x40 : 0)));
+      enc.WriteVarUint(writer);
+      enc.WriteVarUint(last->end_clock() - 1);
+      if (last->right_origin.present()) {
+        enc.WriteVarUint(last->right_origin.id.client);
+        enc.WriteVarUint(last->right_origin.id.clock);
+      }
+      enc.WriteVarString(word);
+      enc.WriteVarUint(0);  // no deletions
+      const Bytes u = enc.data();
+      REQUIRE(ApplyUpdate(placed, u.data(), u.size(), std::nullopt).ok());
+      REQUIRE(ApplyUpdate(heap, u.data(), u.size(), std::nullopt).ok());
+    }
+    for (Doc* d : {&placed, &heap}) {
+      if (op == 9) break;
+      history::UndoManager& um = d == &placed ? um_placed : um_heap;
+      Branch* text = *d->Root("text", TypeRef::kText);
+      const uint64_t len = text->Length(d->unit());
+      if (op < 2) {  // typing on at the cursor (after the first keystroke: the own run grows)
+        const uint64_t at = std::min(cursor, len);
+        if (types::TextInsert(*d, text, at, word, nullptr).ok() && d == &heap) {
+          cursor = at + text->Length(d->unit()) - len;
+        }
+      } else if (op < 4) {
+        (void)types::TextInsert(*d, text, len == 0 ? 0 : pick % (len + 1), word, nullptr);
+      } else if (op < 7) {
+        if (len > 0) {
+          const uint64_t at = pick % len;
+          (void)types::TextDelete(*d, text, at, std::min(span, len - at));
+        }
+      } else if (op == 7) {
+        REQUIRE(um.Undo().ok());
+      } else {
+        REQUIRE(um.Redo().ok());
+      }
+    }
+    if (op >= 2) cursor = pick % 50;
+    REQUIRE_MESSAGE(types::TextString(**placed.Root("text", TypeRef::kText)) ==
+                        types::TextString(**heap.Root("text", TypeRef::kText)),
+                    "step ", step);
+    if (step % 20 == 19) {
+      std::vector<std::string> a = Dump(placed), b = Dump(heap);
+      REQUIRE(a.size() == b.size());
+      for (size_t i = 0; i < a.size(); i++) REQUIRE_MESSAGE(a[i] == b[i], "line ", i, " step ", step);
+      REQUIRE(EncodeStateAsUpdate(placed, nullptr) == EncodeStateAsUpdate(heap, nullptr));
+    }
+  }
+  CHECK(Dump(placed) == Dump(heap));
+  CHECK(EncodeStateAsUpdate(placed, nullptr) == EncodeStateAsUpdate(heap, nullptr));
+}
+
+TEST_CASE("strings in the text arena survive typing, splits, merges, GC and undo as heap strings do") {
+  for (uint32_t seed = 1; seed <= 40; seed++) {
+    bool multi = false;
+    const Bytes state = Session(seed, seed % 2 == 0, &multi);
+    for (bool gc : {true, false}) {
+      EditBothWays(state, 100, seed, gc, "session " + std::to_string(seed) + (gc ? " gc" : " no gc"));
+    }
+  }
+  // A real trace's state: thousands of placed strings, typed onto and cut.
+  const fs::path file = fs::path(CODESYNC_TRACES_DIR) / "sequential_traces" / "sveltecomponent.json.gz";
+  for (bool gc : {true, false}) {
+    std::string end;
+    auto doc = Replay(file, gc, &end);
+    const Bytes state = EncodeStateAsUpdate(*doc, nullptr);
+    for (uint32_t seed = 1; seed <= 3; seed++) EditBothWays(state, 1, seed, gc, "sveltecomponent");
+  }
 }
 
 }  // namespace
