@@ -321,7 +321,16 @@ size_t codesync_text_length(codesync_text* text) {
 int codesync_text_string(codesync_text* text, codesync_buffer* out) {
   return Guard([&]() -> int {
     if (!text) return NullArg("text");
-    return Fill(out, codesync::types::TextString(*B(text)));
+    if (!out) return SetError(CODESYNC_ERR_INVALID_ARGUMENT, "output buffer is NULL");
+    // Straight into the output buffer (no std::string in between).
+    const Branch& b = *B(text);
+    auto* p = static_cast<char*>(std::malloc(b.Length(codesync::kUtf8) + 16 + 1));
+    if (!p) return SetError(CODESYNC_ERR_NO_MEMORY, "out of memory");
+    const size_t n = codesync::types::TextCopy(b, p);
+    p[n] = 0;
+    out->data = reinterpret_cast<uint8_t*>(p);
+    out->len = n;
+    return CODESYNC_OK;
   });
 }
 

@@ -78,22 +78,23 @@ void Doc::ReturnUpdateScratch(std::unique_ptr<UpdateScratch> s) { update_scratch
 #define CODESYNC_ITEM_POOL 1
 #endif
 
-Item* Doc::NewItem() {
+Item* Doc::NewItemSlow() {
   if (!CODESYNC_ITEM_POOL) return new Item();
   void* slot;
   if (free_items_) {
     slot = free_items_;
     free_items_ = *static_cast<void**>(slot);
   } else {
-    if (slab_used_ == slab_size_) {
+    if (slab_next_ == slab_end_) {
       // Slabs grow from 16 to 256 items: small documents stay small, and a
       // large one wastes at most one slab's tail (45 KB).
       slab_size_ = slab_size_ ? std::min<size_t>(slab_size_ * 2, 256) : 16;
       // Raw storage: each slot is constructed when handed out (no memset of the slab).
       item_slabs_.push_back(std::make_unique_for_overwrite<ItemSlot[]>(slab_size_));
-      slab_used_ = 0;
+      slab_next_ = item_slabs_.back().get();
+      slab_end_ = slab_next_ + slab_size_;
     }
-    slot = &item_slabs_.back()[slab_used_++];
+    slot = slab_next_++;
   }
   Item* item = new (slot) Item();
   item->pooled = true;

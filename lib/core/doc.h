@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -201,7 +202,7 @@ class Doc {
   // also takes items allocated with `new` (decoded structs), told apart by
   // Item::pooled.  Under AddressSanitizer every item is a plain `new`, so
   // use-after-free stays detectable.
-  Item* NewItem();
+  Item* NewItem();  // (inline: a fresh slot of the newest slab; else NewItemSlow)
   void FreeItem(Item* item);
   // n bytes (n > 0) that live as long as the document, uninitialised: the text
   // arena the strings of a loaded state are placed in (ItemString::AssignPlaced).
@@ -359,7 +360,9 @@ class Doc {
   };
   std::vector<std::unique_ptr<ItemSlot[]>> item_slabs_;
   size_t slab_size_ = 0;  // slots in the newest slab
-  size_t slab_used_ = 0;  // of which handed out at least once
+  ItemSlot* slab_next_ = nullptr;  // its first slot never handed out
+  ItemSlot* slab_end_ = nullptr;
+  Item* NewItemSlow();
   void* free_items_ = nullptr;  // freed slots, linked through their first word
   std::vector<std::unique_ptr<char[]>> text_blocks_;  // AllocText's blocks
   // The run AppendToOwnRun last grew.  Its text block doubles while typing
@@ -386,6 +389,16 @@ class Doc {
   RedoneTable redone_;
   std::unique_ptr<UpdateScratch> update_scratch_;
 };
+
+inline Item* Doc::NewItem() {
+  // (Under AddressSanitizer the slab pointers stay null: NewItemSlow news every item.)
+  if (free_items_ == nullptr && slab_next_ != slab_end_) {
+    Item* item = new (slab_next_++) Item();
+    item->pooled = true;
+    return item;
+  }
+  return NewItemSlow();
+}
 
 inline void Transaction::AddMergeCandidate(Item* s) { merge_structs.push_back({s->id, s, doc->frees()}); }
 

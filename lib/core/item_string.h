@@ -64,6 +64,18 @@ class ItemString {
   const char* data() const { return on_heap() ? heap_ptr() : buf_; }
   char* data() { return on_heap() ? heap_ptr() : buf_; }
   operator std::string_view() const { return {data(), size()}; }  // NOLINT: implicit on purpose
+  // Copies the content to out, which must have room for max(size(), 16)
+  // bytes: inline content goes as the string's 16 bytes at once (no call, no
+  // length-dependent branch), whatever lies past size() is scratch.  Returns
+  // out + size().
+  char* CopyOut(char* out) const {
+    if (!on_heap()) {
+      std::memcpy(out, static_cast<const void*>(this), sizeof(ItemString));
+    } else {
+      std::memcpy(out, heap_ptr(), size());
+    }
+    return out + size();
+  }
   std::string ToString() const { return std::string(data(), size()); }
 
   // s must not point into this string.

@@ -511,17 +511,20 @@ absl::Status DecodeUpdateInto(const uint8_t* data, size_t len, Interner& interne
         item.deleted = true;
         length = dec.ReadVarUint();
       } else {
+        bool forward = false;
         if (info & 0x80) {
           uint64_t oc = clients.Read(dec);
           uint64_t ok = dec.ReadVarUint();
           if (ok > kMaxClock) return Malformed(dec, "clock out of range");  // (and OptId's absent mark)
           item.origin = OptId::Of({oc, ok});
+          forward = oc == client && ok >= clock;
         }
         if (info & 0x40) {
           uint64_t rc = clients.Read(dec);
           uint64_t rk = dec.ReadVarUint();
           if (rk > kMaxClock) return Malformed(dec, "clock out of range");
           item.right_origin = OptId::Of({rc, rk});
+          forward |= rc == client && rk >= clock;
         }
         if (!(info & 0xc0)) {
           if (dec.ReadVarUint() == 1) {
@@ -533,6 +536,7 @@ absl::Status DecodeUpdateInto(const uint8_t* data, size_t len, Interner& interne
             uint64_t pk = dec.ReadVarUint();
             if (pk > kMaxClock) return Malformed(dec, "clock out of range");
             ref.parent_id = OptId::Of({pc, pk});
+            forward = pc == client && pk >= clock;  // (no origins read: forward was false)
           }
           if (info & 0x20) {
             std::string_view key = dec.ReadVarString();
@@ -544,13 +548,9 @@ absl::Status DecodeUpdateInto(const uint8_t* data, size_t len, Interner& interne
         std::string err;
         length = ReadContent(dec, static_cast<ContentKind>(content_ref), item, &err, place);
         if (!err.empty()) return Malformed(dec, err);
-        // References to the same client must point back in time.
-        for (const OptId* r : {&item.origin, &item.right_origin, &ref.parent_id}) {
-          if (r->present() && r->id.client == client && r->id.clock >= clock) {
-            return Malformed(dec, "struct refers to a later struct of its own client");
-          }
-          if (r->present() && r->id.clock > kMaxClock) return Malformed(dec, "clock out of range");
-        }
+        // References to the same client must point back in time (tested as
+        // they were read; reported here, after the content's own errors).
+        if (forward) return Malformed(dec, "struct refers to a later struct of its own client");
       }
       if (!dec.ok()) return Malformed(dec, dec.error());
       if (length == 0) return Malformed(dec, "struct of length 0");
@@ -1029,10 +1029,13 @@ bool LoadIntoEmpty(Doc& doc, Transaction& t, UpdateScratch& u) {
   const size_t n = u.refs.size();
   if (n == 0 || n >= UINT32_MAX || !t.touched_clients.empty() || !t.delete_set.empty()) return false;
   const size_t nc = u.clients.size();
-  absl::InlinedVector<uint64_t, 8> client_end(nc, 0);
-  std::vector<uint64_t>& clk = u.load_clocks;
+  // (Indexed through raw pointers: Debian's Abseil checks every InlinedVector index.)
+  absl::InlinedVector<uint64_t, 8> client_end_store(nc, 0);
+  uint64_t* const client_end = client_end_store.data();
+  // (Arrays written before they are read: not zeroed.)
+  const std::unique_ptr<uint64_t[]> clk_store = std::make_unique_for_overwrite<uint64_t[]>(n);
+  uint64_t* const clk = clk_store.get();
   std::vector<uint8_t>& marks = u.load_marks;
-  clk.resize(n);
   marks.assign(n, 0);
   for (size_t c = 0; c < nc; c++) {
     const UpdateScratch::Client& cl = u.clients[c];
@@ -1066,19 +1069,24 @@ bool LoadIntoEmpty(Doc& doc, Transaction& t, UpdateScratch& u) {
   // Clock -> ref, per client: bucket b holds the ref containing clock
   // b << shift, with about one ref per bucket, so a lookup is a load and a
   // short forward scan (a binary search over 10k refs was 160 instructions).
-  std::vector<uint32_t>& buckets = u.load_buckets;
-  buckets.clear();
-  absl::InlinedVector<std::pair<size_t, int>, 8> bucket_of(nc);  // first bucket, shift
+  absl::InlinedVector<std::pair<size_t, int>, 8> bucket_of_store(nc);  // first bucket, shift
+  std::pair<size_t, int>* const bucket_of = bucket_of_store.data();
+  size_t total_buckets = 0;
   for (size_t c = 0; c < nc; c++) {
-    const UpdateScratch::Client& cl = u.clients[c];
-    const size_t count = cl.end - cl.begin;
+    const size_t count = u.clients[c].end - u.clients[c].begin;
     int shift = 0;
     while (count > 0 && (client_end[c] >> (shift + 1)) >= count) shift++;
-    bucket_of[c] = {buckets.size(), shift};
-    if (count == 0) continue;
+    bucket_of[c] = {total_buckets, shift};
+    if (count > 0) total_buckets += static_cast<size_t>(((client_end[c] - 1) >> shift) + 1);
+  }
+  const std::unique_ptr<uint32_t[]> bucket_store = std::make_unique_for_overwrite<uint32_t[]>(total_buckets);
+  uint32_t* const buckets = bucket_store.get();
+  for (size_t c = 0; c < nc; c++) {
+    const UpdateScratch::Client& cl = u.clients[c];
+    if (cl.begin == cl.end) continue;
+    const int shift = bucket_of[c].second;
     const size_t nb = static_cast<size_t>(((client_end[c] - 1) >> shift) + 1);
-    buckets.resize(buckets.size() + nb);
-    uint32_t* b = buckets.data() + bucket_of[c].first;
+    uint32_t* b = buckets + bucket_of[c].first;
     size_t k = 0;
     for (size_t j = cl.begin; j < cl.end; j++) {
       const uint64_t end = j + 1 < cl.end ? clk[j + 1] : client_end[c];
@@ -1113,7 +1121,12 @@ bool LoadIntoEmpty(Doc& doc, Transaction& t, UpdateScratch& u) {
       Item* item = ref.item;
       Item* left = nullptr;
       Item* right = nullptr;
-      if (item->origin.present()) {
+      if (item->origin.present() && item->origin.id.client == cl.client && i > cl.begin &&
+          item->origin.id.clock + 1 == clk[i]) {
+        // The common case: the origin is the last clock of the struct before
+        // by clock (which is never absorbed: only a client's last one is).
+        left = u.refs[i - 1].item;
+      } else if (item->origin.present()) {
         const Id o = item->origin.id;
         const ptrdiff_t ci = o.client == cl.client ? static_cast<ptrdiff_t>(c) : client_index(o.client);
         if (ci < 0 || static_cast<size_t>(ci) > c) return fail();  // missing, or integrated later
@@ -1194,7 +1207,8 @@ bool LoadIntoEmpty(Doc& doc, Transaction& t, UpdateScratch& u) {
   };
   std::vector<uint32_t>& deletes = u.load_deletes;
   deletes.clear();
-  absl::InlinedVector<bool, 8> ds_seen(nc, false);
+  absl::InlinedVector<bool, 8> ds_seen_store(nc, false);
+  bool* const ds_seen = ds_seen_store.data();
   for (size_t k = 0; k < u.ds.size(); k++) {
     const UpdateScratch::DsRange& r = u.ds[k];
     const ptrdiff_t ci = client_index(r.client);
@@ -1246,13 +1260,16 @@ bool LoadIntoEmpty(Doc& doc, Transaction& t, UpdateScratch& u) {
   // test on every pair of clock neighbours for the commit (see below).
   const bool gc = doc.gc_enabled();
   bool mergeable = false;
-  absl::InlinedVector<size_t, 2> root_items(roots.size(), 0);
-  size_t last_root_index = 0;
+  absl::InlinedVector<size_t, 2> root_items_store(roots.size(), 0);
+  size_t* const root_items = root_items_store.data();
+  Branch* counted = roots.empty() ? nullptr : roots[0];
+  size_t* count = root_items;
   auto count_in = [&](Branch* b) {
-    if (roots[last_root_index] != b) {
-      last_root_index = static_cast<size_t>(std::find(roots.begin(), roots.end(), b) - roots.begin());
+    if (b != counted) {
+      counted = b;
+      count = root_items + (std::find(roots.begin(), roots.end(), b) - roots.begin());
     }
-    root_items[last_root_index]++;
+    ++*count;
   };
   for (size_t c = 0; c < nc; c++) {
     const UpdateScratch::Client& cl = u.clients[c];
@@ -1482,10 +1499,8 @@ absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optiona
   if (!append && options.bulk_load && doc.store().clients.empty() && !doc.has_pending() && doc.pending_missing.empty()) {
     bulk = LoadIntoEmpty(doc, t, u);
     // A document loads once: its later (small) updates need none of this memory.
-    std::vector<uint64_t>().swap(u.load_clocks);
     std::vector<uint8_t>().swap(u.load_marks);
     std::vector<uint32_t>().swap(u.load_deletes);
-    std::vector<uint32_t>().swap(u.load_buckets);
   }
   if (options.bulk_loaded) *options.bulk_loaded = bulk;
   if (bulk) {

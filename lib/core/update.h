@@ -58,10 +58,8 @@ struct UpdateScratch {
   const ClientStructs* run_structs = nullptr;
   size_t run_clients = 0, run_capacity = 0;
   // LoadIntoEmpty's working arrays, parallel to refs (kept for their memory).
-  std::vector<uint64_t> load_clocks;   // first clock of each ref
   std::vector<uint8_t> load_marks;     // per ref: absorbed into its left, deleted by the delete set
   std::vector<uint32_t> load_deletes;  // refs the delete set deletes, in the order it does
-  std::vector<uint32_t> load_buckets;  // per client: clock >> shift -> ref
   // DecodeUpdateInto with a document: when set, strings over ItemString's
   // inline size go into one block of the document's text arena (AllocText)
   // instead of a heap block each.  ApplyUpdate sets it for a state loaded

@@ -513,6 +513,14 @@ std::string TextString(const Branch& text) {
   return out;
 }
 
+size_t TextCopy(const Branch& text, char* out) {
+  char* p = out;
+  for (const Item* n = text.start; n; n = n->right) {
+    if (!n->deleted && n->kind == ContentKind::kString) p = n->str.CopyOut(p);
+  }
+  return static_cast<size_t>(p - out);
+}
+
 Any TextToDelta(const Branch& text) {
   Any::Array ops;
   Attrs cur;

@@ -24,6 +24,11 @@ absl::Status TextInsertEmbed(Doc& doc, Branch* text, uint64_t index, const Any& 
 absl::Status TextDelete(Doc& doc, Branch* text, uint64_t index, uint64_t length);
 absl::Status TextFormat(Doc& doc, Branch* text, uint64_t index, uint64_t length, const Any& attributes);
 std::string TextString(const Branch& text);
+// The text's UTF-8 written to out, which must have room for
+// text.Length(kUtf8) + 16 bytes (the visible UTF-8 length bounds the bytes;
+// ItemString::CopyOut's slack); returns the bytes written.  One pass: the C
+// API's read, into its output buffer.
+size_t TextCopy(const Branch& text, char* out);
 // Yjs toDelta(): [{insert, attributes?}, ...]
 Any TextToDelta(const Branch& text);
 
