@@ -69,8 +69,9 @@ bool IsAscii(std::string_view s) {
 
 // A decoded string's bytes: inline, or (place) referring to the wire until
 // DecodeUpdateInto copies them into the document's text arena, or a heap block.
+template <bool kPlace>
 void SetString(Item& item, std::string_view s, UpdateScratch* place) {
-  if (place && s.size() > ItemString::kInline) {
+  if (kPlace && s.size() > ItemString::kInline) {
     item.str.AssignPlaced(const_cast<char*>(s.data()), s.size());  // (read, never written, until then)
     place->placed.push_back(&item);
     place->placed_bytes += s.size();
@@ -80,6 +81,7 @@ void SetString(Item& item, std::string_view s, UpdateScratch* place) {
 }
 
 // Reads the content of one item; returns its length in clocks (0 on error).
+template <bool kPlace>
 uint64_t ReadContent(Decoder& dec, ContentKind kind, Item& item, std::string* err, UpdateScratch* place) {
   item.kind = kind;
   switch (kind) {
@@ -121,14 +123,14 @@ uint64_t ReadContent(Decoder& dec, ContentKind kind, Item& item, std::string* er
       std::string_view s = dec.ReadVarString();
       if (!dec.ok()) return 0;
       if (IsAscii(s)) {
-        SetString(item, s, place);
+        SetString<kPlace>(item, s, place);
         return s.size();
       }
       if (!utf8::IsValid(s)) {
         *err = "string content is not valid UTF-8";
         return 0;
       }
-      SetString(item, s, place);
+      SetString<kPlace>(item, s, place);
       return utf8::Utf16Length(s);
     }
     case ContentKind::kEmbed:
@@ -397,8 +399,6 @@ DecodedUpdate::~DecodedUpdate() {
 }
 
 void UpdateScratch::Clear() {
-  placed.clear();
-  placed_bytes = 0;
   clients.clear();
   refs.clear();
   ds.clear();
@@ -431,7 +431,7 @@ struct ClientCache {
     std::memcpy(&w, p, 8);
     return w;
   }
-  uint64_t Read(Decoder& dec) {
+  [[gnu::always_inline]] uint64_t Read(Decoder& dec) {  // (both DecodeInto instances inline it)
     if (dec.remaining() > 0 && *dec.cursor() < 0x80) return dec.ReadVarUint();  // one byte: no gain
     if (mask != 0 && dec.remaining() >= 8 && (Load8(dec.cursor()) & mask) == bytes) {
       dec.Skip(n);
@@ -477,13 +477,19 @@ void ReadDeleteRanges(Decoder& dec, std::vector<UpdateScratch::DsRange>& ds) {
   }
 }
 
-}  // namespace
-
-absl::Status DecodeUpdateInto(const uint8_t* data, size_t len, Interner& interner, Doc* doc, UpdateScratch& out) {
+// DecodeUpdateInto; with kPlace (and a document), long strings are placed in
+// the document's text arena.  Two instances, so that the remote path's
+// per-update cost does not grow with the load's.
+template <bool kPlace>
+absl::Status DecodeInto(const uint8_t* data, size_t len, Interner& interner, Doc* doc, UpdateScratch& out) {
   out.Clear();
   Decoder dec(data, len);
   ClientCache clients;
-  UpdateScratch* place = doc && out.place_text ? &out : nullptr;
+  UpdateScratch* place = kPlace ? &out : nullptr;
+  if (kPlace) {
+    out.placed.clear();
+    out.placed_bytes = 0;
+  }
   uint64_t num_clients = dec.ReadVarUint();
   if (num_clients > dec.remaining()) return Malformed(dec, "client count exceeds data");
   for (uint64_t c = 0; c < num_clients; c++) {
@@ -546,7 +552,7 @@ absl::Status DecodeUpdateInto(const uint8_t* data, size_t len, Interner& interne
         }
         if (!dec.ok()) return Malformed(dec, dec.error());
         std::string err;
-        length = ReadContent(dec, static_cast<ContentKind>(content_ref), item, &err, place);
+        length = ReadContent<kPlace>(dec, static_cast<ContentKind>(content_ref), item, &err, place);
         if (!err.empty()) return Malformed(dec, err);
         // References to the same client must point back in time (tested as
         // they were read; reported here, after the content's own errors).
@@ -562,7 +568,7 @@ absl::Status DecodeUpdateInto(const uint8_t* data, size_t len, Interner& interne
   ReadDeleteRanges(dec, out.ds);
   if (!dec.ok()) return Malformed(dec, dec.error());
   if (!dec.AtEnd()) return Malformed(dec, "trailing bytes after delete set");
-  if (!out.placed.empty()) {
+  if (kPlace && !out.placed.empty()) {
     // One exactly sized block for the long strings (their bytes are still the wire's).
     char* p = doc->AllocText(out.placed_bytes);
     for (Item* item : out.placed) {
@@ -575,6 +581,12 @@ absl::Status DecodeUpdateInto(const uint8_t* data, size_t len, Interner& interne
     out.placed_bytes = 0;
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status DecodeUpdateInto(const uint8_t* data, size_t len, Interner& interner, Doc* doc, UpdateScratch& out) {
+  return DecodeInto<false>(data, len, interner, doc, out);
 }
 
 absl::StatusOr<DecodedUpdate> DecodeUpdate(const uint8_t* data, size_t len, Interner& interner) {
@@ -1478,11 +1490,16 @@ absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optiona
                       !doc.folds_pending() && ReadRunAppend(doc, data, len, u, run);
   if (options.appended_run) *options.appended_run = append;
   const bool one_delete = !append && options.append_runs && ReadOneDelete(data, len, u);
-  // A first state (nothing in the store yet): its long strings go into one arena block.
-  u.place_text = options.place_text && doc.store().clients.empty();
-  absl::Status st = append || one_delete ? absl::OkStatus() : DecodeUpdateInto(data, len, doc.interner(), &doc, u);
-  if (u.place_text) std::vector<Item*>().swap(u.placed);  // (a load's list: later updates need none)
-  if (!st.ok()) {
+  absl::Status st = absl::OkStatus();
+  if (!append && !one_delete) {
+    if (options.place_text && doc.store().clients.empty()) {
+      // A first state (nothing in the store yet): its long strings go into one arena block.
+      st = DecodeInto<true>(data, len, doc.interner(), &doc, u);
+      std::vector<Item*>().swap(u.placed);  // (a load's list: later updates need none)
+    } else {
+      st = DecodeInto<false>(data, len, doc.interner(), &doc, u);
+    }
+  }  if (!st.ok()) {
     u.FreeItems(&doc);
     doc.ReturnUpdateScratch(std::move(scratch));
     return st;

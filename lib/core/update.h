@@ -60,20 +60,17 @@ struct UpdateScratch {
   // LoadIntoEmpty's working arrays, parallel to refs (kept for their memory).
   std::vector<uint8_t> load_marks;     // per ref: absorbed into its left, deleted by the delete set
   std::vector<uint32_t> load_deletes;  // refs the delete set deletes, in the order it does
-  // DecodeUpdateInto with a document: when set, strings over ItemString's
-  // inline size go into one block of the document's text arena (AllocText)
-  // instead of a heap block each.  ApplyUpdate sets it for a state loaded
-  // into an empty document.
-  bool place_text = false;
-  std::vector<Item*> placed;  // (during the decode: the items whose strings wait for the block)
-  size_t placed_bytes = 0;    // their bytes
+  // ApplyUpdate's decode of a state into an empty document: the items whose
+  // strings (longer than ItemString's inline size) wait for their block of the
+  // document's text arena (Doc::AllocText), and their bytes.
+  std::vector<Item*> placed;
+  size_t placed_bytes = 0;
   void Clear();                 // forgets the refs (does not free their items)
   void FreeItems(Doc* doc);     // frees the refs' items (doc->FreeItem, or delete when null)
 };
 
 // DecodeUpdate into `out` (cleared first); items come from doc->NewItem() (new
-// when doc is null), their long strings from doc->AllocText() when
-// out.place_text.  On error `out` still holds the items made so far.
+// when doc is null).  On error `out` still holds the items made so far.
 absl::Status DecodeUpdateInto(const uint8_t* data, size_t len, Interner& interner, Doc* doc, UpdateScratch& out);
 
 struct ApplyOptions {
