@@ -257,11 +257,11 @@ class Doc {
   // right after `left` would merge into it at commit anyway (TryMerge), it can
   // be appended to `left` in place, with no new item.  The store, the sequence
   // and the update come out the same as the slow path's.
-  bool CanAppendToOwnRun(const Item* left) const {
+  [[gnu::always_inline]] bool CanAppendToOwnRun(const Item* left) const {
     // The conditions under which the slow path's new struct would merge into
     // `left` at commit (TryMerge): same client, next clock, same right origin,
     // adjacent, both live strings of one sequence.  (`left` is ours, so our
-    // structs exist.)  Inline: it is asked once per keystroke.
+    // structs exist.)  Inlined: it is asked once per keystroke.
     if (left->kind != ContentKind::kString || left->deleted || left->id.client != client_id_ || !left->parent ||
         left->parent_sub || left->end_clock() != OwnStructs()->end_clock() || left->parent->is_deleted()) {
       return false;

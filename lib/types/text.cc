@@ -349,7 +349,46 @@ void CleanupContextlessGap(Doc& doc, Transaction& t, Item* item) {
 
 }  // namespace
 
+namespace {
+
+// One keystroke inside an open transaction, at the end of the remembered run
+// when that run can take it (the typing case): what TextInsertAt's memo branch
+// does there, with nothing else to test or set up.  Returns false, having
+// changed nothing, whenever anything else holds; TextInsertAt then decides.
+bool TypeAtMemo(Doc& doc, Branch* text, uint64_t index, std::string_view s) {
+  const Unit u = doc.unit();
+  const Branch::FindMemo& m = text->find_memo;
+  if (!m.item || m.version != text->tree.version || m.unit != u || text->has_formatting ||
+      !text->delta_observers.empty()) {
+    return false;
+  }
+  Item* run = const_cast<Item*>(m.item);
+  if (run->kind != ContentKind::kString || run->deleted) return false;
+  const uint64_t w = LiveStringWeight(*run, u);
+  if (w == 0 || index != m.start + w) return false;
+  // Transact's tests, then its open-transaction case.
+  if (doc.busy() || text->is_deleted() || doc.txn_depth() == 0 || !doc.txn()) return false;
+  if (!doc.CanAppendToOwnRun(run)) return false;
+  doc.AppendToOwnRun(*doc.txn(), run, s, s.size());
+  RememberItem(*text, u, run, m.start);
+  return true;
+}
+
+[[gnu::noinline]] absl::Status TextInsertAt(Doc& doc, Branch* text, uint64_t index, std::string_view s,
+                                            const Any* attributes);
+
+}  // namespace
+
 absl::Status TextInsert(Doc& doc, Branch* text, uint64_t index, std::string_view s, const Any* attributes) {
+  if (!attributes && s.size() == 1 && static_cast<unsigned char>(s[0]) < 0x80 && TypeAtMemo(doc, text, index, s)) {
+    return absl::OkStatus();
+  }
+  return TextInsertAt(doc, text, index, s, attributes);
+}
+
+namespace {
+
+absl::Status TextInsertAt(Doc& doc, Branch* text, uint64_t index, std::string_view s, const Any* attributes) {
   // ASCII (a keystroke, mostly) is valid UTF-8 of one UTF-16 unit per byte:
   // one pass instead of validating and then measuring.
   uint64_t utf16_len = s.size();
@@ -403,6 +442,8 @@ absl::Status TextInsert(Doc& doc, Branch* text, uint64_t index, std::string_view
   if (located) return InsertContentAt(doc, text, *located, index, content, attributes);
   return InsertContent(doc, text, index, content, attributes);
 }
+
+}  // namespace
 
 absl::Status TextInsertEmbed(Doc& doc, Branch* text, uint64_t index, const Any& embed, const Any* attributes) {
   Item* content = doc.NewItem();
