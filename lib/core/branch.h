@@ -55,7 +55,7 @@ struct Branch {
 
   bool is_root() const { return item == nullptr && !collected; }
   // Deleted types read as empty and refuse edits.
-  bool is_deleted() const;
+  bool is_deleted() const { return collected || (item != nullptr && item->deleted); }
   uint64_t Length(Unit u) const { return tree.Total(u); }
 };
 

@@ -12,8 +12,6 @@
 
 namespace codesync {
 
-bool Branch::is_deleted() const { return collected || (item != nullptr && item->deleted); }
-
 Doc::Doc(const DocOptions& options) : client_id_(options.client_id), gc_(options.gc), unit_(options.unit) {
   if (client_id_ == 0) {
     std::random_device rd;
@@ -476,33 +474,12 @@ Item* Doc::Integrate(Transaction& t, Item* item, uint64_t offset, bool absorb) {
   return item;
 }
 
-const ClientStructs* Doc::OwnStructs() const {
-  if (own_structs_clients_ != store_.clients.size() || own_structs_capacity_ != store_.clients.capacity() ||
-      own_structs_id_ != client_id_) {
-    auto it = store_.clients.find(client_id_);
-    own_structs_ = it == store_.clients.end() ? nullptr : &it->second;
-    own_structs_clients_ = store_.clients.size();
-    own_structs_capacity_ = store_.clients.capacity();
-    own_structs_id_ = client_id_;
-  }
-  return own_structs_;
-}
-
-bool Doc::CanAppendToOwnRun(const Item* left) const {
-  // The conditions under which the slow path's new struct would merge into
-  // `left` at commit (TryMerge): same client, next clock, same right origin,
-  // adjacent, both live strings of one sequence.  (`left` is ours, so our
-  // structs exist.)
-  if (left->kind != ContentKind::kString || left->deleted || left->id.client != client_id_ ||
-      left->end_clock() != OwnStructs()->end_clock() || !left->parent || left->parent_sub ||
-      left->parent->is_deleted()) {
-    return false;
-  }
-  // Text insertion moves past deleted items right of the cut (Yjs
-  // minimizeAttributeChanges), so the new struct would not follow `left` then.
-  const Item* right = left->right;
-  if (!right) return !left->right_origin.present();
-  return !right->deleted && left->right_origin.present() && left->right_origin.id == right->id;
+void Doc::RefreshOwnStructs() const {
+  auto it = store_.clients.find(client_id_);
+  own_structs_ = it == store_.clients.end() ? nullptr : &it->second;
+  own_structs_clients_ = store_.clients.size();
+  own_structs_capacity_ = store_.clients.capacity();
+  own_structs_id_ = client_id_;
 }
 
 void Doc::AppendToOwnRun(Transaction& t, Item* left, std::string_view s, uint64_t utf16_len) {
@@ -511,7 +488,20 @@ void Doc::AppendToOwnRun(Transaction& t, Item* left, std::string_view s, uint64_
     if (typing_run_) typing_run_->str.shrink_to_fit();
     typing_run_ = left;
   }
-  seq::AddWeights(left->parent->tree, left, AppendString(*left, s, utf16_len));  // a live run
+  if (s.size() == utf16_len && left->ascii()) {
+    // ASCII onto an ASCII run (AppendString's result, without its measuring):
+    // bytes, UTF-16 units and code points all grow by the same count.
+    if (s.size() == 1) {
+      left->str.append(std::string_view(s.data(), 1));  // a one-byte copy, not a memcpy call
+    } else {
+      left->str.append(s);
+    }
+    left->length += utf16_len;
+    left->codepoints = static_cast<uint32_t>(left->length);
+    seq::AddWeights(left->parent->tree, left, Weights{{utf16_len, utf16_len, utf16_len, 0}});
+  } else {
+    seq::AddWeights(left->parent->tree, left, AppendString(*left, s, utf16_len));  // a live run
+  }
   t.changed.insert(left->parent);
 }
 
@@ -576,7 +566,8 @@ bool Doc::FoldDeletion(Transaction& t, Item* run, uint64_t from, uint64_t to) {
   // inside a surrogate pair, which index checks refuse, is left to it).
   const uint64_t cut = at_start ? to : from;
   size_t b = cut;
-  if (!run->ascii()) {
+  const bool ascii = run->ascii();
+  if (!ascii) {
     bool inside_pair = false;
     b = utf8::ByteOffsetOfUtf16(run->str, cut, &inside_pair);
     if (inside_pair) return false;
@@ -584,9 +575,11 @@ bool Doc::FoldDeletion(Transaction& t, Item* run, uint64_t from, uint64_t to) {
   if (folds_.empty()) fold_text_.clear();  // the last transaction's folds are gone
   const std::string_view str = run->str;
   Fold f{into, run->id.clock + from, to - from, at_start, fold_text_.size(), 0};
-  const Weights old = run->weights();
+  // An ASCII run stays one and loses the part's length in every unit: its
+  // index sums take that difference without weighing the run twice.
+  const Weights old = ascii ? Weights{} : run->weights();
   if (at_start) {
-    fold_text_.append(str.substr(0, b));
+    fold_text_.append(str.data(), b);
     const size_t rest = str.size() - b;
     std::memmove(run->str.data(), run->str.data() + b, rest);  // drops the head in place
     run->str.resize(rest);
@@ -599,7 +592,7 @@ bool Doc::FoldDeletion(Transaction& t, Item* run, uint64_t from, uint64_t to) {
     frees_++;
     t.AddMergeCandidate(run);  // the general path's right half of the split
   } else {
-    fold_text_.append(str.substr(b));
+    fold_text_.append(str.data() + b, str.size() - b);
     run->str.resize(b);
     run->length = from;
     into->id.clock = f.clock;
@@ -607,8 +600,13 @@ bool Doc::FoldDeletion(Transaction& t, Item* run, uint64_t from, uint64_t to) {
     into->origin = OptId::Of(run->last_id());
     t.AddMergeCandidate(into);  // the general path's right half of the split
   }
-  ComputeWeights(*run);
-  seq::Reweigh(run->parent->tree, run, old);
+  if (ascii) {
+    const uint64_t gone = uint64_t{0} - f.length;  // modular, as Reweigh's differences
+    seq::AddWeights(run->parent->tree, run, Weights{{gone, gone, gone, 0}});
+  } else {
+    ComputeWeights(*run);
+    seq::Reweigh(run->parent->tree, run, old);
+  }
   f.text_len = fold_text_.size() - f.text_at;
   t.delete_set.Add(client, f.clock, f.length);
   t.changed.insert(run->parent);

@@ -262,7 +262,21 @@ class Doc {
   // right after `left` would merge into it at commit anyway (TryMerge), it can
   // be appended to `left` in place, with no new item.  The store, the sequence
   // and the update come out the same as the slow path's.
-  bool CanAppendToOwnRun(const Item* left) const;
+  [[gnu::always_inline]] bool CanAppendToOwnRun(const Item* left) const {
+    // The conditions under which the slow path's new struct would merge into
+    // `left` at commit (TryMerge): same client, next clock, same right origin,
+    // adjacent, both live strings of one sequence.  (`left` is ours, so our
+    // structs exist.)  Inlined: it is asked once per keystroke.
+    if (left->kind != ContentKind::kString || left->deleted || left->id.client != client_id_ || !left->parent ||
+        left->parent_sub || left->end_clock() != OwnStructs()->end_clock() || left->parent->is_deleted()) {
+      return false;
+    }
+    // Text insertion moves past deleted items right of the cut (Yjs
+    // minimizeAttributeChanges), so the new struct would not follow `left` then.
+    const Item* right = left->right;
+    if (!right) return !left->right_origin.present();
+    return !right->deleted && left->right_origin.present() && left->right_origin.id == right->id;
+  }
   // Appends UTF-8 `s` (`utf16_len` clocks) to `left`; requires CanAppendToOwnRun(left).
   void AppendToOwnRun(Transaction& t, Item* left, std::string_view s, uint64_t utf16_len);
   // Creates a local item after `left` (nullptr = start) and before `right`, and integrates it.
@@ -349,7 +363,16 @@ class Doc {
   // never removes clients, and a flat map moves its entries only when one is
   // added or it is resized, so the pointer holds while the count of clients,
   // the capacity and the id do.
-  const ClientStructs* OwnStructs() const;
+  // This client's structs, refreshed when the store's client count, capacity
+  // or the client id change (a flat map moves entries only when it grows or rehashes).
+  const ClientStructs* OwnStructs() const {
+    if (own_structs_clients_ != store_.clients.size() || own_structs_capacity_ != store_.clients.capacity() ||
+        own_structs_id_ != client_id_) {
+      RefreshOwnStructs();
+    }
+    return own_structs_;
+  }
+  void RefreshOwnStructs() const;
   mutable const ClientStructs* own_structs_ = nullptr;
   mutable size_t own_structs_clients_ = ~size_t{0};
   mutable size_t own_structs_capacity_ = 0;

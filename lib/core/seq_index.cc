@@ -329,13 +329,6 @@ void Reweigh(Tree& tree, Item* node, const Weights& old) {
   AddUp(node->leaf, delta);
 }
 
-void AddWeights(Tree& tree, Item* node, const Weights& delta) {
-  if (!node->leaf) return;
-  tree.version++;
-  Touch(tree, node->leaf);
-  AddUp(node->leaf, delta.w);
-}
-
 namespace {
 
 // The item of `leaf` holding position `index` (relative to the leaf's start),

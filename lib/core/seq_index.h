@@ -68,7 +68,16 @@ void Erase(Tree& tree, Item* node);
 void Reweigh(Tree& tree, Item* node, const Weights& old);
 // The same when the caller knows the difference (`delta`, e.g. what
 // AppendString added): no weighing of the item.
-void AddWeights(Tree& tree, Item* node, const Weights& delta);
+// Inline: it is the one index update of a typed keystroke.
+inline void AddWeights(Tree& tree, Item* node, const Weights& delta) {
+  Node* n = node->leaf;
+  if (!n) return;
+  tree.version++;
+  if (tree.cursor != n) tree.cursor = nullptr;  // a change outside the cursor's leaf
+  for (; n; n = n->parent) {
+    for (int u = 0; u < kUnitCount; u++) n->sum[u] += delta.w[u];
+  }
+}
 // The visible item containing unit position `index` (0-based) and the offset
 // of that position inside it (in unit u).  nullptr when index >= total.
 Item* Find(const Tree& tree, Unit u, uint64_t index, uint64_t* offset_in_item);

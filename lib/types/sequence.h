@@ -34,11 +34,38 @@ struct Cut {
 // fails when it would split a character.
 absl::StatusOr<uint64_t> ClockOffset(const Item& item, Unit u, uint64_t units);
 
+// Item::weight(u) of a live (not deleted) string run, without the kind and
+// visibility tests: the keystroke paths know both already.
+inline uint64_t LiveStringWeight(const Item& run, Unit u) {
+  switch (u) {
+    case kUtf16:
+      return run.length;
+    case kUtf8:
+      return run.str.size();
+    case kCodepoints:
+      return run.str.size() == run.length ? run.length : run.codepoints;
+    default:
+      return 1;
+  }
+}
+
 // seq::Find(b.tree, u, index, offset) through b.find_memo: the memo answers
 // when the index has not changed since it was taken and `index` falls inside
 // its item, which is then the one item containing `index` (the same answer and
 // offset as the tree's); otherwise the tree answers and is remembered.
-Item* FindItem(const Branch& b, Unit u, uint64_t index, uint64_t* offset);
+Item* FindItemInTree(const Branch& b, Unit u, uint64_t index, uint64_t* offset);
+inline Item* FindItem(const Branch& b, Unit u, uint64_t index, uint64_t* offset) {
+  const Branch::FindMemo& m = b.find_memo;
+  if (m.item && m.version == b.tree.version && m.unit == u && index >= m.start) {
+    const Item& it = *m.item;
+    const uint64_t w = it.kind == ContentKind::kString && !it.deleted ? LiveStringWeight(it, u) : it.weight(u);
+    if (index - m.start < w) {
+      *offset = index - m.start;
+      return const_cast<Item*>(m.item);
+    }
+  }
+  return FindItemInTree(b, u, index, offset);
+}
 // Remembers that `item` (in b's sequence) starts at unit position `start` now.
 inline void RememberItem(const Branch& b, Unit u, const Item* item, uint64_t start) {
   b.find_memo = {item, start, b.tree.version, u};

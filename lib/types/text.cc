@@ -32,12 +32,7 @@ absl::StatusOr<uint64_t> ClockOffset(const Item& item, Unit u, uint64_t units) {
   }
 }
 
-Item* FindItem(const Branch& b, Unit u, uint64_t index, uint64_t* offset) {
-  const Branch::FindMemo& m = b.find_memo;
-  if (m.item && m.version == b.tree.version && m.unit == u && index >= m.start && index - m.start < m.item->weight(u)) {
-    *offset = index - m.start;
-    return const_cast<Item*>(m.item);
-  }
+Item* FindItemInTree(const Branch& b, Unit u, uint64_t index, uint64_t* offset) {
   Item* item = seq::Find(b.tree, u, index, offset);
   if (item) RememberItem(b, u, item, index - *offset);
   return item;
@@ -53,6 +48,15 @@ absl::StatusOr<Cut> Locate(const Branch& b, Unit u, uint64_t index) {
   if (!clock.ok()) return clock.status();
   return Cut{item, *clock};
 }
+
+namespace {
+bool IsAscii(std::string_view s) {
+  for (const char c : s) {
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  }
+  return true;
+}
+}  // namespace
 
 Item* ApplyCut(Doc& doc, Transaction& t, const Cut& c) {
   if (!c.item) return nullptr;
@@ -345,8 +349,53 @@ void CleanupContextlessGap(Doc& doc, Transaction& t, Item* item) {
 
 }  // namespace
 
+namespace {
+
+// One keystroke inside an open transaction, at the end of the remembered run
+// when that run can take it (the typing case): what TextInsertAt's memo branch
+// does there, with nothing else to test or set up.  Returns false, having
+// changed nothing, whenever anything else holds; TextInsertAt then decides.
+bool TypeAtMemo(Doc& doc, Branch* text, uint64_t index, std::string_view s) {
+  const Unit u = doc.unit();
+  const Branch::FindMemo& m = text->find_memo;
+  if (!m.item || m.version != text->tree.version || m.unit != u || text->has_formatting ||
+      !text->delta_observers.empty()) {
+    return false;
+  }
+  Item* run = const_cast<Item*>(m.item);
+  if (run->kind != ContentKind::kString || run->deleted) return false;
+  const uint64_t w = LiveStringWeight(*run, u);
+  if (w == 0 || index != m.start + w) return false;
+  // Transact's tests, then its open-transaction case.
+  if (doc.busy() || text->is_deleted() || doc.txn_depth() == 0 || !doc.txn()) return false;
+  if (!doc.CanAppendToOwnRun(run)) return false;
+  doc.AppendToOwnRun(*doc.txn(), run, s, s.size());
+  RememberItem(*text, u, run, m.start);
+  return true;
+}
+
+[[gnu::noinline]] absl::Status TextInsertAt(Doc& doc, Branch* text, uint64_t index, std::string_view s,
+                                            const Any* attributes);
+
+}  // namespace
+
 absl::Status TextInsert(Doc& doc, Branch* text, uint64_t index, std::string_view s, const Any* attributes) {
-  if (!utf8::IsValid(s)) return absl::InvalidArgumentError("text is not valid UTF-8");
+  if (!attributes && s.size() == 1 && static_cast<unsigned char>(s[0]) < 0x80 && TypeAtMemo(doc, text, index, s)) {
+    return absl::OkStatus();
+  }
+  return TextInsertAt(doc, text, index, s, attributes);
+}
+
+namespace {
+
+absl::Status TextInsertAt(Doc& doc, Branch* text, uint64_t index, std::string_view s, const Any* attributes) {
+  // ASCII (a keystroke, mostly) is valid UTF-8 of one UTF-16 unit per byte:
+  // one pass instead of validating and then measuring.
+  uint64_t utf16_len = s.size();
+  if (!IsAscii(s)) {
+    if (!utf8::IsValid(s)) return absl::InvalidArgumentError("text is not valid UTF-8");
+    utf16_len = utf8::Utf16Length(s);
+  }
   if (s.empty()) return Locate(*text, doc.unit(), index).status();
   // Typing at the end of our own newest run, outside formatting, with no
   // delta observer to tell apart old and new parts of one run: extend it.
@@ -354,22 +403,33 @@ absl::Status TextInsert(Doc& doc, Branch* text, uint64_t index, std::string_view
   if (!attributes && !text->has_formatting && text->delta_observers.empty()) {
     const Unit u = doc.unit();
     const Branch::FindMemo& m = text->find_memo;
-    std::optional<Cut> cut;
+    Cut cut;
+    bool at_end = false;  // the cut is at cut.item's end, which starts at `start`
+    uint64_t start = 0;
     if (m.item && m.version == text->tree.version && m.unit == u && m.item->kind == ContentKind::kString &&
-        m.item->weight(u) > 0 && index == m.start + m.item->weight(u)) {
+        !m.item->deleted) {
       // The remembered string run ends at index: Locate's answer (the item
       // containing index - 1, cut at its end) without the lookup.
-      cut = Cut{const_cast<Item*>(m.item), m.item->length};
-    } else {
+      const uint64_t w = LiveStringWeight(*m.item, u);
+      if (w > 0 && index == m.start + w) {
+        cut = Cut{const_cast<Item*>(m.item), m.item->length};
+        at_end = true;
+        start = m.start;
+      }
+    }
+    if (!at_end) {
       auto c = Locate(*text, u, index);
       if (!c.ok()) return c.status();
       cut = *c;
+      if (cut.item && cut.cut == cut.item->length) {
+        at_end = true;
+        start = index - cut.item->weight(u);  // the run ends at index
+      }
     }
-    if (cut->item && cut->cut == cut->item->length && doc.CanAppendToOwnRun(cut->item)) {
-      const uint64_t start = index - cut->item->weight(u);  // the run ends at index
+    if (at_end && doc.CanAppendToOwnRun(cut.item)) {
       return Transact(doc, text, [&](Transaction& t) {
-        doc.AppendToOwnRun(t, cut->item, s, utf8::Utf16Length(s));
-        RememberItem(*text, u, cut->item, start);  // where the next keystroke looks
+        doc.AppendToOwnRun(t, cut.item, s, utf16_len);
+        RememberItem(*text, u, cut.item, start);  // where the next keystroke looks
         return absl::OkStatus();
       });
     }
@@ -378,10 +438,12 @@ absl::Status TextInsert(Doc& doc, Branch* text, uint64_t index, std::string_view
   Item* content = doc.NewItem();
   content->kind = ContentKind::kString;
   content->str = std::string(s);
-  content->length = utf8::Utf16Length(s);
+  content->length = utf16_len;
   if (located) return InsertContentAt(doc, text, *located, index, content, attributes);
   return InsertContent(doc, text, index, content, attributes);
 }
+
+}  // namespace
 
 absl::Status TextInsertEmbed(Doc& doc, Branch* text, uint64_t index, const Any& embed, const Any* attributes) {
   Item* content = doc.NewItem();
@@ -401,18 +463,25 @@ absl::Status TextDelete(Doc& doc, Branch* text, uint64_t index, uint64_t length)
     // general path below makes the same splits and deletion, after two lookups.
     uint64_t off = 0;
     Item* run = FindItem(*text, u, index, &off);
-    if (run && run->kind == ContentKind::kString && length <= run->weight(u) - off) {
+    // (FindItem returns a visible item: a string run here is live.)
+    if (run && run->kind == ContentKind::kString && length <= LiveStringWeight(*run, u) - off) {
       uint64_t from = 0;
       uint64_t to = run->length;
-      if (off > 0) {
-        auto c = ClockOffset(*run, u, off);
-        if (!c.ok()) return c.status();
-        from = *c;
-      }
-      if (off + length < run->weight(u)) {
-        auto c = ClockOffset(*run, u, off + length);
-        if (!c.ok()) return c.status();
-        to = *c;
+      if (run->ascii()) {
+        // Offsets in every unit are clock offsets (ClockOffset's first case).
+        from = off;
+        to = off + length;
+      } else {
+        if (off > 0) {
+          auto c = ClockOffset(*run, u, off);
+          if (!c.ok()) return c.status();
+          from = *c;
+        }
+        if (off + length < LiveStringWeight(*run, u)) {
+          auto c = ClockOffset(*run, u, off + length);
+          if (!c.ok()) return c.status();
+          to = *c;
+        }
       }
       return Transact(doc, text, [&](Transaction& t) {
         doc.DeleteInRun(t, run, from, to);
