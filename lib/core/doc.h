@@ -334,10 +334,10 @@ class Doc {
   const RedoneRange* FindRedone(Id id, uint64_t* start_clock) const;
 
  private:
-  // Runs observers, GC and merges; returns a follow-up transaction to clean up next, if any.
+  // Runs observers, GC and merges; appends to `follow_ups` the transactions
+  // to clean up next (formatting cleanups), if any.
   // `folded`: the delete set is one deletion that DeleteInRun folded (see
   // FoldedOnly), so its GC and merge passes are skipped.
-  // Follow-ups are appended to `follow_ups`.
   void CleanupTransaction(Transaction& t, bool folded, std::vector<std::unique_ptr<Transaction>>& follow_ups);
   // Takes the spare transaction (or a new one) as the open one.
   void Open(bool local) {
