@@ -224,7 +224,11 @@ int codesync_doc_begin(codesync_doc* doc, const char* origin) {
   return Guard([&]() -> int {
     if (!doc) return NullArg("doc");
     if (doc->doc.busy()) return SetError(CODESYNC_ERR_BUSY, "the document is busy: called from inside an observer");
-    doc->doc.Begin(Origin(origin), /*local=*/true);
+    if (origin) {
+      doc->doc.Begin(std::string(origin), /*local=*/true);
+    } else {
+      doc->doc.Begin(/*local=*/true);  // (no optional string to make and destroy)
+    }
     return CODESYNC_OK;
   });
 }

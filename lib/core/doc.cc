@@ -116,88 +116,67 @@ void Doc::FreeItem(Item* item) {
   free_items_ = slot;
 }
 
-void Transaction::Reset() {
-  // (Most transactions leave most of these empty: only what was used is cleared.)
-  if (origin) origin.reset();
-  local = true;
-  if (!delete_set.empty() || !delete_set.order.empty()) delete_set.Clear();  // a reused transaction starts empty
-  merge_structs.clear();
-  appended = 0;
-  loaded_collected = loaded_merged = false;
-  if (!changed.empty()) changed.clear();
-  if (!touched_clients.empty()) {
-    if (touched_clients.size() > kLinear) index_.clear();
-    touched_clients.clear();
-    before_clocks_.clear();
-  }
-  hint_ = 0;
-}
-
-void Transaction::AddTouched(uint64_t client, uint64_t clock_now) {
+// (flatten: the two appends inline; a typing transaction makes exactly these.)
+[[gnu::flatten]] void Transaction::AddTouched(uint64_t client, uint64_t clock_now) {
   hint_ = touched_clients.size();
   touched_clients.push_back(client);
   before_clocks_.push_back(clock_now);
+  if (hint_ >= kLinear) IndexTouched(client);
+}
+
+void Transaction::IndexTouched(uint64_t client) {
   if (touched_clients.size() == kLinear + 1) {
     for (size_t i = 0; i < touched_clients.size(); i++) index_[touched_clients[i]] = i;
-  } else if (touched_clients.size() > kLinear + 1) {
+  } else {
     index_[client] = hint_;
   }
 }
 
 Transaction& Doc::Begin(std::optional<std::string> origin, bool local) {
-  if (txn_depth_++ == 0) {
-    if (spare_txn_) {
-      txn_ = std::move(spare_txn_);
-    } else {
-      txn_ = std::make_unique<Transaction>();
-    }
-    txn_->doc = this;
-    if (origin) txn_->origin = std::move(origin);  // (a spare transaction has none: Reset)
-    txn_->local = local;
-  }
-  return *txn_;
+  Transaction& t = Begin(local);
+  // (Only the outermost Begin's origin counts; a spare transaction has none: Reset.)
+  if (origin && txn_depth_ == 1) t.origin = std::move(origin);
+  return t;
 }
 
-void Doc::Commit() {
-  if (txn_depth_ == 0) return;
-  if (--txn_depth_ > 0) return;
-  if (QuietCommit(*txn_)) {
-    txn_->Reset();
-    spare_txn_ = std::move(txn_);
-    return;
-  }
+std::unique_ptr<Transaction> Doc::NewTransaction() {
+  auto t = std::make_unique<Transaction>();
+  t->doc = this;
+  return t;
+}
+
+void Doc::CommitSlow() {
   std::unique_ptr<Transaction> t = std::move(txn_);
   const bool folded = FoldedOnly(*t);
   // The commit makes the merges that folded deletions anticipated (DeleteInRun).
   folds_.clear();
   folds_pending_ = false;
+  if (folded && t->local && !t->loaded_merged) {
+    // A local fold and nothing to tell anyone (FoldedOnly): of
+    // CleanupTransaction's passes only the merges of new structs and split
+    // halves have something to try; there is no formatting cleanup or client
+    // id check for a local transaction.
+    MergeNewStructs(*t, /*skip_loaded=*/false);
+    t->Reset();
+    spare_txn_ = std::move(t);
+    return;
+  }
   // Cleanups (formatting, below) run as transactions of their own, after this one.
-  std::vector<std::unique_ptr<Transaction>> queue = CleanupTransaction(*t, folded);
+  std::vector<std::unique_ptr<Transaction>> queue;
+  CleanupTransaction(*t, folded, queue);
   for (size_t i = 0; i < queue.size(); i++) {
-    for (auto& follow_up : CleanupTransaction(*queue[i])) queue.push_back(std::move(follow_up));
+    Transaction* follow_up = queue[i].get();  // (stays put while the queue grows)
+    CleanupTransaction(*follow_up, false, queue);
   }
   t->Reset();
   spare_txn_ = std::move(t);
 }
 
-bool Doc::QuietCommit(Transaction& t) {
-  // CleanupTransaction's passes, each with nothing to do: no deletion to
-  // collect or merge (folds always record one), no struct added or split off,
-  // nobody to tell.  (A run grown in place, by typing or a remote keystroke,
-  // leaves exactly this.)
-  if (!t.delete_set.empty() || !t.merge_structs.empty() || t.appended > 0 || folds_pending_ || delta_observer_count_ > 0 ||
-      !after_transaction_observers_.empty() || !update_observers_.empty()) {
-    return false;
+bool Doc::QuietRemote(const Transaction& t) const {
+  for (Branch* b : t.changed) {
+    if (b->has_formatting) return false;
   }
-  if (!t.local) {
-    // Its remote-only steps: formatting cleanup, and a new client id when
-    // someone else wrote under ours.
-    for (Branch* b : t.changed) {
-      if (b->has_formatting) return false;
-    }
-    if (t.Touched(client_id_) && store_.State(client_id_) != t.BeforeClock(client_id_)) return false;
-  }
-  return true;
+  return !(t.Touched(client_id_) && store_.State(client_id_) != t.BeforeClock(client_id_));
 }
 
 bool Doc::FoldedOnly(const Transaction& t) const {
@@ -801,12 +780,10 @@ Item* Doc::ClockPrev(const ClientStructs& structs, Item* s) {
 
 Item* Doc::NextThatMayMerge(const ClientStructs& structs, Item* s) {
   if (s->is_gc()) return structs.Next(s);
-  // A live or deleted item only takes its sequence neighbour (TryMerge).
-  Item* r = s->right;
-  return r && r->id.client == s->id.client && r->id.clock == s->end_clock() ? r : nullptr;
+  return NextThatMayMerge(s);
 }
 
-Doc::Merged Doc::MergeWithLefts(ClientStructs& structs, Item* right) {
+Doc::Merged Doc::MergeWithLeftsSlow(ClientStructs& structs, Item* right) {
   size_t merged = 0;
   while (right->id.clock > 0) {
     Item* left;
@@ -829,11 +806,10 @@ Doc::Merged Doc::MergeWithLefts(ClientStructs& structs, Item* right) {
   return {right, merged};
 }
 
-std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t, bool folded) {
+void Doc::CleanupTransaction(Transaction& t, bool folded, std::vector<std::unique_ptr<Transaction>>& follow_ups) {
   if (!t.delete_set.empty() && !folded) t.delete_set.SortAndMerge();
 
-  std::vector<std::unique_ptr<Transaction>> follow_ups;
-  if (delta_observer_count_ > 0) follow_ups = EmitDeltas(t);
+  if (delta_observer_count_ > 0) EmitDeltas(t, follow_ups);
   if (!after_transaction_observers_.empty()) {
     busy_ = true;
     auto observers = after_transaction_observers_;  // callbacks may unsubscribe
@@ -949,6 +925,30 @@ std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t
       }
     }
   }
+  MergeNewStructs(t, skip_loaded);
+
+  if (update_observers_.empty()) return;
+  bool changed = !t.delete_set.empty();
+  std::vector<std::pair<uint64_t, uint64_t>> grown;  // (client, clock before) of clients with new structs
+  for (size_t i = 0; i < t.touched_clients.size(); i++) {
+    const uint64_t client = t.touched_clients[i];
+    const uint64_t before = t.BeforeClock(client);
+    if (before != store_.State(client)) grown.emplace_back(client, before);
+  }
+  if (!grown.empty()) changed = true;
+  if (changed) {
+    Encoder enc;
+    WriteClientsStructs(store_, std::move(grown), enc);
+    t.delete_set.Encode(enc);
+    const std::vector<uint8_t>& bytes = enc.data();
+    busy_ = true;
+    auto observers = update_observers_;  // callbacks may unsubscribe
+    for (auto& [id, fn] : observers) fn(bytes, t);
+    busy_ = false;
+  }
+}
+
+void Doc::MergeNewStructs(Transaction& t, bool skip_loaded) {
   // With no struct appended and none split off (splits are the only other
   // way a struct is added), every touched client only grew in place: the loop
   // would skip each of them.
@@ -982,38 +982,23 @@ std::vector<std::unique_ptr<Transaction>> Doc::CleanupTransaction(Transaction& t
     }
   }
   for (auto it = t.merge_structs.rbegin(); it != t.merge_structs.rend(); ++it) {
-    auto& structs = store_.clients[it->id.client];
+    // The client's structs are looked up only when needed: most attempts
+    // fail on the items' own links (MayMergeLeft).
+    ClientStructs* structs = nullptr;
+    auto client_structs = [&]() -> ClientStructs& {
+      if (!structs) structs = &store_.clients[it->id.client];
+      return *structs;
+    };
     // Nothing freed since it was noted: the struct made is still the one
     // holding the clock (structs only ever grow to the right).
-    Item* s = it->frees == frees_ ? it->item : structs.Find(it->id.clock);
+    Item* s = it->frees == frees_ ? it->item : client_structs().Find(it->id.clock);
     if (!s) continue;
-    if (Item* next = NextThatMayMerge(structs, s)) {
-      if (MergeWithLefts(structs, next).merged > 1) continue;
+    if (Item* next = s->is_gc() ? client_structs().Next(s) : NextThatMayMerge(s)) {
+      if (MayMergeLeft(next) && MergeWithLeftsSlow(client_structs(), next).merged > 1) continue;
       // `next` merged into `s` or stayed: either way `s` still holds the clock.
     }
-    if (s->id.clock > 0) MergeWithLefts(structs, s);
+    if (MayMergeLeft(s)) MergeWithLeftsSlow(client_structs(), s);
   }
-
-  if (update_observers_.empty()) return follow_ups;
-  bool changed = !t.delete_set.empty();
-  std::vector<std::pair<uint64_t, uint64_t>> grown;  // (client, clock before) of clients with new structs
-  for (size_t i = 0; i < t.touched_clients.size(); i++) {
-    const uint64_t client = t.touched_clients[i];
-    const uint64_t before = t.BeforeClock(client);
-    if (before != store_.State(client)) grown.emplace_back(client, before);
-  }
-  if (!grown.empty()) changed = true;
-  if (changed) {
-    Encoder enc;
-    WriteClientsStructs(store_, std::move(grown), enc);
-    t.delete_set.Encode(enc);
-    const std::vector<uint8_t>& bytes = enc.data();
-    busy_ = true;
-    auto observers = update_observers_;  // callbacks may unsubscribe
-    for (auto& [id, fn] : observers) fn(bytes, t);
-    busy_ = false;
-  }
-  return follow_ups;
 }
 
 std::unique_ptr<Transaction> Doc::NewFollowUp() {
@@ -1023,8 +1008,7 @@ std::unique_ptr<Transaction> Doc::NewFollowUp() {
   return f;
 }
 
-std::vector<std::unique_ptr<Transaction>> Doc::EmitDeltas(Transaction& t) {
-  std::vector<std::unique_ptr<Transaction>> follow_ups;
+void Doc::EmitDeltas(Transaction& t, std::vector<std::unique_ptr<Transaction>>& follow_ups) {
   for (Branch* b : t.changed) {
     if (b->delta_observers.empty()) continue;
     std::vector<Item*> redundant;
@@ -1040,7 +1024,6 @@ std::vector<std::unique_ptr<Transaction>> Doc::EmitDeltas(Transaction& t) {
     for (auto& [id, fn] : observers) fn(ops, t);
     busy_ = false;
   }
-  return follow_ups;
 }
 
 uint64_t Doc::AddUpdateObserver(UpdateObserver fn) {

@@ -107,13 +107,24 @@ struct Transaction {
 
   // Empties every field but keeps the containers' memory, so that a document
   // reuses one transaction instead of allocating a fresh one per edit.
-  void Reset();
+  // (Inline: a typing transaction leaves only its client and its type to clear.)
+  void Reset() {
+    if (origin) origin.reset();
+    local = true;
+    if (!delete_set.empty() || !delete_set.order.empty()) delete_set.Clear();
+    if (!merge_structs.empty()) merge_structs.clear();
+    appended = 0;
+    loaded_collected = loaded_merged = false;
+    if (!changed.empty()) changed.clear();
+    if (!touched_clients.empty()) ClearTouched();
+  }
   const char* origin_cstr() const { return origin ? origin->c_str() : nullptr; }
   // Records `client`'s clock before the transaction adds structs for it;
   // `clock_now` is its clock at the call, which is the before clock the first
   // time (every struct a transaction adds goes through Touch first).
   void Touch(uint64_t client, uint64_t clock_now) {
     if (hint_ < touched_clients.size() && touched_clients[hint_] == client) return;
+    if (touched_clients.empty()) return AddTouched(client, clock_now);  // (a transaction's first)
     if (const size_t i = IndexOf(client); i != kNone) {
       hint_ = i;
       return;
@@ -141,6 +152,13 @@ struct Transaction {
     return it == index_.end() ? kNone : it->second;
   }
   void AddTouched(uint64_t client, uint64_t clock_now);
+  [[gnu::noinline]] void IndexTouched(uint64_t client);
+  void ClearTouched() {
+    if (touched_clients.size() > kLinear) index_.clear();
+    touched_clients.clear();
+    before_clocks_.clear();
+    hint_ = 0;
+  }
 
   std::vector<uint64_t> before_clocks_;  // parallel to touched_clients
   absl::flat_hash_map<uint64_t, size_t> index_;  // client -> position, once past kLinear
@@ -215,7 +233,22 @@ class Doc {
 
   // Transactions nest; the outermost Commit runs observers, GC and merges.
   Transaction& Begin(std::optional<std::string> origin, bool local);
-  void Commit();
+  // The same without an origin (what a local edit usually opens).
+  Transaction& Begin(bool local) {
+    if (txn_depth_++ == 0) Open(local);
+    return *txn_;
+  }
+  void Commit() {
+    if (txn_depth_ == 0) return;
+    if (--txn_depth_ > 0) return;
+    if (QuietCommit(*txn_)) {
+      // (Inline: most transactions end here, a run grown in place.)
+      txn_->Reset();
+      spare_txn_ = std::move(txn_);
+      return;
+    }
+    CommitSlow();
+  }
   Transaction* txn() { return txn_.get(); }
   // How many Begin calls are open (1: the outermost transaction only).
   int txn_depth() const { return txn_depth_; }
@@ -224,6 +257,19 @@ class Doc {
   bool has_delta_observers() const { return delta_observer_count_ > 0; }
   // True while observers run: edits are refused then (CODESYNC_ERR_BUSY).
   bool busy() const { return busy_; }
+
+  // False when the commit's merge of `right` into the struct before it (Yjs
+  // tryToMergeWithLefts) would stop at once: only a GC struct or the sequence
+  // neighbour that is also the clock neighbour (same client, same
+  // deletedness) can take `right` (TryMerge).  The commit tests this before
+  // it looks anything up.
+  static bool MayMergeLeft(const Item* right) {
+    if (right->id.clock == 0) return false;
+    if (right->is_gc()) return true;
+    const Item* left = right->left;
+    return left && left->id.client == right->id.client && left->end_clock() == right->id.clock &&
+           left->deleted == right->deleted && !left->is_gc();
+  }
 
   // --- the YATA core, used by types/ and by update application ----------
   Id NextId() const { return {client_id_, store_.State(client_id_)}; }
@@ -307,10 +353,23 @@ class Doc {
   const RedoneRange* FindRedone(Id id, uint64_t* start_clock) const;
 
  private:
-  // Runs observers, GC and merges; returns a follow-up transaction to clean up next, if any.
+  // Runs observers, GC and merges; appends to `follow_ups` the transactions
+  // to clean up next (formatting cleanups), if any.
   // `folded`: the delete set is one deletion that DeleteInRun folded (see
   // FoldedOnly), so its GC and merge passes are skipped.
-  std::vector<std::unique_ptr<Transaction>> CleanupTransaction(Transaction& t, bool folded = false);
+  void CleanupTransaction(Transaction& t, bool folded, std::vector<std::unique_ptr<Transaction>>& follow_ups);
+  // Takes the spare transaction (or a new one) as the open one.
+  void Open(bool local) {
+    if (!spare_txn_) spare_txn_ = NewTransaction();
+    txn_ = std::move(spare_txn_);
+    txn_->local = local;
+  }
+  [[gnu::noinline]] std::unique_ptr<Transaction> NewTransaction();
+  // Commit's part after QuietCommit.
+  void CommitSlow();
+  // CleanupTransaction's merges of the structs t added and of split halves
+  // (Yjs: the clients with new structs, then _mergeStructs).
+  void MergeNewStructs(Transaction& t, bool skip_loaded);
   // True when t's delete set is exactly the one range that the one pending
   // fold took, and nothing but the commit's passes reads it (no update, delta
   // or after-transaction observer).  The fold's run is collected already and
@@ -320,7 +379,20 @@ class Doc {
   std::unique_ptr<Transaction> NewFollowUp();
   // True when CleanupTransaction(t) would change nothing and call no one, so
   // that the commit only resets t.
-  bool QuietCommit(Transaction& t);
+  bool QuietCommit(const Transaction& t) const {
+    // CleanupTransaction's passes, each with nothing to do: no deletion to
+    // collect or merge (folds always record one), no struct added or split
+    // off, nobody to tell.  (A run grown in place, by typing or a remote
+    // keystroke, leaves exactly this.)
+    if (!t.delete_set.empty() || !t.merge_structs.empty() || t.appended > 0 || folds_pending_ ||
+        delta_observer_count_ > 0 || !after_transaction_observers_.empty() || !update_observers_.empty()) {
+      return false;
+    }
+    return t.local || QuietRemote(t);
+  }
+  // QuietCommit's remote-only steps: formatting cleanup, and a new client id
+  // when someone else wrote under ours.
+  bool QuietRemote(const Transaction& t) const;
   void GcItem(Item* item, bool parent_gcd);
   void GcType(Branch* type);
   struct Merged {
@@ -329,15 +401,27 @@ class Doc {
   };
   // Yjs tryToMergeWithLefts: merges `right` into its left neighbour by clock,
   // then that into its own left, while TryMerge allows.
-  Merged MergeWithLefts(ClientStructs& structs, Item* right);
+  // (Inline: most calls find nothing to merge, see MayMergeLeft.)
+  Merged MergeWithLefts(ClientStructs& structs, Item* right) {
+    if (!MayMergeLeft(right)) return {right, 0};
+    return MergeWithLeftsSlow(structs, right);
+  }
+  Merged MergeWithLeftsSlow(ClientStructs& structs, Item* right);
+
   // The struct before `s` by clock (nullptr at clock 0), read off the
   // sequence links when they tell, from the B-tree otherwise.
   static Item* ClockPrev(const ClientStructs& structs, Item* s);
   // The struct after `s` by clock when it could merge into `s`, else nullptr
   // (also when the other struct exists but TryMerge would refuse it).
   static Item* NextThatMayMerge(const ClientStructs& structs, Item* s);
+  // The same for a struct that is not GC (no store lookup).
+  static Item* NextThatMayMerge(Item* s) {
+    // A live or deleted item only takes its sequence neighbour (TryMerge).
+    Item* r = s->right;
+    return r && r->id.client == s->id.client && r->id.clock == s->end_clock() ? r : nullptr;
+  }
   bool TryMerge(Item* left, Item* right);
-  std::vector<std::unique_ptr<Transaction>> EmitDeltas(Transaction& t);
+  void EmitDeltas(Transaction& t, std::vector<std::unique_ptr<Transaction>>& follow_ups);
 
   // One deletion folded early: `into` is the deleted run that took clocks
   // [clock, clock + length) (on its left side when `at_start`); their content

@@ -44,6 +44,44 @@ void StructStore::FillStateVector(StateVector& sv) const {
   }
 }
 
+DeleteSetClients::iterator DeleteSetClients::Insert(size_t at, uint64_t client) {
+  if (size_ == entries_.size()) entries_.emplace_back();
+  entries_[size_].first = client;  // a spare, with no ranges
+  std::rotate(entries_.begin() + static_cast<std::ptrdiff_t>(at), entries_.begin() + static_cast<std::ptrdiff_t>(size_),
+              entries_.begin() + static_cast<std::ptrdiff_t>(size_ + 1));
+  size_++;
+  return begin() + at;
+}
+
+void DeleteSetClients::SortClients() {
+  auto by_client = [](const value_type& a, const value_type& b) { return a.first < b.first; };
+  if (std::is_sorted(begin(), end(), by_client)) {
+    if (std::adjacent_find(begin(), end(), [](const value_type& a, const value_type& b) { return a.first == b.first; }) ==
+        end()) {
+      return;
+    }
+  } else if (std::is_sorted(begin(), end(), [](const value_type& a, const value_type& b) { return a.first > b.first; })) {
+    std::reverse(begin(), end());  // (descending, as the wire has them)
+    if (std::adjacent_find(begin(), end(), [](const value_type& a, const value_type& b) { return a.first == b.first; }) ==
+        end()) {
+      return;
+    }
+    std::reverse(begin(), end());  // repeats: back to append order for the stable sort
+  }
+  std::stable_sort(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(size_), by_client);
+  size_t j = 0;
+  for (size_t i = 1; i < size_; i++) {
+    if (entries_[i].first == entries_[j].first) {
+      auto& into = entries_[j].second;
+      into.insert(into.end(), entries_[i].second.begin(), entries_[i].second.end());
+      entries_[i].second.clear();
+    } else if (++j != i) {
+      std::swap(entries_[j], entries_[i]);
+    }
+  }
+  if (size_ > 0) size_ = j + 1;
+}
+
 void DeleteSet::SortAndMerge() {
   for (auto& [client, ranges] : clients) {
     if (ranges.size() < 2) continue;
@@ -75,6 +113,19 @@ bool DeleteSet::Contains(Id id) const {
 }
 
 void DeleteSet::MergeFrom(const DeleteSet& other) {
+  if (other.clients.size() > 8) {
+    // Many clients: append and sort once (no insertion per client).
+    for (uint64_t client : other.OrderedClients()) {
+      if (!clients.contains(client)) order.push_back(client);
+    }
+    for (const auto& [client, ranges] : other.clients) {
+      auto& into = clients.AppendUnsorted(client);
+      into.assign(ranges.begin(), ranges.end());
+    }
+    clients.SortClients();
+    SortAndMerge();
+    return;
+  }
   for (uint64_t client : other.OrderedClients()) {
     auto [it, inserted] = clients.try_emplace(client);
     if (inserted) order.push_back(client);
@@ -112,30 +163,50 @@ void DeleteSet::Encode(Encoder& enc) const {
 }
 
 DeleteSet DeleteSet::Decode(Decoder& dec) {
+  // The same set as Add per range, built by appending (the wire lists clients
+  // descending) and sorting once.
   DeleteSet ds;
+  auto finish = [&ds]() {
+    ds.clients.SortClients();
+    if (ds.order.size() != ds.clients.size()) {  // a client listed twice: keep its first place
+      absl::flat_hash_set<uint64_t> seen;
+      size_t j = 0;
+      for (uint64_t c : ds.order) {
+        if (seen.insert(c).second) ds.order[j++] = c;
+      }
+      ds.order.resize(j);
+    }
+    return std::move(ds);
+  };
   uint64_t n = dec.ReadVarUint();
   if (n > dec.remaining()) {
     dec.Fail("delete set client count exceeds data");
-    return ds;
+    return finish();
   }
   for (uint64_t i = 0; i < n && dec.ok(); i++) {
     uint64_t client = dec.ReadVarUint();
     uint64_t count = dec.ReadVarUint();
     if (count > dec.remaining()) {
       dec.Fail("delete set range count exceeds data");
-      return ds;
+      return finish();
     }
+    std::vector<DeleteRange>* ranges = nullptr;  // made at the first range that is not empty (as Add)
     for (uint64_t j = 0; j < count && dec.ok(); j++) {
       uint64_t clock = dec.ReadVarUint();
       uint64_t len = dec.ReadVarUint();
       if (clock > (uint64_t{1} << 53) || len > (uint64_t{1} << 53)) {
         dec.Fail("delete set range out of range");
-        return ds;
+        return finish();
       }
-      if (dec.ok()) ds.Add(client, clock, len);
+      if (!dec.ok() || len == 0) continue;
+      if (!ranges) {
+        ranges = &ds.clients.AppendUnsorted(client);
+        ds.order.push_back(client);
+      }
+      ranges->push_back({clock, len});
     }
   }
-  return ds;
+  return finish();
 }
 
 DeleteSet DeleteSetFromStore(const StructStore& store) {
@@ -152,8 +223,9 @@ DeleteSet DeleteSetFromStore(const StructStore& store) {
       }
       ranges.push_back({clock, len});
     }
-    if (!ranges.empty()) ds.clients[client] = std::move(ranges);
+    if (!ranges.empty()) ds.clients.AppendUnsorted(client) = std::move(ranges);
   }
+  ds.clients.SortClients();  // (the store's clients come unordered)
   return ds;
 }
 

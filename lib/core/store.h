@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <iterator>
 #include <map>
+#include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "absl/container/btree_map.h"
@@ -215,40 +217,122 @@ struct DeleteRange {
   uint64_t len;
 };
 
+// A delete set's clients, ascending, each with its ranges: a vector instead
+// of a std::map, as a transaction's delete set usually holds one client and a
+// map node taken and given back per transaction cost more than the deletion
+// it recorded.  Cleared entries stay as spares that keep their ranges'
+// memory.  Insertion keeps the order (a rotate: delete sets hold few
+// clients; bulk builders append and sort once, see SortClients).
+class DeleteSetClients {
+ public:
+  using value_type = std::pair<uint64_t, std::vector<DeleteRange>>;
+  using iterator = value_type*;
+  using const_iterator = const value_type*;
+
+  DeleteSetClients() = default;
+  DeleteSetClients(const DeleteSetClients& o) : entries_(o.begin(), o.end()), size_(o.size_) {}
+  DeleteSetClients& operator=(const DeleteSetClients& o) {
+    if (this != &o) {
+      entries_.assign(o.begin(), o.end());
+      size_ = o.size_;
+    }
+    return *this;
+  }
+  DeleteSetClients(DeleteSetClients&& o) noexcept : entries_(std::move(o.entries_)), size_(o.size_) {
+    o.entries_.clear();
+    o.size_ = 0;
+  }
+  DeleteSetClients& operator=(DeleteSetClients&& o) noexcept {
+    entries_ = std::move(o.entries_);
+    size_ = o.size_;
+    o.entries_.clear();
+    o.size_ = 0;
+    return *this;
+  }
+
+  iterator begin() { return entries_.data(); }
+  iterator end() { return entries_.data() + size_; }
+  const_iterator begin() const { return entries_.data(); }
+  const_iterator end() const { return entries_.data() + size_; }
+  std::reverse_iterator<const_iterator> rbegin() const { return std::reverse_iterator<const_iterator>(end()); }
+  std::reverse_iterator<const_iterator> rend() const { return std::reverse_iterator<const_iterator>(begin()); }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+
+  iterator find(uint64_t client) {
+    iterator it = LowerBound(client);
+    return it != end() && it->first == client ? it : end();
+  }
+  const_iterator find(uint64_t client) const { return const_cast<DeleteSetClients*>(this)->find(client); }
+  bool contains(uint64_t client) const { return find(client) != end(); }
+  size_t count(uint64_t client) const { return contains(client) ? 1 : 0; }
+  std::vector<DeleteRange>& at(uint64_t client) {
+    iterator it = find(client);
+    if (it == end()) throw std::out_of_range("DeleteSetClients::at");
+    return it->second;
+  }
+  const std::vector<DeleteRange>& at(uint64_t client) const { return const_cast<DeleteSetClients*>(this)->at(client); }
+  std::vector<DeleteRange>& operator[](uint64_t client) { return try_emplace(client).first->second; }
+  // The entry for `client`, made (with no ranges) when missing.
+  std::pair<iterator, bool> try_emplace(uint64_t client) {
+    if (size_ == 0 && !entries_.empty()) {  // (a reused delete set: no search, no move)
+      entries_[0].first = client;
+      size_ = 1;
+      return {begin(), true};
+    }
+    iterator it = LowerBound(client);
+    if (it != end() && it->first == client) return {it, false};
+    return {Insert(static_cast<size_t>(it - begin()), client), true};
+  }
+  // Appends an entry without keeping the order; SortClients restores it
+  // (for builders that add many clients).
+  std::vector<DeleteRange>& AppendUnsorted(uint64_t client) {
+    if (size_ == entries_.size()) entries_.emplace_back();
+    entries_[size_].first = client;
+    return entries_[size_++].second;
+  }
+  // Sorts entries by client, joining the ranges of repeated clients in the
+  // order they were appended.
+  void SortClients();
+  // Empties the set; the entries' memory stays for reuse.
+  void clear() {
+    for (size_t i = 0; i < size_; i++) entries_[i].second.clear();
+    size_ = 0;
+  }
+
+ private:
+  iterator LowerBound(uint64_t client) {
+    return std::lower_bound(begin(), end(), client, [](const value_type& e, uint64_t c) { return e.first < c; });
+  }
+  iterator Insert(size_t at, uint64_t client);
+
+  std::vector<value_type> entries_;  // [0, size_) in use, ascending; the rest spare (no ranges)
+  size_t size_ = 0;
+};
+
 class DeleteSet {
  public:
-  using Map = std::map<uint64_t, std::vector<DeleteRange>>;
-  Map clients;
+  DeleteSetClients clients;
   // Clients in the order Add first saw them (Yjs keeps a Map's insertion order,
   // and its undo manager re-creates deleted content in that order).
   std::vector<uint64_t> order;
 
   void Add(uint64_t client, uint64_t clock, uint64_t len) {
     if (len == 0) return;
-    auto it = clients.lower_bound(client);
-    if (it == clients.end() || it->first != client) {
-      if (spare_.node.empty()) {
-        it = clients.emplace_hint(it, client, std::vector<DeleteRange>{});
-      } else {
-        spare_.node.key() = client;
-        it = clients.insert(it, std::move(spare_.node));
-      }
-      order.push_back(client);
+    if (clients.size() == 1 && clients.begin()->first == client) {
+      clients.begin()->second.push_back({clock, len});  // (a transaction's one client)
+      return;
     }
+    auto [it, inserted] = clients.try_emplace(client);
+    if (inserted) order.push_back(client);
     it->second.push_back({clock, len});
   }
   // `order`, then clients added without Add, ascending.
   std::vector<uint64_t> OrderedClients() const;
   bool empty() const { return clients.empty(); }
+  // Keeps the memory: a reused transaction's delete set then allocates nothing.
   void Clear() {
-    if (clients.size() == 1 && spare_.node.empty()) {
-      // Kept, emptied, for the next Add: a reused transaction's delete set
-      // then allocates nothing (it usually holds one client).
-      spare_.node = clients.extract(clients.begin());
-      spare_.node.mapped().clear();
-    } else {
-      clients.clear();
-    }
+    clients.clear();
     order.clear();
   }
   // Sorts ranges and merges overlapping or adjacent ones.
@@ -259,18 +343,6 @@ class DeleteSet {
   // Clients in descending order, ranges as (clock, len), as lib0 writes them.
   void Encode(Encoder& enc) const;
   static DeleteSet Decode(Decoder& dec);
-
- private:
-  // Not part of the value: copies start without one.
-  struct Spare {
-    Map::node_type node;
-    Spare() = default;
-    Spare(const Spare&) {}
-    Spare& operator=(const Spare&) { return *this; }
-    Spare(Spare&&) noexcept = default;
-    Spare& operator=(Spare&&) noexcept = default;
-  };
-  Spare spare_;
 };
 
 // The delete set of everything deleted in a store (deleted items and GC structs).
