@@ -1611,9 +1611,15 @@ class WholeClientWriter {
   }
   // The struct count a client of n structs may need in `ranges` at most.
   static size_t RangesFor(size_t n) { return (n + 1) / 2 + 1; }
+  // WriteSpan takes at most kMaxSpan structs, and makes room for kHead bytes
+  // each: a buffer sized for the state needs kSlack bytes more.
+  static constexpr size_t kMaxSpan = 256;
 
   [[gnu::noinline]] void WriteSpan(const Item* const* items, size_t n) {
     for (size_t x = 0; x < n && x < kAhead; x++) Prefetch(items[x]);
+    // Room for kHead bytes per struct, checked once: only a string of over
+    // 16 bytes and Other take more, and they make room for the rest themselves.
+    if (static_cast<size_t>(limit_ - p_) < n * kHead) Refill(n * kHead);
     uint8_t* p = p_;
     uint8_t* limit = limit_;
     uint64_t clock = clock_;
@@ -1654,7 +1660,7 @@ class WholeClientWriter {
       // kString (4) or kDeleted (1), with an origin: one test of a mask.
       if (((1u << static_cast<unsigned>(kind)) & 0x12u) == 0 || !(has_origin | has_right)) [[unlikely]] {
         p_ = p;
-        Other(item);
+        Other(item, (n - x - 1) * kHead);
         p = p_;
         limit = limit_;
         continue;
@@ -1667,12 +1673,6 @@ class WholeClientWriter {
       const Id right = item.right_origin.id;
       const uint8_t info = static_cast<uint8_t>(static_cast<uint8_t>(kind) | (has_origin ? 0x80 : 0) |
                                                 (has_right ? 0x40 : 0) | (item.parent_sub ? 0x20 : 0));
-      if (static_cast<size_t>(limit - p) < kHead + bytes) [[unlikely]] {
-        p_ = p;
-        Refill(bytes);
-        p = p_;
-        limit = limit_;
-      }
       *p++ = info;
       if (has_origin) {
         p = put_client(p, origin.client);
@@ -1690,6 +1690,13 @@ class WholeClientWriter {
       if (bytes <= 16) {
         std::memcpy(p, src, 16);
       } else {
+        const size_t need = bytes + (n - x - 1) * kHead;
+        if (static_cast<size_t>(limit - p) < need) [[unlikely]] {
+          p_ = p;
+          Refill(need);
+          p = p_;
+          limit = limit_;
+        }
         std::memcpy(p, src, bytes);
       }
       p += bytes;
@@ -1715,9 +1722,14 @@ class WholeClientWriter {
   // Info, two ids, a length, and the 16 bytes a short copy stores.
   static constexpr size_t kHead = 1 + 2 * (10 + 10) + 10 + 16;
 
-  // Fetches the cache lines of the fields the loop reads (item.h keeps
-  // them together, first; an Item is 8-byte aligned, so they span two or
-  // three lines: the first, the middle one and the one of the last byte).
+ public:
+  static constexpr size_t kSlack = kMaxSpan * kHead;
+
+ private:
+
+  // Fetches the cache lines of the fields the loop reads (item.h: id up to
+  // str, kEncoderFieldsEnd bytes, two or three lines of an 8-byte-aligned
+  // item): the first, the middle one and the one of the last byte.
   static void Prefetch(const Item* item) {
     const char* a = reinterpret_cast<const char*>(item);
     __builtin_prefetch(a);
@@ -1725,23 +1737,25 @@ class WholeClientWriter {
     __builtin_prefetch(a + kEncoderFieldsEnd - 1);
   }
   static constexpr size_t kEncoderFieldsEnd = offsetof(Item, str) + sizeof(ItemString);
+  static_assert(kEncoderFieldsEnd <= 128, "three prefetches no longer cover the fields the encoder reads");
 
-  // Commits what the cursor wrote and makes room for a struct of `bytes`.
-  void Refill(size_t bytes) {
+  // Commits what the cursor wrote and makes room for `need` bytes.
+  void Refill(size_t need) {
     enc_.Advance(static_cast<size_t>(p_ - base_));
-    base_ = p_ = enc_.Ensure(kHead + bytes);
+    base_ = p_ = enc_.Ensure(need);
     limit_ = base_ + enc_.available();
   }
-  [[gnu::noinline]] void Other(const Item& item) {
+  // A GC struct (in the kHead bytes the span has for it) or any other
+  // struct through WriteStruct, then room for `rest` bytes.
+  [[gnu::noinline]] void Other(const Item& item, size_t rest) {
     if (item.kind == ContentKind::kGC) {
-      if (static_cast<size_t>(limit_ - p_) < kHead) Refill(0);
       *p_ = 0;
       p_ = Encoder::PutVarUint(p_ + 1, item.length);
       return;
     }
     enc_.Advance(static_cast<size_t>(p_ - base_));
     WriteStruct(item, 0, ParentOf(item), enc_);
-    base_ = p_ = enc_.Ensure(kHead);
+    base_ = p_ = enc_.Ensure(rest);
     limit_ = base_ + enc_.available();
   }
   Encoder& enc_;
@@ -1780,7 +1794,11 @@ void WriteWholeStore(const StructStore& store, Encoder& enc) {
     enc.WriteVarUint(client);
     enc.WriteVarUint(first);
     WholeClientWriter w(enc, ranges.get() + used, first);
-    structs->ForEachSpan([&w](const Item* const* items, size_t n) { w.WriteSpan(items, n); });
+    structs->ForEachSpan([&w](const Item* const* items, size_t n) {
+      for (size_t i = 0; i < n; i += WholeClientWriter::kMaxSpan) {
+        w.WriteSpan(items + i, std::min(n - i, WholeClientWriter::kMaxSpan));
+      }
+    });
     const size_t runs = w.Finish();
     if (runs > 0) deleted.push_back({client, used, used + runs});
     used += runs;
@@ -1842,7 +1860,7 @@ void EncodeStateAsUpdate(const Doc& doc, const StateVector* sv, Encoder& enc) {
   if (target.empty()) {
     // The whole state: ~20 bytes of header per struct plus the live text,
     // so the buffer grows once instead of doubling its way up.
-    size_t estimate = 16;
+    size_t estimate = 16 + WholeClientWriter::kSlack;
     for (auto& [client, structs] : doc.store().clients) estimate += structs.size() * 20;
     for (auto& [name, root] : doc.roots()) estimate += root->Length(kUtf8);
     enc.Reserve(estimate);
