@@ -108,14 +108,27 @@ class ClientStructs {
     if (clock >= end_clock()) return end();
     return std::prev(UpperBound(clock));
   }
-  // Appends the structs, in clock order, to out: one test of the form for the
-  // whole walk, where the iterator tests it per step (the encoder's walk).
-  void AppendTo(std::vector<const Item*>& out) const {
+  // Calls f(items, n) on consecutive spans of the structs, in clock order:
+  // the sorted vector as one span, the B-tree copied out kChunk at a time
+  // into a stack array (the encoder's walk: no heap vector, and no test of
+  // the form per step).
+  template <typename F>
+  void ForEachSpan(F&& f) const {
     if (flat_) {
-      out.insert(out.end(), flat_items_.begin(), flat_items_.end());
-    } else {
-      for (const Item* i : map_) out.push_back(i);
+      if (!flat_items_.empty()) f(static_cast<const Item* const*>(flat_items_.data()), flat_items_.size());
+      return;
     }
+    constexpr size_t kChunk = 256;
+    const Item* chunk[kChunk];
+    size_t n = 0;
+    for (const Item* i : map_) {
+      chunk[n++] = i;
+      if (n == kChunk) {
+        f(static_cast<const Item* const*>(chunk), n);
+        n = 0;
+      }
+    }
+    if (n > 0) f(static_cast<const Item* const*>(chunk), n);
   }
   // Position of a struct of this client.
   const_iterator IterOf(const Item* item) const {

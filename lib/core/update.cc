@@ -1,7 +1,9 @@
 #include "core/update.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
+#include <memory>
 
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
@@ -1610,8 +1612,7 @@ struct ClientRanges {
 };
 
 // The delete set's wire form, clients in the given order.
-void WriteDeleteRanges(absl::Span<const ClientRanges> clients, const std::vector<DeleteRange>& ranges,
-                       Encoder& enc) {
+void WriteDeleteRanges(absl::Span<const ClientRanges> clients, const DeleteRange* ranges, Encoder& enc) {
   enc.WriteVarUint(clients.size());
   for (const ClientRanges& c : clients) {
     uint8_t* start = enc.Ensure(20 + (c.end - c.begin) * 20);
@@ -1646,165 +1647,225 @@ void WriteStoreDeleteSet(const StructStore& store, Encoder& enc) {
     if (ranges.size() > begin) clients.push_back({client, begin, ranges.size()});
   }
   std::sort(clients.begin(), clients.end(), [](auto& a, auto& b) { return a.client > b.client; });
-  WriteDeleteRanges(clients, ranges, enc);
+  WriteDeleteRanges(clients, ranges.data(), enc);
 }
 
 }  // namespace
 
 namespace {
 
-// Copies n bytes to dst, which has 16 bytes of room past n: short strings
-// (most runs of a text) without a call into memcpy.
-[[gnu::always_inline]] inline uint8_t* CopyBytes(uint8_t* dst, const char* src, size_t n) {
-  if (n > 16) {
-    std::memcpy(dst, src, n);
-  } else if (n >= 8) {
-    uint64_t a, b;
-    std::memcpy(&a, src, 8);
-    std::memcpy(&b, src + n - 8, 8);
-    std::memcpy(dst, &a, 8);
-    std::memcpy(dst + n - 8, &b, 8);
-  } else if (n >= 4) {
-    uint32_t a, b;
-    std::memcpy(&a, src, 4);
-    std::memcpy(&b, src + n - 4, 4);
-    std::memcpy(dst, &a, 4);
-    std::memcpy(dst + n - 4, &b, 4);
-  } else if (n > 0) {
-    dst[0] = static_cast<uint8_t>(src[0]);
-    dst[n / 2] = static_cast<uint8_t>(src[n / 2]);
-    dst[n - 1] = static_cast<uint8_t>(src[n - 1]);
+// Writes a whole client's structs (the header is the caller's) and collects
+// its deleted runs, in one pass.  The structs a text is made of (strings and
+// deleted runs that name an origin) go through a local cursor with every
+// field read before the first store (byte stores may alias anything, so the
+// compiler would reload the item after each one); GC structs and anything
+// else leave the loop (Other).  What varies from struct to struct in a
+// typing trace (deleted or not, string or deleted run, short or long text)
+// is data the branch predictor cannot learn, so the loop decides it with
+// selects: the deleted runs are tracked without a branch, a deleted run's
+// length and a string's byte count share one varuint, and a string of up to
+// 16 bytes (and a deleted run: no bytes) is one 16-byte copy.
+class WholeClientWriter {
+ public:
+  // ranges: room for (structs + 1) / 2 + 1 runs.
+  WholeClientWriter(Encoder& enc, DeleteRange* ranges, uint64_t first_clock) : enc_(enc), ranges_(ranges), clock_(first_clock) {
+    Refill(0);
   }
-  return dst + n;
-}
+  // The struct count a client of n structs may need in `ranges` at most.
+  static size_t RangesFor(size_t n) { return (n + 1) / 2 + 1; }
+  // WriteSpan takes at most kMaxSpan structs, and makes room for kHead bytes
+  // each: a buffer sized for the state needs kSlack bytes more.
+  static constexpr size_t kMaxSpan = 256;
 
-// One client's structs from clock 0 (the header is written by the caller),
-// in one pass that also collects its deleted runs (adjacent deleted structs
-// joined) into `ranges`.  Strings, deleted runs and GC structs that name an
-// origin are written through a local cursor with every field read before the
-// first store (byte stores may alias anything, so the compiler would reload
-// the item after each one); anything else goes through WriteStruct.
-void WriteWholeClient(const ClientStructs& structs, Encoder& enc, std::vector<DeleteRange>& ranges,
-                      std::vector<const Item*>& order) {
-  constexpr size_t kHead = 1 + 2 * (10 + 10) + 10 + 16;  // info, two ids, a length, CopyBytes' slack
-  uint8_t* base = enc.Ensure(kHead);
-  uint8_t* p = base;
-  uint8_t* limit = base + enc.available();
-  uint64_t run_end = UINT64_MAX;  // end clock of the deleted run being extended
-  // The varuint of the client last written: a text's origins mostly name one or two clients.
-  uint64_t cached = 0;
-  uint8_t cbytes[16] = {};
-  size_t cn = 0;
-  auto put_client = [&](uint8_t* q, uint64_t c) {
-    if (c != cached || cn == 0) {
-      cached = c;
-      cn = static_cast<size_t>(Encoder::PutVarUint(cbytes, c) - cbytes);
-    }
-    std::memcpy(q, cbytes, 16);
-    return q + cn;
-  };
-  // The items in clock order first (one B-tree walk), so that the item a few
-  // structs on can be fetched into the cache while this one is written
-  // (items are scattered over the pool).
-  std::vector<const Item*>& items = order;
-  items.clear();
-  items.reserve(structs.size());
-  structs.AppendTo(items);
-  // An Item is 136 bytes at an 8-byte stride, so the fields read here (up to
-  // the end of `str`) span two or three cache lines: fetch all of them.
-  constexpr size_t kAhead = 6;
-  constexpr size_t kUsed = 111;  // last byte of Item::str (item.h: str at 96)
-  const size_t count = items.size();
-  for (size_t x = 0; x < count; x++) {
-    if (x + kAhead < count) {
-      const char* a = reinterpret_cast<const char*>(items[x + kAhead]);
-      __builtin_prefetch(a);
-      __builtin_prefetch(a + 64);
-      __builtin_prefetch(a + kUsed);
-    }
-    const Item& item = *items[x];
-    const ContentKind kind = item.kind;
-    const uint64_t length = item.length;
-    if (item.deleted) {
-      const uint64_t clock = item.id.clock;
-      if (clock == run_end) {
-        ranges.back().len += length;
+  [[gnu::noinline]] void WriteSpan(const Item* const* items, size_t n) {
+    for (size_t x = 0; x < n && x < kAhead; x++) Prefetch(items[x]);
+    // Room for kHead bytes per struct, checked once: only a string of over
+    // 16 bytes and Other take more, and they make room for the rest themselves.
+    if (static_cast<size_t>(limit_ - p_) < n * kHead) Refill(n * kHead);
+    uint8_t* p = p_;
+    uint8_t* limit = limit_;
+    uint64_t clock = clock_;
+    uint64_t run_start = run_start_;
+    size_t k = k_;
+    bool in_run = in_run_;
+    DeleteRange* const ranges = ranges_;
+    // The varuint of the client last written (a text's origins mostly name
+    // one or two clients), in locals: the byte stores may alias members.
+    uint64_t cached = cached_;
+    size_t cn = cn_;
+    uint8_t cbytes[16];
+    std::memcpy(cbytes, cbytes_, 16);
+    auto put_client = [&](uint8_t* q, uint64_t c) {
+      if (c != cached) [[unlikely]] {
+        cached = c;
+        cn = static_cast<size_t>(Encoder::PutVarUint(cbytes, c) - cbytes);
+      }
+      std::memcpy(q, cbytes, 16);
+      return q + cn;
+    };
+    for (size_t x = 0; x < n; x++) {
+      if (x + kAhead < n) Prefetch(items[x + kAhead]);
+      const Item& item = *items[x];
+      const uint64_t length = item.length;
+      const bool deleted = item.deleted;
+      // A run closes at the first live struct after it; a new one opens at
+      // a deleted struct after a live one.  ranges[k] is the open run (or
+      // free while none is open, so the store is harmless then).
+      k += in_run & !deleted;
+      run_start = deleted & !in_run ? clock : run_start;
+      clock += length;
+      ranges[k] = {run_start, clock - run_start};
+      in_run = deleted;
+      const ContentKind kind = item.kind;
+      const bool has_origin = item.origin.present();
+      const bool has_right = item.right_origin.present();
+      // kString (4) or kDeleted (1), with an origin: one test of a mask.
+      if (((1u << static_cast<unsigned>(kind)) & 0x12u) == 0 || !(has_origin | has_right)) [[unlikely]] {
+        p_ = p;
+        Other(item, (n - x - 1) * kHead);
+        p = p_;
+        limit = limit_;
+        continue;
+      }
+      const bool is_string = kind == ContentKind::kString;
+      const size_t size = item.str.size();
+      const size_t bytes = is_string ? size : 0;
+      const uint64_t count = is_string ? size : length;  // the string's byte count or the run's length
+      const Id origin = item.origin.id;
+      const Id right = item.right_origin.id;
+      const uint8_t info = static_cast<uint8_t>(static_cast<uint8_t>(kind) | (has_origin ? 0x80 : 0) |
+                                                (has_right ? 0x40 : 0) | (item.parent_sub ? 0x20 : 0));
+      *p++ = info;
+      if (has_origin) {
+        p = put_client(p, origin.client);
+        p = Encoder::PutVarUint(p, origin.clock);
+      }
+      if (has_right) {
+        p = put_client(p, right.client);
+        p = Encoder::PutVarUint(p, right.clock);
+      }
+      p = Encoder::PutVarUint(p, count);
+      const char* src = item.str.data();
+      // 16 bytes are readable at data(): the inline buffer lies inside the
+      // 16-byte ItemString, a heap block holds 24 bytes at least (the
+      // item_string test pins both).
+      if (bytes <= 16) {
+        std::memcpy(p, src, 16);
       } else {
-        ranges.push_back({clock, length});
+        const size_t need = bytes + (n - x - 1) * kHead;
+        if (static_cast<size_t>(limit - p) < need) [[unlikely]] {
+          p_ = p;
+          Refill(need);
+          p = p_;
+          limit = limit_;
+        }
+        std::memcpy(p, src, bytes);
       }
-      run_end = clock + length;
+      p += bytes;
     }
-    if (kind == ContentKind::kGC) {
-      if (limit - p < static_cast<ptrdiff_t>(kHead)) {
-        enc.Advance(static_cast<size_t>(p - base));
-        base = p = enc.Ensure(kHead);
-        limit = base + enc.available();
-      }
-      *p = 0;
-      p = Encoder::PutVarUint(p + 1, length);
-      continue;
-    }
-    const bool has_origin = item.origin.present();
-    const bool has_right = item.right_origin.present();
-    if ((kind != ContentKind::kString && kind != ContentKind::kDeleted) || !(has_origin || has_right)) {
-      enc.Advance(static_cast<size_t>(p - base));
-      WriteStruct(item, 0, ParentOf(item), enc);
-      base = p = enc.Ensure(kHead);
-      limit = base + enc.available();
-      continue;
-    }
-    const Id origin = item.origin.id;
-    const Id right = item.right_origin.id;
-    const bool is_string = kind == ContentKind::kString;
-    const char* str = is_string ? item.str.data() : nullptr;
-    const size_t str_len = is_string ? item.str.size() : 0;
-    const uint8_t info = static_cast<uint8_t>(static_cast<uint8_t>(kind) | (has_origin ? 0x80 : 0) |
-                                              (has_right ? 0x40 : 0) | (item.parent_sub ? 0x20 : 0));
-    if (static_cast<size_t>(limit - p) < kHead + str_len) {
-      enc.Advance(static_cast<size_t>(p - base));
-      base = p = enc.Ensure(kHead + str_len);
-      limit = base + enc.available();
-    }
-    *p++ = info;
-    if (has_origin) {
-      p = put_client(p, origin.client);
-      p = Encoder::PutVarUint(p, origin.clock);
-    }
-    if (has_right) {
-      p = put_client(p, right.client);
-      p = Encoder::PutVarUint(p, right.clock);
-    }
-    if (is_string) {
-      p = Encoder::PutVarUint(p, str_len);
-      p = CopyBytes(p, str, str_len);
-    } else {
-      p = Encoder::PutVarUint(p, length);
-    }
+    p_ = p;
+    clock_ = clock;
+    run_start_ = run_start;
+    k_ = k;
+    in_run_ = in_run;
+    cached_ = cached;
+    cn_ = cn;
+    std::memcpy(cbytes_, cbytes, 16);
   }
-  enc.Advance(static_cast<size_t>(p - base));
-}
+
+  // Commits the bytes; returns the number of deleted runs written to ranges.
+  size_t Finish() {
+    enc_.Advance(static_cast<size_t>(p_ - base_));
+    return k_ + in_run_;
+  }
+
+ private:
+  static constexpr size_t kAhead = 6;
+  // Info, two ids, a length, and the 16 bytes a short copy stores.
+  static constexpr size_t kHead = 1 + 2 * (10 + 10) + 10 + 16;
+
+ public:
+  static constexpr size_t kSlack = kMaxSpan * kHead;
+
+ private:
+
+  // Fetches the cache lines of the fields the loop reads (item.h: id up to
+  // str, kEncoderFieldsEnd bytes, two or three lines of an 8-byte-aligned
+  // item): the first, the middle one and the one of the last byte.
+  static void Prefetch(const Item* item) {
+    const char* a = reinterpret_cast<const char*>(item);
+    __builtin_prefetch(a);
+    __builtin_prefetch(a + 64);
+    __builtin_prefetch(a + kEncoderFieldsEnd - 1);
+  }
+  static constexpr size_t kEncoderFieldsEnd = offsetof(Item, str) + sizeof(ItemString);
+  static_assert(kEncoderFieldsEnd <= 128, "three prefetches no longer cover the fields the encoder reads");
+
+  // Commits what the cursor wrote and makes room for `need` bytes.
+  void Refill(size_t need) {
+    enc_.Advance(static_cast<size_t>(p_ - base_));
+    base_ = p_ = enc_.Ensure(need);
+    limit_ = base_ + enc_.available();
+  }
+  // A GC struct (in the kHead bytes the span has for it) or any other
+  // struct through WriteStruct, then room for `rest` bytes.
+  [[gnu::noinline]] void Other(const Item& item, size_t rest) {
+    if (item.kind == ContentKind::kGC) {
+      *p_ = 0;
+      p_ = Encoder::PutVarUint(p_ + 1, item.length);
+      return;
+    }
+    enc_.Advance(static_cast<size_t>(p_ - base_));
+    WriteStruct(item, 0, ParentOf(item), enc_);
+    base_ = p_ = enc_.Ensure(rest);
+    limit_ = base_ + enc_.available();
+  }
+  Encoder& enc_;
+  uint8_t* base_ = nullptr;  // where the uncommitted bytes start
+  uint8_t* p_ = nullptr;
+  uint8_t* limit_ = nullptr;
+  DeleteRange* ranges_;
+  uint64_t clock_;
+  uint64_t run_start_ = 0;
+  size_t k_ = 0;
+  bool in_run_ = false;
+  uint64_t cached_ = 0;  // client 0, whose varuint is one zero byte
+  size_t cn_ = 1;
+  uint8_t cbytes_[16] = {};
+};
 
 // The whole store as an update: WriteStructs(store, {}, enc) then
 // WriteStoreDeleteSet(store, enc), with one pass over the structs for both.
 void WriteWholeStore(const StructStore& store, Encoder& enc) {
   absl::InlinedVector<std::pair<uint64_t, const ClientStructs*>, 4> clients;
+  size_t room = 0;
   for (auto& [client, structs] : store.clients) {
-    if (!structs.empty()) clients.emplace_back(client, &structs);
+    if (structs.empty()) continue;
+    clients.emplace_back(client, &structs);
+    room += WholeClientWriter::RangesFor(structs.size());
   }
   std::sort(clients.begin(), clients.end(), [](auto& a, auto& b) { return a.first > b.first; });
   absl::InlinedVector<ClientRanges, 4> deleted;
-  std::vector<DeleteRange> ranges;
-  std::vector<const Item*> order;  // WriteWholeClient's, reused
+  // Uninitialized: the writer stores every run before it is read.
+  std::unique_ptr<DeleteRange[]> ranges(new DeleteRange[room]);
+  size_t used = 0;
   enc.WriteVarUint(clients.size());
   for (auto [client, structs] : clients) {
+    const uint64_t first = structs->front()->id.clock;
     enc.WriteVarUint(structs->size());
     enc.WriteVarUint(client);
-    enc.WriteVarUint(structs->front()->id.clock);
-    const size_t begin = ranges.size();
-    WriteWholeClient(*structs, enc, ranges, order);
-    if (ranges.size() > begin) deleted.push_back({client, begin, ranges.size()});
+    enc.WriteVarUint(first);
+    WholeClientWriter w(enc, ranges.get() + used, first);
+    structs->ForEachSpan([&w](const Item* const* items, size_t n) {
+      for (size_t i = 0; i < n; i += WholeClientWriter::kMaxSpan) {
+        w.WriteSpan(items + i, std::min(n - i, WholeClientWriter::kMaxSpan));
+      }
+    });
+    const size_t runs = w.Finish();
+    if (runs > 0) deleted.push_back({client, used, used + runs});
+    used += runs;
   }
-  WriteDeleteRanges(deleted, ranges, enc);
+  WriteDeleteRanges(deleted, ranges.get(), enc);
 }
 
 }  // namespace
@@ -1861,7 +1922,7 @@ void EncodeStateAsUpdate(const Doc& doc, const StateVector* sv, Encoder& enc) {
   if (target.empty()) {
     // The whole state: ~20 bytes of header per struct plus the live text,
     // so the buffer grows once instead of doubling its way up.
-    size_t estimate = 16;
+    size_t estimate = 16 + WholeClientWriter::kSlack;
     for (auto& [client, structs] : doc.store().clients) estimate += structs.size() * 20;
     for (auto& [name, root] : doc.roots()) estimate += root->Length(kUtf8);
     enc.Reserve(estimate);
