@@ -100,7 +100,7 @@ Item* Doc::NewItemSlow() {
 }
 
 char* Doc::AllocText(size_t n) {
-  text_blocks_.push_back(std::make_unique_for_overwrite<char[]>(n));
+  text_blocks_.push_back(std::make_unique<char[]>(n + kTextSlack));  // (zeroed: the slack is read)
   return text_blocks_.back().get();
 }
 

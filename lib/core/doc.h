@@ -225,6 +225,9 @@ class Doc {
   // n bytes (n > 0) that live as long as the document, uninitialised: the text
   // arena the strings of a loaded state are placed in (ItemString::AssignPlaced).
   // Never reused: bytes a string stops referring to stay until the document goes.
+  // kTextSlack more bytes are readable past the n: the whole-state encoder copies
+  // 16 bytes at data() for any string up to 16 bytes, placed ones included.
+  static constexpr size_t kTextSlack = 16;
   char* AllocText(size_t n);
   // How many structs merges have freed (or folds moved) so far: a pointer to
   // a struct taken with its clock, when this had some value, is valid and

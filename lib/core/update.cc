@@ -1748,7 +1748,8 @@ class WholeClientWriter {
       const char* src = item.str.data();
       // 16 bytes are readable at data(): the inline buffer lies inside the
       // 16-byte ItemString, a heap block holds 24 bytes at least (the
-      // item_string test pins both).
+      // item_string test pins both), and a placed string's arena block has
+      // Doc::kTextSlack bytes after its last string.
       if (bytes <= 16) {
         std::memcpy(p, src, 16);
       } else {

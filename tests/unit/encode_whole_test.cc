@@ -218,6 +218,26 @@ TEST_CASE("whole state of bulk-loaded clients (sorted-vector form), alone and ne
   }
 }
 
+// A loaded state's long strings live in the document's text arena; the
+// encoder's 16-byte copy of the last one (13-16 bytes, or shrunk below that by
+// a split) reads past its end into the arena's slack, which ASan checks.
+TEST_CASE("whole state of a loaded document whose last arena string is short") {
+  for (size_t n : {13, 14, 16, 17, 30}) {
+    CAPTURE(n);
+    auto a = MakeDoc(5);
+    const std::string text(n, 'q');
+    REQUIRE(types::TextInsert(*a, TextOf(*a), 0, text, nullptr).ok());
+    const Bytes state = Whole(*a);
+    auto c = MakeDoc(6);
+    REQUIRE(ApplyUpdate(*c, state.data(), state.size(), std::nullopt).ok());
+    CHECK(Whole(*c) == state);
+    CheckWhole(*c, text);
+    // Split the placed string near its end: the right part keeps a few bytes.
+    REQUIRE(types::TextDelete(*c, TextOf(*c), n - 4, 1).ok());
+    CheckWhole(*c, types::TextString(*TextOf(*c)));
+  }
+}
+
 TEST_CASE("whole state of an empty document and of one struct") {
   auto doc = MakeDoc(1);
   CHECK(Whole(*doc) == Bytes{0, 0});
