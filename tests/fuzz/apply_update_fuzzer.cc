@@ -29,10 +29,21 @@ void CheckRoundTrip(codesync_doc* doc, bool typed) {
   bool pending = codesync_doc_has_pending(doc) != 0;
   FUZZ_CHECK((codesync_doc_has_pending(copy.get()) != 0) == pending);
   if (pending) return;
-  FUZZ_CHECK(fuzz::Encode(copy.get()) == encoded);
+  // Reloading reproduces the bytes, or alternates between two encodings: a
+  // crafted update (a right origin left of its origin, inside a deleted run:
+  // corpus/apply_update_fuzzer/reload-merges-split-deleted-run) leaves split
+  // structs that merge when the state is loaded and split again when that is
+  // loaded; yjs 13.6 gives the same two byte strings in the same alternation.
+  const std::string reloaded = fuzz::Encode(copy.get());
+  if (reloaded != encoded) {
+    fuzz::Doc again(4);
+    FUZZ_CHECK(again.Apply(reloaded) == CODESYNC_OK);
+    FUZZ_CHECK(fuzz::Encode(again.get()) == encoded);
+    FUZZ_CHECK(fuzz::StateVector(again.get()) == fuzz::StateVector(doc));
+  }
   // Applying the same state again is a no-op.
   FUZZ_CHECK(copy.Apply(encoded) == CODESYNC_OK);
-  FUZZ_CHECK(fuzz::Encode(copy.get()) == encoded);
+  FUZZ_CHECK(fuzz::Encode(copy.get()) == reloaded);
 }
 
 void ApplyTo(codesync_doc* doc, const uint8_t* data, size_t size, bool typed) {
