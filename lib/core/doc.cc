@@ -180,8 +180,7 @@ bool Doc::QuietRemote(const Transaction& t) const {
 }
 
 bool Doc::FoldedOnly(const Transaction& t) const {
-  if (folds_.size() != 1 || !folds_pending_ || t.delete_set.clients.size() != 1 || !update_observers_.empty() ||
-      delta_observer_count_ > 0 || !after_transaction_observers_.empty()) {
+  if (folds_.size() != 1 || !folds_pending_ || t.delete_set.clients.size() != 1 || observed()) {
     return false;
   }
   const Fold& f = folds_.front();

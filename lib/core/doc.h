@@ -258,6 +258,10 @@ class Doc {
   bool has_after_transaction_observers() const { return !after_transaction_observers_.empty(); }
   bool has_update_observers() const { return !update_observers_.empty(); }
   bool has_delta_observers() const { return delta_observer_count_ > 0; }
+  // Whether a commit has anyone to tell (update, delta or after-transaction observers).
+  bool observed() const {
+    return delta_observer_count_ > 0 || !after_transaction_observers_.empty() || !update_observers_.empty();
+  }
   // True while observers run: edits are refused then (CODESYNC_ERR_BUSY).
   bool busy() const { return busy_; }
 
@@ -387,8 +391,7 @@ class Doc {
     // collect or merge (folds always record one), no struct added or split
     // off, nobody to tell.  (A run grown in place, by typing or a remote
     // keystroke, leaves exactly this.)
-    if (!t.delete_set.empty() || !t.merge_structs.empty() || t.appended > 0 || folds_pending_ ||
-        delta_observer_count_ > 0 || !after_transaction_observers_.empty() || !update_observers_.empty()) {
+    if (!t.delete_set.empty() || !t.merge_structs.empty() || t.appended > 0 || folds_pending_ || observed()) {
       return false;
     }
     return t.local || QuietRemote(t);
