@@ -53,21 +53,6 @@ Any NormalizeDocOptions(const Any& opts) {
   return Any::MakeObject(std::move(out));
 }
 
-// True when s holds ASCII only (then it is valid UTF-8 of s.size() UTF-16
-// units), checked 8 bytes at a time: most text content is.
-bool IsAscii(std::string_view s) {
-  const char* p = s.data();
-  const size_t n = s.size();
-  uint64_t acc = 0;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    acc |= w;
-  }
-  for (; i < n; i++) acc |= static_cast<uint8_t>(p[i]);
-  return (acc & 0x8080808080808080ULL) == 0;
-}
 
 // A decoded string's bytes: inline, or (place) referring to the wire until
 // DecodeUpdateInto copies them into the document's text arena, or a heap block.
@@ -124,7 +109,7 @@ uint64_t ReadContent(Decoder& dec, ContentKind kind, Item& item, std::string* er
     case ContentKind::kString: {
       std::string_view s = dec.ReadVarString();
       if (!dec.ok()) return 0;
-      if (IsAscii(s)) {
+      if (utf8::IsAscii(s)) {
         SetString<kPlace>(item, s, place);
         return s.size();
       }
@@ -1397,7 +1382,7 @@ bool ReadRunAppend(const Doc& doc, const uint8_t* data, size_t len, UpdateScratc
   const std::string_view text = dec.ReadVarString();
   if (!dec.ok() || text.empty() || clock == 0 || oc != client || ok != clock - 1) return false;
   if (right_origin.present() && right_origin.id.client == client && right_origin.id.clock >= clock) return false;
-  const bool ascii = IsAscii(text);
+  const bool ascii = utf8::IsAscii(text);
   if (!ascii && !utf8::IsValid(text)) return false;
   const uint64_t length = ascii ? text.size() : utf8::Utf16Length(text);
   if (length == 0 || length > kMaxClock || clock + length > kMaxClock) return false;

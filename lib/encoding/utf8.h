@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,23 @@ struct Lengths {
   uint64_t utf8 = 0;
   uint64_t codepoints = 0;
 };
+
+// True when s holds ASCII only (then it is valid UTF-8 of s.size() UTF-16
+// units), checked 8 bytes at a time: most text content is.
+inline bool IsAscii(std::string_view s) {
+  const char* p = s.data();
+  const size_t n = s.size();
+  uint64_t acc = 0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    acc |= w;
+  }
+  for (; i < n; i++) acc |= static_cast<uint8_t>(p[i]);
+  return (acc & 0x8080808080808080ULL) == 0;
+}
+
 // s must be valid UTF-8.
 Lengths Measure(std::string_view s);
 inline uint64_t Utf16Length(std::string_view s) {

@@ -49,14 +49,6 @@ absl::StatusOr<Cut> Locate(const Branch& b, Unit u, uint64_t index) {
   return Cut{item, *clock};
 }
 
-namespace {
-bool IsAscii(std::string_view s) {
-  for (const char c : s) {
-    if (static_cast<unsigned char>(c) >= 0x80) return false;
-  }
-  return true;
-}
-}  // namespace
 
 Item* ApplyCut(Doc& doc, Transaction& t, const Cut& c) {
   if (!c.item) return nullptr;
@@ -392,7 +384,7 @@ absl::Status TextInsertAt(Doc& doc, Branch* text, uint64_t index, std::string_vi
   // ASCII (a keystroke, mostly) is valid UTF-8 of one UTF-16 unit per byte:
   // one pass instead of validating and then measuring.
   uint64_t utf16_len = s.size();
-  if (!IsAscii(s)) {
+  if (!utf8::IsAscii(s)) {
     if (!utf8::IsValid(s)) return absl::InvalidArgumentError("text is not valid UTF-8");
     utf16_len = utf8::Utf16Length(s);
   }
