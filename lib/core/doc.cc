@@ -297,7 +297,7 @@ std::optional<uint64_t> Doc::GetMissing(Transaction& t, StructRef& ref) {
     }
   } else if (ref.parent_id.present()) {
     Item* p = store_.Find(ref.parent_id.id);
-    if (p && p->kind == ContentKind::kType && p->type) item->parent = p->type;
+    if (p && p->kind == ContentKind::kType && p->type()) item->parent = p->type();
   } else {
     item->parent = *Root(*ref.parent_root, TypeRef::kUnknown);
   }
@@ -328,7 +328,7 @@ Item* Doc::Integrate(Transaction& t, Item* item, uint64_t offset, bool absorb) {
       Item rest;
       SplitContent(*item, offset, rest);
       item->str = std::move(rest.str);
-      item->extra = std::move(rest.extra);
+      item->set_extra(rest.release_extra());
       item->length = rest.length;
       if (left->is_gc() || left->parent != item->parent || left->parent_sub != item->parent_sub) item->parent = nullptr;
     } else {
@@ -339,7 +339,7 @@ Item* Doc::Integrate(Transaction& t, Item* item, uint64_t offset, bool absorb) {
     item->kind = ContentKind::kGC;
     item->deleted = true;
     item->str.clear();
-    item->extra.reset();
+    item->reset_extra();
     item->parent = nullptr;
     item->parent_sub = nullptr;
     item->left = item->right = nullptr;
@@ -434,12 +434,12 @@ Item* Doc::Integrate(Transaction& t, Item* item, uint64_t offset, bool absorb) {
   store_.Append(item);
   t.appended++;
   if (item->kind == ContentKind::kType) {
-    if (!item->type) {
+    if (!item->type()) {
       ContentExtra& e = item->mutable_extra();
-      item->type = NewBranch(static_cast<TypeRef>(e.value.as_number()), e.key);
+      item->set_type(NewBranch(static_cast<TypeRef>(e.value.as_number()), e.key));
     }
-    item->type->item = item;
-    item->type->doc = this;
+    item->type()->item = item;
+    item->type()->doc = this;
   } else if (item->kind == ContentKind::kFormat) {
     parent->has_formatting = true;
   } else if (item->kind == ContentKind::kDeleted) {
@@ -665,7 +665,7 @@ Item* Doc::DeleteInRun(Transaction& t, Item* run, uint64_t from, uint64_t to) {
 }
 
 void Doc::DeleteItem(Transaction& t, Item* first) {
-  if (first->kind != ContentKind::kType || !first->type) {
+  if (first->kind != ContentKind::kType || !first->type()) {
     if (!first->deleted) MarkDeleted(t, first);
     return;
   }
@@ -678,8 +678,8 @@ void Doc::DeleteItem(Transaction& t, Item* first) {
     work.pop_back();
     if (item->deleted) continue;
     MarkDeleted(t, item);
-    if (item->kind != ContentKind::kType || !item->type) continue;
-    Branch* b = item->type;
+    if (item->kind != ContentKind::kType || !item->type()) continue;
+    Branch* b = item->type();
     auto visit = [&](Item* c) {
       if (!c->deleted) {
         work.push_back(c);
@@ -700,7 +700,7 @@ void Doc::GcItem(Item* first, bool parent_gcd) {
     // Deleted content of a live parent (every deleted keystroke): no work list.
     first->str.clear();
     first->str.shrink_to_fit();
-    first->extra.reset();
+    first->reset_extra();
     first->kind = ContentKind::kDeleted;
     return;
   }
@@ -709,8 +709,8 @@ void Doc::GcItem(Item* first, bool parent_gcd) {
     auto [item, gcd] = work.back();
     work.pop_back();
     if (item->is_gc() || !item->deleted) continue;
-    if (item->kind == ContentKind::kType && item->type) {
-      Branch* b = item->type;
+    if (item->kind == ContentKind::kType && item->type()) {
+      Branch* b = item->type();
       for (Item* c = b->start; c; c = c->right) work.push_back({c, true});
       for (auto& [key, c] : b->map) {
         for (Item* x = c; x; x = x->left) work.push_back({x, true});
@@ -721,11 +721,11 @@ void Doc::GcItem(Item* first, bool parent_gcd) {
       // Handles to the type outlive its struct, which may now merge away.
       b->item = nullptr;
       b->collected = true;
-      item->type = nullptr;
+      item->set_type(nullptr);
     }
     item->str.clear();
     item->str.shrink_to_fit();
-    item->extra.reset();
+    item->reset_extra();
     if (gcd) {
       // The parent is gone: nothing references this struct any more.
       item->kind = ContentKind::kGC;

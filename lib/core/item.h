@@ -64,6 +64,58 @@ struct ContentExtra {
   std::string key;          // kFormat: attribute name; kDoc: guid
   Any value;                // kEmbed: the embed; kFormat: attribute value; kDoc: options
 };
+static_assert(alignof(ContentExtra) >= 2, "Item::payload_ tags the low bit");
+
+// The kind's out-of-line content, in one word: a kType item's Branch (owned
+// by the Doc), or a ContentExtra owned by the item, tagged with kExtraTag in
+// the low bit (kAny/kJson/kFormat/kEmbed/kDoc, and a decoded kType until
+// Doc::Integrate makes its branch from the ref and name the extra holds).
+class ItemPayload {
+ public:
+  ItemPayload() = default;
+  ItemPayload(ItemPayload&& o) noexcept : bits_(o.bits_) { o.bits_ = 0; }
+  ItemPayload& operator=(ItemPayload&& o) noexcept {
+    if (this != &o) {
+      reset_extra();
+      bits_ = o.bits_;
+      o.bits_ = 0;
+    }
+    return *this;
+  }
+  ~ItemPayload() { reset_extra(); }
+
+  Branch* type() const { return (bits_ & kExtraTag) ? nullptr : reinterpret_cast<Branch*>(bits_); }
+  void set_type(Branch* b) {
+    reset_extra();
+    bits_ = reinterpret_cast<uintptr_t>(b);
+  }
+  ContentExtra* extra() const {
+    return (bits_ & kExtraTag) ? reinterpret_cast<ContentExtra*>(bits_ & ~kExtraTag) : nullptr;
+  }
+  ContentExtra& mutable_extra() {
+    if (!(bits_ & kExtraTag)) bits_ = reinterpret_cast<uintptr_t>(new ContentExtra()) | kExtraTag;
+    return *extra();
+  }
+  void set_extra(std::unique_ptr<ContentExtra> e) {
+    reset_extra();
+    bits_ = e ? reinterpret_cast<uintptr_t>(e.release()) | kExtraTag : 0;
+  }
+  std::unique_ptr<ContentExtra> release_extra() {
+    ContentExtra* e = extra();
+    if (e) bits_ = 0;
+    return std::unique_ptr<ContentExtra>(e);
+  }
+  void reset_extra() {
+    if (bits_ & kExtraTag) {
+      delete reinterpret_cast<ContentExtra*>(bits_ & ~kExtraTag);
+      bits_ = 0;
+    }
+  }
+
+ private:
+  static constexpr uintptr_t kExtraTag = 1;
+  uintptr_t bits_ = 0;
+};
 
 struct Item {
   Id id;
@@ -82,8 +134,7 @@ struct Item {
   Branch* parent = nullptr;                 // null for GC structs
   const std::string* parent_sub = nullptr;  // map key (interned by the Doc), null in sequences
   ItemString str;           // kString: UTF-8 text; kBinary: bytes
-  Branch* type = nullptr;   // kType: the nested type (owned by the Doc)
-  std::unique_ptr<ContentExtra> extra;
+  ItemPayload payload_;     // kType: the Branch; kAny/kJson/kFormat/kEmbed/kDoc: the extra (type(), extra())
 
   // Position index of the parent's sequence (see core/seq_index.h).
   seq::Leaf* leaf = nullptr;
@@ -114,10 +165,21 @@ struct Item {
   }
   Id last_id() const { return {id.client, id.clock + length - 1}; }
   uint64_t end_clock() const { return id.clock + length; }
-  ContentExtra& mutable_extra() {
-    if (!extra) extra = std::make_unique<ContentExtra>();
-    return *extra;
-  }
+  // kType: the nested type, once it has one (null for every other kind).
+  Branch* type() const { return payload_.type(); }
+  // Sets the nested type; an extra the item held (a decoded ref and name) goes.
+  void set_type(Branch* b) { payload_.set_type(b); }
+  // The out-of-line payload, or null (a kType item that has its branch has none).
+  const ContentExtra* extra() const { return payload_.extra(); }
+  ContentExtra* extra() { return payload_.extra(); }
+  // The payload, made (empty) if there is none; replaces a branch pointer.
+  ContentExtra& mutable_extra() { return payload_.mutable_extra(); }
+  // Replaces the payload (or the branch pointer) with e (may be null).
+  void set_extra(std::unique_ptr<ContentExtra> e) { payload_.set_extra(std::move(e)); }
+  // Hands the payload over (null if none); a branch pointer stays.
+  std::unique_ptr<ContentExtra> release_extra() { return payload_.release_extra(); }
+  // Frees the payload, if any; a branch pointer stays.
+  void reset_extra() { payload_.reset_extra(); }
 };
 
 // Splits the content of `item` at clock offset `diff` (0 < diff < length),

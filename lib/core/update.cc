@@ -182,7 +182,7 @@ void WriteContent(const Item& item, uint64_t offset, Encoder& enc) {
       break;
     case ContentKind::kJson:
     case ContentKind::kAny: {
-      const auto& values = item.extra->values;
+      const auto& values = item.extra()->values;
       enc.WriteVarUint(values.size() - offset);
       for (size_t i = offset; i < values.size(); i++) {
         if (item.kind == ContentKind::kAny) {
@@ -214,29 +214,29 @@ void WriteContent(const Item& item, uint64_t offset, Encoder& enc) {
       }
       break;
     case ContentKind::kEmbed:
-      enc.WriteVarString(item.extra->value.ToJson());
+      enc.WriteVarString(item.extra()->value.ToJson());
       break;
     case ContentKind::kFormat:
-      enc.WriteVarString(item.extra->key);
-      enc.WriteVarString(item.extra->value.ToJson());
+      enc.WriteVarString(item.extra()->key);
+      enc.WriteVarString(item.extra()->value.ToJson());
       break;
     case ContentKind::kType: {
       TypeRef ref;
       std::string_view name;
-      if (item.type) {
-        ref = item.type->ref;
-        name = item.type->node_name;
+      if (item.type()) {
+        ref = item.type()->ref;
+        name = item.type()->node_name;
       } else {
-        ref = static_cast<TypeRef>(item.extra->value.as_number());
-        name = item.extra->key;
+        ref = static_cast<TypeRef>(item.extra()->value.as_number());
+        name = item.extra()->key;
       }
       enc.WriteVarUint(static_cast<uint64_t>(ref));
       if (ref == TypeRef::kXmlElement || ref == TypeRef::kXmlHook) enc.WriteVarString(name);
       break;
     }
     case ContentKind::kDoc:
-      enc.WriteVarString(item.extra->key);
-      item.extra->value.Encode(enc);
+      enc.WriteVarString(item.extra()->key);
+      item.extra()->value.Encode(enc);
       break;
     default:
       break;
@@ -371,7 +371,7 @@ void SliceRef(StructRef& ref, uint64_t diff) {
   Item rest;
   SplitContent(*item, diff, rest);
   item->str = std::move(rest.str);
-  item->extra = std::move(rest.extra);
+  item->set_extra(rest.release_extra());
   item->length = rest.length;
   item->id.clock += diff;
   item->origin = OptId::Of({item->id.client, item->id.clock - 1});
@@ -1887,8 +1887,8 @@ void WriteStructsUntil(const StructStore& store, const StateVector& until, Encod
     head.kind = s.kind;
     head.deleted = s.deleted;
     head.str = s.str;
-    head.type = s.type;
-    if (s.extra) head.extra = std::make_unique<ContentExtra>(*s.extra);
+    head.set_type(s.type());
+    if (s.extra()) head.set_extra(std::make_unique<ContentExtra>(*s.extra()));
     Item tail;
     if (!head.is_gc()) SplitContent(head, clock - s.id.clock, tail);
     head.length = clock - s.id.clock;
