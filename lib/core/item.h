@@ -65,6 +65,7 @@ struct ContentExtra {
   Any value;                // kEmbed: the embed; kFormat: attribute value; kDoc: options
 };
 static_assert(alignof(ContentExtra) >= 2, "Item::payload_ tags the low bit");
+static_assert(alignof(std::string) >= 2, "Item::sub_or_leaf_ tags the low bit");
 
 // The kind's out-of-line content, in one word: a kType item's Branch (owned
 // by the Doc), or a ContentExtra owned by the item, tagged with kExtraTag in
@@ -132,12 +133,38 @@ struct Item {
   // MergeContent, AppendString and ComputeWeights).
   uint32_t codepoints = 0;
   Branch* parent = nullptr;                 // null for GC structs
-  const std::string* parent_sub = nullptr;  // map key (interned by the Doc), null in sequences
+  // A map entry's key (interned by the Doc) or a sequence item's leaf in its
+  // parent's position index (see core/seq_index.h): a map entry has no leaf
+  // and a sequence item no key, so one word holds either, the key tagged with
+  // kSubTag in the low bit (both are 8-aligned).  Read through parent_sub()
+  // and leaf(), set through set_parent_sub() and set_leaf().
+  uintptr_t sub_or_leaf_ = 0;
   ItemString str;           // kString: UTF-8 text; kBinary: bytes
   ItemPayload payload_;     // kType: the Branch; kAny/kJson/kFormat/kEmbed/kDoc: the extra (type(), extra())
 
-  // Position index of the parent's sequence (see core/seq_index.h).
-  seq::Leaf* leaf = nullptr;
+  static constexpr uintptr_t kSubTag = 1;
+  // The map key, or null for an item of a sequence (and a GC struct).
+  const std::string* parent_sub() const {
+    if (!(sub_or_leaf_ & kSubTag)) return nullptr;
+    const auto* s = reinterpret_cast<const std::string*>(sub_or_leaf_ & ~kSubTag);
+    if (s == nullptr) __builtin_unreachable();  // (a tagged key is never null: tests of it need no more)
+    return s;
+  }
+  // Sets the key (an item with a key never has a leaf); null clears a key, and
+  // keeps a leaf.
+  void set_parent_sub(const std::string* s) {
+    if (s != nullptr) {
+      sub_or_leaf_ = reinterpret_cast<uintptr_t>(s) | kSubTag;
+    } else if (sub_or_leaf_ & kSubTag) {
+      sub_or_leaf_ = 0;
+    }
+  }
+  // The item's leaf in its sequence's position index (null while unindexed and for map entries).
+  seq::Leaf* leaf() const {
+    return (sub_or_leaf_ & kSubTag) ? nullptr : reinterpret_cast<seq::Leaf*>(sub_or_leaf_);
+  }
+  // Only for items of a sequence (the index sets it).
+  void set_leaf(seq::Leaf* l) { sub_or_leaf_ = reinterpret_cast<uintptr_t>(l); }
 
   bool is_gc() const { return kind == ContentKind::kGC; }
   bool countable() const {  // not kGC (0), kDeleted (1) or kFormat (6): one test of a mask

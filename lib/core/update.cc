@@ -286,7 +286,7 @@ bool WriteStructFast(const Item& item, Encoder& enc, ClientBytes& cb) {
   uint8_t info = static_cast<uint8_t>(item.kind);
   if (item.origin.present()) info |= 0x80;
   if (item.right_origin.present()) info |= 0x40;
-  if (item.parent_sub) info |= 0x20;
+  if (item.parent_sub()) info |= 0x20;
   *p++ = info;
   if (item.origin.present()) {
     p = cb.Put(p, item.origin.id.client);
@@ -317,7 +317,7 @@ void WriteStruct(const Item& item, uint64_t offset, const ParentInfo& parent, En
   uint8_t info = static_cast<uint8_t>(item.kind) & 0x1f;
   if (origin.present()) info |= 0x80;
   if (item.right_origin.present()) info |= 0x40;
-  if (item.parent_sub) info |= 0x20;
+  if (item.parent_sub()) info |= 0x20;
   enc.WriteUint8(info);
   if (origin.present()) {
     enc.WriteVarUint(origin.id.client);
@@ -336,7 +336,7 @@ void WriteStruct(const Item& item, uint64_t offset, const ParentInfo& parent, En
       enc.WriteVarUint(parent.id.id.client);
       enc.WriteVarUint(parent.id.id.clock);
     }
-    if (item.parent_sub) enc.WriteVarString(*item.parent_sub);
+    if (item.parent_sub()) enc.WriteVarString(*item.parent_sub());
   }
   WriteContent(item, offset, enc);
 }
@@ -534,7 +534,7 @@ absl::Status DecodeInto(const uint8_t* data, size_t len, Interner& interner, Doc
           if (info & 0x20) {
             std::string_view key = dec.ReadVarString();
             if (!utf8::IsValid(key)) return Malformed(dec, "map key is not valid UTF-8");
-            item.parent_sub = &*interner.emplace(key).first;
+            item.set_parent_sub(&*interner.emplace(key).first);
           }
         }
         if (!dec.ok()) return Malformed(dec, dec.error());
@@ -833,7 +833,7 @@ void DeleteClientRange(Doc& doc, Transaction& t, uint64_t client, uint64_t clock
   if (state < end) unapplied.Add(client, state, end - state);
   ClientStructs& structs = doc.store().clients.find(client)->second;
   Item* s = cur.Seek(structs, clock);
-  if (!s->deleted && end <= s->end_clock() && s->kind == ContentKind::kString && s->parent && !s->parent_sub) {
+  if (!s->deleted && end <= s->end_clock() && s->kind == ContentKind::kString && s->parent && !s->parent_sub()) {
     if (cur.fuse && end == s->end_clock() && s->id.clock < clock && DeleteTailIntoRight(t, structs, cur, s, clock)) {
       cur.valid = false;
       return;
@@ -1044,7 +1044,7 @@ bool LoadIntoEmpty(Doc& doc, Transaction& t, UpdateScratch& u) {
     for (size_t i = cl.begin; i < cl.end; i++) {
       const StructRef& ref = u.refs[i];
       const Item* item = ref.item;
-      if ((item->kind != ContentKind::kString && item->kind != ContentKind::kDeleted) || item->parent_sub ||
+      if ((item->kind != ContentKind::kString && item->kind != ContentKind::kDeleted) || item->parent_sub() ||
           (!item->origin.present() && !item->right_origin.present() && !ref.parent_root)) {
         return false;
       }
@@ -1401,7 +1401,7 @@ bool ReadRunAppend(const Doc& doc, const uint8_t* data, size_t len, UpdateScratc
     u.run_capacity = store.clients.capacity();
   }
   Item* l = u.run_structs->back();
-  if (!l || l->end_clock() != clock || l->kind != ContentKind::kString || l->deleted || l->parent_sub ||
+  if (!l || l->end_clock() != clock || l->kind != ContentKind::kString || l->deleted || l->parent_sub() ||
       !l->parent || l->right_origin != right_origin) {
     return false;
   }
@@ -1411,7 +1411,7 @@ bool ReadRunAppend(const Doc& doc, const uint8_t* data, size_t len, UpdateScratc
   // GetMissing splits it or Integrate scans between them).
   const Item* r = l->right;
   if (right_origin.present()) {
-    if (!r || r->id != right_origin.id || r->is_gc() || r->parent != l->parent || r->parent_sub) return false;
+    if (!r || r->id != right_origin.id || r->is_gc() || r->parent != l->parent || r->parent_sub()) return false;
   } else if (r) {
     return false;
   }
@@ -1719,7 +1719,7 @@ class WholeClientWriter {
       const Id origin = item.origin.id;
       const Id right = item.right_origin.id;
       const uint8_t info = static_cast<uint8_t>(static_cast<uint8_t>(kind) | (has_origin ? 0x80 : 0) |
-                                                (has_right ? 0x40 : 0) | (item.parent_sub ? 0x20 : 0));
+                                                (has_right ? 0x40 : 0) | (item.parent_sub() ? 0x20 : 0));
       *p++ = info;
       if (has_origin) {
         p = put_client(p, origin.client);
@@ -1883,7 +1883,7 @@ void WriteStructsUntil(const StructStore& store, const StateVector& until, Encod
     head.origin = s.origin;
     head.right_origin = s.right_origin;
     head.parent = s.parent;
-    head.parent_sub = s.parent_sub;
+    head.set_parent_sub(s.parent_sub());
     head.kind = s.kind;
     head.deleted = s.deleted;
     head.str = s.str;

@@ -210,7 +210,7 @@ Item* UndoManager::RedoItem(Transaction& t, Item* item, const absl::flat_hash_se
 
   Item* left = nullptr;
   Item* right = nullptr;
-  if (!item->parent_sub) {
+  if (!item->parent_sub()) {
     // At the old position: nearest neighbours that live (or were re-created) in the parent.
     for (left = item->left; left; left = left->left) {
       Item* trace = left;
@@ -230,7 +230,7 @@ Item* UndoManager::RedoItem(Transaction& t, Item* item, const absl::flat_hash_se
     }
   } else {
     auto current = [&]() -> Item* {
-      auto it = parent_type->map.find(*item->parent_sub);
+      auto it = parent_type->map.find(*item->parent_sub());
       return it == parent_type->map.end() ? nullptr : it->second;
     };
     if (item->right) {
@@ -254,7 +254,7 @@ Item* UndoManager::RedoItem(Transaction& t, Item* item, const absl::flat_hash_se
   doc_.redone()[item->id.client][item->id.clock] = RedoneRange{item->length, next};
   copy->keep = true;
   KeepItem(parent_type->item, true);
-  doc_.InsertLocal(t, parent_type, left, right, item->parent_sub, copy);
+  doc_.InsertLocal(t, parent_type, left, right, item->parent_sub(), copy);
   return copy;
 }
 

@@ -822,7 +822,7 @@ std::vector<DeltaOp> ComputeDelta(const Branch& text, const Transaction& t, std:
     if (it->second.end_clock() <= b) continue;
     for (auto i = it->second.FindIter(b); i != it->second.end(); ++i) {
       const Item* s = *i;
-      if (s->parent == &text && !s->parent_sub && !s->deleted && s->countable()) changed.push_back(s);
+      if (s->parent == &text && !s->parent_sub() && !s->deleted && s->countable()) changed.push_back(s);
     }
   }
   for (auto& [client, ranges] : t.delete_set.clients) {
@@ -833,7 +833,7 @@ std::vector<DeltaOp> ComputeDelta(const Branch& text, const Transaction& t, std:
       for (auto i = it->second.FindIter(r.clock); i != it->second.end(); ++i) {
         const Item* s = *i;
         if (s->id.clock >= r.clock + r.len) break;
-        if (s->parent == &text && !s->parent_sub && s->id.clock < b && s->countable()) changed.push_back(s);
+        if (s->parent == &text && !s->parent_sub() && s->id.clock < b && s->countable()) changed.push_back(s);
       }
     }
   }

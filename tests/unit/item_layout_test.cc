@@ -19,6 +19,7 @@
 #include "core/branch.h"
 #include "core/doc.h"
 #include "core/item.h"
+#include "core/seq_index.h"
 #include "core/store.h"
 #include "core/update.h"
 #include "history/undo.h"
@@ -83,9 +84,43 @@ void CheckItems(const Doc& doc) {
         default:
           FAIL("unexpected kind in the store");
       }
-      if (item->kind != ContentKind::kGC) CHECK(item->parent != nullptr);
+      if (item->kind == ContentKind::kGC) {
+        CHECK(item->parent == nullptr);
+        CHECK(item->parent_sub() == nullptr);
+        CHECK(item->leaf() == nullptr);
+        continue;
+      }
+      REQUIRE(item->parent != nullptr);
+      if (const std::string* key = item->parent_sub()) {
+        // A map entry: no leaf, and its key's chain (from the newest entry, leftwards) reaches it.
+        CHECK(item->leaf() == nullptr);
+        auto it = item->parent->map.find(*key);
+        REQUIRE(it != item->parent->map.end());
+        const Item* x = it->second;
+        while (x && x != item) x = x->left;
+        CHECK(x == item);
+        for (const Item* n : {item->left, item->right}) {
+          if (n) CHECK(n->parent_sub() == key);
+        }
+      } else {
+        // A sequence item: in its parent's index, at its leaf.
+        CHECK(item->leaf() != nullptr);
+        for (const Item* n : {item->left, item->right}) {
+          if (n) CHECK(n->parent_sub() == nullptr);
+        }
+      }
     }
   }
+}
+
+// Every sequence's index against its list (and so every item's leaf link).
+void CheckIndexes(const Doc& doc) {
+  for (auto& [client, structs] : doc.store().clients) {
+    for (const Item* item : structs) {
+      if (item->kind == ContentKind::kType && item->type()) CHECK(seq::Validate(item->type()->tree, item->type()->start));
+    }
+  }
+  for (auto& [name, root] : doc.roots()) CHECK(seq::Validate(root->tree, root->start));
 }
 
 Any RootsAny(Doc& doc) {
@@ -99,6 +134,7 @@ Any RootsAny(Doc& doc) {
 // keeps deleted content in (not collected) re-encodes once collected, then stably.
 Bytes RoundTrip(Doc& doc, bool gc = true, bool exact = true) {
   CheckItems(doc);
+  CheckIndexes(doc);
   Bytes a = EncodeStateAsUpdate(doc, nullptr);
   auto copy = MakeDoc(99, gc);
   REQUIRE(ApplyUpdate(*copy, a.data(), a.size(), std::nullopt).ok());
