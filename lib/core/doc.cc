@@ -327,8 +327,7 @@ Item* Doc::Integrate(Transaction& t, Item* item, uint64_t offset, bool absorb) {
       item->origin = OptId::Of(left->last_id());
       Item rest;
       SplitContent(*item, offset, rest);
-      item->str = std::move(rest.str);
-      item->set_extra(rest.release_extra());
+      item->TakeContent(rest);
       item->length = rest.length;
       if (left->is_gc() || left->parent != item->parent || left->parent_sub() != item->parent_sub()) item->parent = nullptr;
     } else {
@@ -336,10 +335,10 @@ Item* Doc::Integrate(Transaction& t, Item* item, uint64_t offset, bool absorb) {
     }
   }
   if (item->is_gc() || !item->parent) {
+    item->reset_extra();  // (while the kind still says what the payload is)
     item->kind = ContentKind::kGC;
     item->deleted = true;
     item->str.clear();
-    item->reset_extra();
     item->parent = nullptr;
     item->set_parent_sub(nullptr);
     item->left = item->right = nullptr;
@@ -698,9 +697,9 @@ void Doc::DeleteItem(Transaction& t, Item* first) {
 void Doc::GcItem(Item* first, bool parent_gcd) {
   if (!parent_gcd && first->kind != ContentKind::kType && !first->is_gc() && first->deleted) {
     // Deleted content of a live parent (every deleted keystroke): no work list.
+    first->reset_extra();  // (while the kind still says what the payload is)
     first->str.clear();
     first->str.shrink_to_fit();
-    first->reset_extra();
     first->kind = ContentKind::kDeleted;
     return;
   }
@@ -723,9 +722,9 @@ void Doc::GcItem(Item* first, bool parent_gcd) {
       b->collected = true;
       item->set_type(nullptr);
     }
+    item->reset_extra();
     item->str.clear();
     item->str.shrink_to_fit();
-    item->reset_extra();
     if (gcd) {
       // The parent is gone: nothing references this struct any more.
       item->kind = ContentKind::kGC;

@@ -4,6 +4,7 @@
 #ifndef CODESYNC_CORE_ITEM_H_
 #define CODESYNC_CORE_ITEM_H_
 
+#include <cassert>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -64,59 +65,8 @@ struct ContentExtra {
   std::string key;          // kFormat: attribute name; kDoc: guid
   Any value;                // kEmbed: the embed; kFormat: attribute value; kDoc: options
 };
-static_assert(alignof(ContentExtra) >= 2, "Item::payload_ tags the low bit");
+static_assert(alignof(ContentExtra) >= 2, "Item::str's payload word tags the low bit");
 static_assert(alignof(std::string) >= 2, "Item::sub_or_leaf_ tags the low bit");
-
-// The kind's out-of-line content, in one word: a kType item's Branch (owned
-// by the Doc), or a ContentExtra owned by the item, tagged with kExtraTag in
-// the low bit (kAny/kJson/kFormat/kEmbed/kDoc, and a decoded kType until
-// Doc::Integrate makes its branch from the ref and name the extra holds).
-class ItemPayload {
- public:
-  ItemPayload() = default;
-  ItemPayload(ItemPayload&& o) noexcept : bits_(o.bits_) { o.bits_ = 0; }
-  ItemPayload& operator=(ItemPayload&& o) noexcept {
-    if (this != &o) {
-      reset_extra();
-      bits_ = o.bits_;
-      o.bits_ = 0;
-    }
-    return *this;
-  }
-  ~ItemPayload() { reset_extra(); }
-
-  Branch* type() const { return (bits_ & kExtraTag) ? nullptr : reinterpret_cast<Branch*>(bits_); }
-  void set_type(Branch* b) {
-    reset_extra();
-    bits_ = reinterpret_cast<uintptr_t>(b);
-  }
-  ContentExtra* extra() const {
-    return (bits_ & kExtraTag) ? reinterpret_cast<ContentExtra*>(bits_ & ~kExtraTag) : nullptr;
-  }
-  ContentExtra& mutable_extra() {
-    if (!(bits_ & kExtraTag)) bits_ = reinterpret_cast<uintptr_t>(new ContentExtra()) | kExtraTag;
-    return *extra();
-  }
-  void set_extra(std::unique_ptr<ContentExtra> e) {
-    reset_extra();
-    bits_ = e ? reinterpret_cast<uintptr_t>(e.release()) | kExtraTag : 0;
-  }
-  std::unique_ptr<ContentExtra> release_extra() {
-    ContentExtra* e = extra();
-    if (e) bits_ = 0;
-    return std::unique_ptr<ContentExtra>(e);
-  }
-  void reset_extra() {
-    if (bits_ & kExtraTag) {
-      delete reinterpret_cast<ContentExtra*>(bits_ & ~kExtraTag);
-      bits_ = 0;
-    }
-  }
-
- private:
-  static constexpr uintptr_t kExtraTag = 1;
-  uintptr_t bits_ = 0;
-};
 
 struct Item {
   Id id;
@@ -139,8 +89,16 @@ struct Item {
   // kSubTag in the low bit (both are 8-aligned).  Read through parent_sub()
   // and leaf(), set through set_parent_sub() and set_leaf().
   uintptr_t sub_or_leaf_ = 0;
-  ItemString str;           // kString: UTF-8 text; kBinary: bytes
-  ItemPayload payload_;     // kType: the Branch; kAny/kJson/kFormat/kEmbed/kDoc: the extra (type(), extra())
+  // kString: UTF-8 text; kBinary: bytes.  The other kinds keep it empty, and
+  // those that have a payload keep it in the string's aux word (read and set
+  // through type() and extra()): a kType's Branch (owned by the Doc), or a
+  // ContentExtra owned by the item, tagged with kExtraTag in the low bit
+  // (kAny/kJson/kFormat/kEmbed/kDoc, and a decoded kType until Doc::Integrate
+  // makes its branch from the ref and name the extra holds).  The kind tells
+  // which: set it before the payload, free the payload (reset_extra,
+  // set_type(nullptr)) before the kind changes, and give a reused item of
+  // kString/kBinary a fresh string (str = ItemString()) before a payload kind.
+  ItemString str;
 
   static constexpr uintptr_t kSubTag = 1;
   // The map key, or null for an item of a sequence (and a GC struct).
@@ -192,21 +150,67 @@ struct Item {
   }
   Id last_id() const { return {id.client, id.clock + length - 1}; }
   uint64_t end_clock() const { return id.clock + length; }
+  Item() = default;
+  Item(Item&&) noexcept = default;  // (the payload moves with str)
+  Item(const Item&) = delete;
+  Item& operator=(const Item&) = delete;
+  Item& operator=(Item&&) = delete;
+  ~Item() { reset_extra(); }
+
+  static constexpr uintptr_t kExtraTag = 1;
+  // kJson, kEmbed, kFormat, kType, kAny, kDoc: the kinds with a payload word.
+  static constexpr unsigned kPayloadKinds = 0x3e4;
+  bool has_payload() const { return ((1u << static_cast<unsigned>(kind)) & kPayloadKinds) != 0; }
+
   // kType: the nested type, once it has one (null for every other kind).
-  Branch* type() const { return payload_.type(); }
-  // Sets the nested type; an extra the item held (a decoded ref and name) goes.
-  void set_type(Branch* b) { payload_.set_type(b); }
+  Branch* type() const {
+    if (kind != ContentKind::kType) return nullptr;
+    const uintptr_t w = str.aux();
+    return (w & kExtraTag) ? nullptr : reinterpret_cast<Branch*>(w);
+  }
+  // Sets a kType item's nested type; an extra it held (a decoded ref and name) goes.
+  void set_type(Branch* b) {
+    assert(kind == ContentKind::kType);
+    reset_extra();
+    str.set_aux(reinterpret_cast<uintptr_t>(b));
+  }
   // The out-of-line payload, or null (a kType item that has its branch has none).
-  const ContentExtra* extra() const { return payload_.extra(); }
-  ContentExtra* extra() { return payload_.extra(); }
+  ContentExtra* extra() const {
+    const uintptr_t w = has_payload() ? str.aux() : 0;
+    return (w & kExtraTag) ? reinterpret_cast<ContentExtra*>(w & ~kExtraTag) : nullptr;
+  }
   // The payload, made (empty) if there is none; replaces a branch pointer.
-  ContentExtra& mutable_extra() { return payload_.mutable_extra(); }
+  // Only for the kinds that have one (set kind first).
+  ContentExtra& mutable_extra() {
+    assert(has_payload());
+    if (!(str.aux() & kExtraTag)) str.set_aux(reinterpret_cast<uintptr_t>(new ContentExtra()) | kExtraTag);
+    return *extra();
+  }
   // Replaces the payload (or the branch pointer) with e (may be null).
-  void set_extra(std::unique_ptr<ContentExtra> e) { payload_.set_extra(std::move(e)); }
+  void set_extra(std::unique_ptr<ContentExtra> e) {
+    assert(has_payload() || !e);
+    reset_extra();
+    if (has_payload()) str.set_aux(e ? reinterpret_cast<uintptr_t>(e.release()) | kExtraTag : 0);
+  }
   // Hands the payload over (null if none); a branch pointer stays.
-  std::unique_ptr<ContentExtra> release_extra() { return payload_.release_extra(); }
+  std::unique_ptr<ContentExtra> release_extra() {
+    ContentExtra* e = extra();
+    if (e) str.set_aux(0);
+    return std::unique_ptr<ContentExtra>(e);
+  }
   // Frees the payload, if any; a branch pointer stays.
-  void reset_extra() { payload_.reset_extra(); }
+  void reset_extra() {
+    if (ContentExtra* e = extra()) {
+      delete e;
+      str.set_aux(0);
+    }
+  }
+  // Replaces the content (text, bytes or payload) with o's, of the same
+  // kind; o is left without any.
+  void TakeContent(Item& o) {
+    reset_extra();
+    str = std::move(o.str);
+  }
 };
 
 // Splits the content of `item` at clock offset `diff` (0 < diff < length),

@@ -370,8 +370,7 @@ void SliceRef(StructRef& ref, uint64_t diff) {
   }
   Item rest;
   SplitContent(*item, diff, rest);
-  item->str = std::move(rest.str);
-  item->set_extra(rest.release_extra());
+  item->TakeContent(rest);
   item->length = rest.length;
   item->id.clock += diff;
   item->origin = OptId::Of({item->id.client, item->id.clock - 1});
@@ -1887,8 +1886,11 @@ void WriteStructsUntil(const StructStore& store, const StateVector& until, Encod
     head.kind = s.kind;
     head.deleted = s.deleted;
     head.str = s.str;
-    head.set_type(s.type());
-    if (s.extra()) head.set_extra(std::make_unique<ContentExtra>(*s.extra()));
+    if (s.type()) {
+      head.set_type(s.type());
+    } else if (s.extra()) {
+      head.set_extra(std::make_unique<ContentExtra>(*s.extra()));
+    }
     Item tail;
     if (!head.is_gc()) SplitContent(head, clock - s.id.clock, tail);
     head.length = clock - s.id.clock;

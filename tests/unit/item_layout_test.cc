@@ -341,6 +341,50 @@ TEST_CASE("Item payload: a pending nested type holds its ref and name until it i
   RoundTrip(*c);
 }
 
+TEST_CASE("Item payload: a remote run that overlaps what we have moves its payload once") {
+  for (bool any : {true, false}) {
+    CAPTURE(any);
+    auto a = MakeDoc(1);
+    Branch* arr = *a->Root("a", TypeRef::kArray);
+    Branch* txt = *a->Root("t", TypeRef::kText);
+    Edit(*a, [&](Doc& d) {
+      if (any) {
+        REQUIRE(types::ArrayInsert(d, arr, 0, {Any::Number(1), Any::String("two")}).ok());
+      } else {
+        REQUIRE(types::TextInsert(d, txt, 0, "ab", nullptr).ok());
+      }
+    });
+    auto b = MakeDoc(2);
+    Bytes first = EncodeStateAsUpdate(*a, nullptr);
+    REQUIRE(ApplyUpdate(*b, first.data(), first.size(), std::nullopt).ok());
+    // Appended by the same client: one struct of clocks 0-3 in a.
+    Edit(*a, [&](Doc& d) {
+      if (any) {
+        REQUIRE(types::ArrayInsert(d, arr, 2, {Any::Bool(true), Any::Null()}).ok());
+      } else {
+        REQUIRE(types::TextInsert(d, txt, 2, "cd", nullptr).ok());
+      }
+    });
+    REQUIRE(a->store().clients.at(1).size() == 1);
+    // b gets the whole struct and integrates only its clocks 2-3 (SplitContent + TakeContent).
+    Bytes all = EncodeStateAsUpdate(*a, nullptr);
+    REQUIRE(ApplyUpdate(*b, all.data(), all.size(), std::nullopt).ok());
+    CheckItems(*b);
+    const char* root = any ? "a" : "t";
+    const TypeRef ref = any ? TypeRef::kArray : TypeRef::kText;
+    CHECK(types::ToAny(**b->Root(root, ref)).ToJson() == types::ToAny(**a->Root(root, ref)).ToJson());
+    CHECK(types::ToAny(**b->Root(root, ref)).ToJson() == (any ? "[1,\"two\",true,null]" : "\"abcd\""));
+    // And the same from a pending update: slices while decoding (SliceRef).
+    auto c = MakeDoc(3);
+    REQUIRE(ApplyUpdate(*c, first.data(), first.size(), std::nullopt).ok());
+    REQUIRE(ApplyUpdate(*c, all.data(), all.size(), std::nullopt).ok());
+    REQUIRE(ApplyUpdate(*c, all.data(), all.size(), std::nullopt).ok());
+    CheckItems(*c);
+    CHECK(EncodeStateAsUpdate(*c, nullptr) == EncodeStateAsUpdate(*b, nullptr));
+    RoundTrip(*b);
+  }
+}
+
 #ifdef CODESYNC_FIXTURES_DIR
 // The yjs-written fixtures (every content kind the wire has, XML and
 // subdocuments included): decoded, checked, re-encoded stably.
