@@ -123,6 +123,9 @@ struct Item {
   }
   // Only for items of a sequence (the index sets it).
   void set_leaf(seq::Leaf* l) { sub_or_leaf_ = reinterpret_cast<uintptr_t>(l); }
+  // leaf() of an item known to be in a sequence (no key): the word as it is,
+  // no test (the index's own operations and the keystroke paths' AddWeights).
+  seq::Leaf* seq_leaf() const { return reinterpret_cast<seq::Leaf*>(sub_or_leaf_); }
 
   bool is_gc() const { return kind == ContentKind::kGC; }
   bool countable() const {  // not kGC (0), kDeleted (1) or kFormat (6): one test of a mask

@@ -265,7 +265,7 @@ void InsertAfter(Tree& tree, Item* prev, Item* node) {
     leaf = FirstLeaf(tree.root);
     pos = 0;
   } else {
-    leaf = prev->leaf();
+    leaf = prev->seq_leaf();
     pos = IndexOfItem(leaf, prev) + 1;
   }
   Touch(tree, leaf);
@@ -297,7 +297,7 @@ void InsertAfter(Tree& tree, Item* prev, Item* node) {
 
 void Erase(Tree& tree, Item* node) {
   tree.version++;
-  Leaf* leaf = node->leaf();
+  Leaf* leaf = node->seq_leaf();
   Touch(tree, leaf);
   int i = IndexOfItem(leaf, node);
   std::copy(leaf->items + i + 1, leaf->items + leaf->count, leaf->items + i);

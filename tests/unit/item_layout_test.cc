@@ -1,6 +1,7 @@
-// Tests for the packed fields of Item (lib/core/item.h): the one payload word
-// that holds a kType item's Branch or any other kind's ContentExtra, read
-// back by kind.  Documents with every content kind, in maps and in
+// Tests for the packed fields of Item (lib/core/item.h): the payload word
+// (a kType item's Branch or another kind's ContentExtra, kept in str's spare
+// bytes and read back by kind) and the word that holds a map entry's key or a
+// sequence item's index leaf.  Documents with every content kind, in maps and in
 // sequences, go through split, merge, delete, GC, undo/redo and encode/decode
 // round trips; after each step every struct must hold what its kind says
 // (checked field by field, so a wrong discrimination fails here), and the
