@@ -78,11 +78,11 @@ Branch* NestedOf(const codesync::Item* item, TypeRef ref) {
     SetError(CODESYNC_ERR_OUT_OF_RANGE, "no such entry");
     return nullptr;
   }
-  if (item->kind != codesync::ContentKind::kType || !item->type || item->type->ref != ref) {
+  if (item->kind != codesync::ContentKind::kType || !item->type() || item->type()->ref != ref) {
     SetError(CODESYNC_ERR_TYPE_MISMATCH, "entry holds another kind of value");
     return nullptr;
   }
-  return item->type;
+  return item->type();
 }
 
 std::optional<std::string> Origin(const char* origin) {

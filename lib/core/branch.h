@@ -58,6 +58,7 @@ struct Branch {
   bool is_deleted() const { return collected || (item != nullptr && item->deleted); }
   uint64_t Length(Unit u) const { return tree.Total(u); }
 };
+static_assert(alignof(Branch) >= 2, "Item::str's payload word tags the low bit");
 
 // The change a transaction made to a text, as retain/insert/delete ops in the
 // doc's unit (implemented in types/text.cc).  Format items found to change

@@ -199,7 +199,7 @@ Item* Doc::SplitOff(Transaction& t, Item* left, uint64_t diff) {
   right->origin = OptId::Of({left->id.client, left->id.clock + diff - 1});
   right->right_origin = left->right_origin;
   right->parent = left->parent;
-  right->parent_sub = left->parent_sub;
+  right->set_parent_sub(left->parent_sub());
   right->deleted = left->deleted;
   right->keep = left->keep;
   right->left = left;
@@ -208,14 +208,14 @@ Item* Doc::SplitOff(Transaction& t, Item* left, uint64_t diff) {
   if (right->right) right->right->left = right;
   store_.clients[left->id.client].InsertSplit(right);
   t.AddMergeCandidate(right);
-  if (right->parent_sub && !right->right) right->parent->map[*right->parent_sub] = right;
+  if (right->parent_sub() && !right->right) right->parent->map[*right->parent_sub()] = right;
   return right;
 }
 
 Item* Doc::SplitItem(Transaction& t, Item* left, uint64_t diff) {
   const Weights old = left->weights();
   Item* right = SplitOff(t, left, diff);
-  if (right->parent && !right->parent_sub) {
+  if (right->parent && !right->parent_sub()) {
     seq::Reweigh(right->parent->tree, left, old);
     seq::InsertAfter(right->parent->tree, left, right);
   }
@@ -293,11 +293,11 @@ std::optional<uint64_t> Doc::GetMissing(Transaction& t, StructRef& ref) {
     Item* from = left ? left : right;
     if (from) {
       item->parent = from->parent;
-      item->parent_sub = from->parent_sub;
+      item->set_parent_sub(from->parent_sub());
     }
   } else if (ref.parent_id.present()) {
     Item* p = store_.Find(ref.parent_id.id);
-    if (p && p->kind == ContentKind::kType && p->type) item->parent = p->type;
+    if (p && p->kind == ContentKind::kType && p->type()) item->parent = p->type();
   } else {
     item->parent = *Root(*ref.parent_root, TypeRef::kUnknown);
   }
@@ -305,7 +305,7 @@ std::optional<uint64_t> Doc::GetMissing(Transaction& t, StructRef& ref) {
   // otherwise is dropped like content of a collected parent, never linked.
   if (item->parent) {
     for (Item* n : {left, right}) {
-      if (n && (n->parent != item->parent || n->parent_sub != item->parent_sub)) item->parent = nullptr;
+      if (n && (n->parent != item->parent || n->parent_sub() != item->parent_sub())) item->parent = nullptr;
     }
   }
   return std::nullopt;
@@ -327,28 +327,27 @@ Item* Doc::Integrate(Transaction& t, Item* item, uint64_t offset, bool absorb) {
       item->origin = OptId::Of(left->last_id());
       Item rest;
       SplitContent(*item, offset, rest);
-      item->str = std::move(rest.str);
-      item->extra = std::move(rest.extra);
+      item->TakeContent(rest);
       item->length = rest.length;
-      if (left->is_gc() || left->parent != item->parent || left->parent_sub != item->parent_sub) item->parent = nullptr;
+      if (left->is_gc() || left->parent != item->parent || left->parent_sub() != item->parent_sub()) item->parent = nullptr;
     } else {
       item->length -= offset;
     }
   }
   if (item->is_gc() || !item->parent) {
+    item->reset_extra();  // (while the kind still says what the payload is)
     item->kind = ContentKind::kGC;
     item->deleted = true;
     item->str.clear();
-    item->extra.reset();
     item->parent = nullptr;
-    item->parent_sub = nullptr;
+    item->set_parent_sub(nullptr);
     item->left = item->right = nullptr;
     store_.Append(item);
     t.appended++;
     return item;
   }
   Branch* parent = item->parent;
-  const std::string* sub = item->parent_sub;
+  const std::string* sub = item->parent_sub();
   Item* left = item->left;
   Item* right = item->right;
   if ((!left && (!right || right->left != nullptr)) || (left && left->right != right)) {
@@ -434,12 +433,12 @@ Item* Doc::Integrate(Transaction& t, Item* item, uint64_t offset, bool absorb) {
   store_.Append(item);
   t.appended++;
   if (item->kind == ContentKind::kType) {
-    if (!item->type) {
+    if (!item->type()) {
       ContentExtra& e = item->mutable_extra();
-      item->type = NewBranch(static_cast<TypeRef>(e.value.as_number()), e.key);
+      item->set_type(NewBranch(static_cast<TypeRef>(e.value.as_number()), e.key));
     }
-    item->type->item = item;
-    item->type->doc = this;
+    item->type()->item = item;
+    item->type()->doc = this;
   } else if (item->kind == ContentKind::kFormat) {
     parent->has_formatting = true;
   } else if (item->kind == ContentKind::kDeleted) {
@@ -489,7 +488,7 @@ Item* Doc::InsertLocal(Transaction& t, Branch* parent, Item* left, Item* right, 
   content->origin = left ? OptId::Of(left->last_id()) : OptId::None();
   content->right_origin = right ? OptId::Of(right->id) : OptId::None();
   content->parent = parent;
-  content->parent_sub = parent_sub;
+  content->set_parent_sub(parent_sub);
   content->left = left;
   content->right = right;
   Integrate(t, content, 0);
@@ -501,7 +500,7 @@ void Doc::MarkDeleted(Transaction& t, Item* item) { MarkDeleted(t, item, item->w
 void Doc::MarkDeleted(Transaction& t, Item* item, const Weights& old) {
   item->deleted = true;
   // Deleted: weighs nothing in any unit but still counts as one item.
-  if (item->parent && !item->parent_sub) seq::Reweigh(item->parent->tree, item, old);
+  if (item->parent && !item->parent_sub()) seq::Reweigh(item->parent->tree, item, old);
   t.delete_set.Add(item->id.client, item->id.clock, item->length);
   if (item->parent) t.changed.insert(item->parent);
 }
@@ -513,7 +512,7 @@ bool Doc::FoldDeletion(Transaction& t, Item* run, uint64_t from, uint64_t to) {
   // after-transaction observer such as an undo manager, not `keep`), no
   // redone range blocks merges, and no delta observer reads the deleted text
   // at the commit.  Anything else that looks before the commit settles first.
-  if (!gc_ || run->keep || run->parent_sub || !after_transaction_observers_.empty() || !redone_.empty() ||
+  if (!gc_ || run->keep || run->parent_sub() || !after_transaction_observers_.empty() || !redone_.empty() ||
       !run->parent->delta_observers.empty()) {
     return false;
   }
@@ -665,7 +664,7 @@ Item* Doc::DeleteInRun(Transaction& t, Item* run, uint64_t from, uint64_t to) {
 }
 
 void Doc::DeleteItem(Transaction& t, Item* first) {
-  if (first->kind != ContentKind::kType || !first->type) {
+  if (first->kind != ContentKind::kType || !first->type()) {
     if (!first->deleted) MarkDeleted(t, first);
     return;
   }
@@ -678,8 +677,8 @@ void Doc::DeleteItem(Transaction& t, Item* first) {
     work.pop_back();
     if (item->deleted) continue;
     MarkDeleted(t, item);
-    if (item->kind != ContentKind::kType || !item->type) continue;
-    Branch* b = item->type;
+    if (item->kind != ContentKind::kType || !item->type()) continue;
+    Branch* b = item->type();
     auto visit = [&](Item* c) {
       if (!c->deleted) {
         work.push_back(c);
@@ -698,9 +697,9 @@ void Doc::DeleteItem(Transaction& t, Item* first) {
 void Doc::GcItem(Item* first, bool parent_gcd) {
   if (!parent_gcd && first->kind != ContentKind::kType && !first->is_gc() && first->deleted) {
     // Deleted content of a live parent (every deleted keystroke): no work list.
+    first->reset_extra();  // (while the kind still says what the payload is)
     first->str.clear();
     first->str.shrink_to_fit();
-    first->extra.reset();
     first->kind = ContentKind::kDeleted;
     return;
   }
@@ -709,8 +708,8 @@ void Doc::GcItem(Item* first, bool parent_gcd) {
     auto [item, gcd] = work.back();
     work.pop_back();
     if (item->is_gc() || !item->deleted) continue;
-    if (item->kind == ContentKind::kType && item->type) {
-      Branch* b = item->type;
+    if (item->kind == ContentKind::kType && item->type()) {
+      Branch* b = item->type();
       for (Item* c = b->start; c; c = c->right) work.push_back({c, true});
       for (auto& [key, c] : b->map) {
         for (Item* x = c; x; x = x->left) work.push_back({x, true});
@@ -721,16 +720,16 @@ void Doc::GcItem(Item* first, bool parent_gcd) {
       // Handles to the type outlive its struct, which may now merge away.
       b->item = nullptr;
       b->collected = true;
-      item->type = nullptr;
+      item->set_type(nullptr);
     }
+    item->reset_extra();
     item->str.clear();
     item->str.shrink_to_fit();
-    item->extra.reset();
     if (gcd) {
       // The parent is gone: nothing references this struct any more.
       item->kind = ContentKind::kGC;
       item->parent = nullptr;
-      item->parent_sub = nullptr;
+      item->set_parent_sub(nullptr);
     } else {
       item->kind = ContentKind::kDeleted;
     }
@@ -750,14 +749,14 @@ bool Doc::TryMerge(Item* left, Item* right) {
     return false;
   }
   if (!redone_.empty() && (FindRedone(left->id, nullptr) || FindRedone(right->id, nullptr))) return false;
-  if (right->parent_sub) {
-    auto it = right->parent->map.find(*right->parent_sub);
+  if (right->parent_sub()) {
+    auto it = right->parent->map.find(*right->parent_sub());
     if (it != right->parent->map.end() && it->second == right) it->second = left;
   }
   if (right->keep) left->keep = true;
   left->right = right->right;
   if (left->right) left->right->left = left;
-  bool in_sequence = left->parent && !left->parent_sub;
+  bool in_sequence = left->parent && !left->parent_sub();
   if (in_sequence) {
     // Same kind and visibility: the merged run weighs what both did (one
     // item); deleted runs weigh one item before and after (no walk to the root).

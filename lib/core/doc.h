@@ -321,7 +321,7 @@ class Doc {
     // adjacent, both live strings of one sequence.  (`left` is ours, so our
     // structs exist.)  Inlined: it is asked once per keystroke.
     if (left->kind != ContentKind::kString || left->deleted || left->id.client != client_id_ || !left->parent ||
-        left->parent_sub || left->end_clock() != OwnStructs()->end_clock() || left->parent->is_deleted()) {
+        left->parent_sub() || left->end_clock() != OwnStructs()->end_clock() || left->parent->is_deleted()) {
       return false;
     }
     // Text insertion moves past deleted items right of the cut (Yjs

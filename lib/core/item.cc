@@ -29,7 +29,7 @@ void SplitContent(Item& item, uint64_t diff, Item& right) {
     }
     case ContentKind::kAny:
     case ContentKind::kJson: {
-      auto& values = item.extra->values;
+      auto& values = item.extra()->values;
       auto& rv = right.mutable_extra().values;
       rv.assign(std::make_move_iterator(values.begin() + static_cast<ptrdiff_t>(diff)),
                 std::make_move_iterator(values.end()));

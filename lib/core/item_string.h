@@ -120,6 +120,18 @@ class ItemString {
   // Heap bytes held (0 while inline or placed): for tests and memory accounting.
   size_t heap_capacity() const { return on_heap() ? heap_cap() : 0; }
 
+  // One word of the owner's in bytes 0-7, for an owner whose string stays
+  // empty and inline (Item keeps the payload of its other content kinds
+  // there).  Nothing here reads it or frees it; writing content, growing or
+  // shrinking a heap block overwrites it; a move carries it and clears the
+  // source's; copies and clear() leave it alone (empty content writes no byte).
+  uintptr_t aux() const {
+    uintptr_t w;
+    std::memcpy(&w, buf_, sizeof w);
+    return w;
+  }
+  void set_aux(uintptr_t w) { std::memcpy(buf_, &w, sizeof w); }
+
   friend bool operator==(const ItemString& a, std::string_view b) { return std::string_view(a) == b; }
   friend bool operator!=(const ItemString& a, std::string_view b) { return !(a == b); }
 
@@ -156,6 +168,7 @@ class ItemString {
     std::memcpy(buf_, o.buf_, sizeof buf_);
     size_ = o.size_;
     o.size_ = 0;
+    o.set_aux(0);  // (an aux word moves: the source keeps none)
   }
 
   alignas(8) char buf_[kInline] = {};

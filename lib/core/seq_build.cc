@@ -33,7 +33,7 @@ void BuildFromList(Tree& tree, Item* start, size_t n) {
     uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     for (size_t i = 0; i < count; i++, it = it->right) {
       leaf->items[i] = it;
-      it->leaf = leaf;
+      it->set_leaf(leaf);
       const Weights w = it->weights();
       s0 += w.w[0];
       s1 += w.w[1];

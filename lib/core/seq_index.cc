@@ -126,7 +126,7 @@ void FreeNodes(Node* n, bool unlink_items) {
   if (n->is_leaf) {
     auto* l = static_cast<Leaf*>(n);
     if (unlink_items) {
-      for (int i = 0; i < l->count; i++) l->items[i]->leaf = nullptr;
+      for (int i = 0; i < l->count; i++) l->items[i]->set_leaf(nullptr);
     }
     delete l;
     return;
@@ -150,7 +150,7 @@ void ShiftRight(Leaf* from, Leaf* to, int n) {
   to->count = static_cast<uint16_t>(to->count + n);
   for (int i = 0; i < n; i++) {
     Item* it = to->items[i];
-    it->leaf = to;
+    it->set_leaf(to);
     const Weights w = it->weights();
     for (int u = 0; u < kUnitCount; u++) {
       from->sum[u] -= w.w[u];
@@ -165,7 +165,7 @@ void ShiftLeft(Leaf* from, Leaf* to, int n) {
   std::copy(from->items + n, from->items + from->count, from->items);
   for (int i = 0; i < n; i++) {
     Item* it = to->items[to->count + i];
-    it->leaf = to;
+    it->set_leaf(to);
     const Weights w = it->weights();
     for (int u = 0; u < kUnitCount; u++) {
       from->sum[u] -= w.w[u];
@@ -265,7 +265,7 @@ void InsertAfter(Tree& tree, Item* prev, Item* node) {
     leaf = FirstLeaf(tree.root);
     pos = 0;
   } else {
-    leaf = prev->leaf;
+    leaf = prev->seq_leaf();
     pos = IndexOfItem(leaf, prev) + 1;
   }
   Touch(tree, leaf);
@@ -279,7 +279,7 @@ void InsertAfter(Tree& tree, Item* prev, Item* node) {
     fresh->count = static_cast<uint16_t>(leaf->count - keep);
     std::copy(leaf->items + keep, leaf->items + leaf->count, fresh->items);
     leaf->count = static_cast<uint16_t>(keep);
-    for (int i = 0; i < fresh->count; i++) fresh->items[i]->leaf = fresh;
+    for (int i = 0; i < fresh->count; i++) fresh->items[i]->set_leaf(fresh);
     Recount(fresh);
     for (int u = 0; u < kUnitCount; u++) leaf->sum[u] -= fresh->sum[u];
     InsertSibling(tree, leaf, fresh);
@@ -291,13 +291,13 @@ void InsertAfter(Tree& tree, Item* prev, Item* node) {
   std::copy_backward(leaf->items + pos, leaf->items + leaf->count, leaf->items + leaf->count + 1);
   leaf->items[pos] = node;
   leaf->count++;
-  node->leaf = leaf;
+  node->set_leaf(leaf);
   AddUp(leaf, node->weights().w);
 }
 
 void Erase(Tree& tree, Item* node) {
   tree.version++;
-  Leaf* leaf = node->leaf;
+  Leaf* leaf = node->seq_leaf();
   Touch(tree, leaf);
   int i = IndexOfItem(leaf, node);
   std::copy(leaf->items + i + 1, leaf->items + leaf->count, leaf->items + i);
@@ -306,7 +306,7 @@ void Erase(Tree& tree, Item* node) {
   const Weights w = node->weights();
   for (int u = 0; u < kUnitCount; u++) delta[u] = uint64_t{0} - w.w[u];
   AddUp(leaf, delta);
-  node->leaf = nullptr;
+  node->set_leaf(nullptr);
   if (leaf->count == 0) {
     RemoveEmpty(tree, leaf);
   } else if (leaf->count < kLeafCapacity / 4) {
@@ -315,7 +315,7 @@ void Erase(Tree& tree, Item* node) {
 }
 
 void Reweigh(Tree& tree, Item* node, const Weights& old) {
-  if (!node->leaf) return;
+  if (!node->leaf()) return;
   const Weights now = node->weights();
   uint64_t delta[kUnitCount];
   bool changed = false;
@@ -325,8 +325,8 @@ void Reweigh(Tree& tree, Item* node, const Weights& old) {
   }
   if (!changed) return;
   tree.version++;
-  Touch(tree, node->leaf);
-  AddUp(node->leaf, delta);
+  Touch(tree, node->leaf());
+  AddUp(node->leaf(), delta);
 }
 
 namespace {
@@ -399,7 +399,7 @@ Item* Find(const Tree& tree, Unit u, uint64_t index, uint64_t* offset_in_item) {
 }
 
 uint64_t Rank(const Item* node, Unit u) {
-  const Leaf* leaf = node->leaf;
+  const Leaf* leaf = node->leaf();
   uint64_t r = 0;
   for (int i = 0; leaf->items[i] != node; i++) r += leaf->items[i]->weight(u);
   for (const Node* n = leaf; n->parent; n = n->parent) {
@@ -436,7 +436,7 @@ struct Checker {
       const auto* l = static_cast<const Leaf*>(n);
       for (int i = 0; i < l->count; i++) {
         const Item* it = l->items[i];
-        if (it != expect || it->leaf != l) return false;
+        if (it != expect || it->leaf() != l) return false;
         const Weights w = it->weights();
         for (int u = 0; u < kUnitCount; u++) s[u] += w.w[u];
         expect = expect->right;

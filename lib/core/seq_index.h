@@ -29,6 +29,7 @@ struct Node {
 struct Leaf : Node {
   Item* items[kLeafCapacity];
 };
+static_assert(alignof(Leaf) >= 2, "Item::sub_or_leaf_ tags the low bit");
 
 struct Inner : Node {
   Node* children[kInnerCapacity];
@@ -70,7 +71,7 @@ void Reweigh(Tree& tree, Item* node, const Weights& old);
 // AppendString added): no weighing of the item.
 // Inline: it is the one index update of a typed keystroke.
 inline void AddWeights(Tree& tree, Item* node, const Weights& delta) {
-  Node* n = node->leaf;
+  Node* n = node->seq_leaf();  // (every caller's node is a sequence's)
   if (!n) return;
   tree.version++;
   if (tree.cursor != n) tree.cursor = nullptr;  // a change outside the cursor's leaf

@@ -182,7 +182,7 @@ void WriteContent(const Item& item, uint64_t offset, Encoder& enc) {
       break;
     case ContentKind::kJson:
     case ContentKind::kAny: {
-      const auto& values = item.extra->values;
+      const auto& values = item.extra()->values;
       enc.WriteVarUint(values.size() - offset);
       for (size_t i = offset; i < values.size(); i++) {
         if (item.kind == ContentKind::kAny) {
@@ -214,29 +214,29 @@ void WriteContent(const Item& item, uint64_t offset, Encoder& enc) {
       }
       break;
     case ContentKind::kEmbed:
-      enc.WriteVarString(item.extra->value.ToJson());
+      enc.WriteVarString(item.extra()->value.ToJson());
       break;
     case ContentKind::kFormat:
-      enc.WriteVarString(item.extra->key);
-      enc.WriteVarString(item.extra->value.ToJson());
+      enc.WriteVarString(item.extra()->key);
+      enc.WriteVarString(item.extra()->value.ToJson());
       break;
     case ContentKind::kType: {
       TypeRef ref;
       std::string_view name;
-      if (item.type) {
-        ref = item.type->ref;
-        name = item.type->node_name;
+      if (item.type()) {
+        ref = item.type()->ref;
+        name = item.type()->node_name;
       } else {
-        ref = static_cast<TypeRef>(item.extra->value.as_number());
-        name = item.extra->key;
+        ref = static_cast<TypeRef>(item.extra()->value.as_number());
+        name = item.extra()->key;
       }
       enc.WriteVarUint(static_cast<uint64_t>(ref));
       if (ref == TypeRef::kXmlElement || ref == TypeRef::kXmlHook) enc.WriteVarString(name);
       break;
     }
     case ContentKind::kDoc:
-      enc.WriteVarString(item.extra->key);
-      item.extra->value.Encode(enc);
+      enc.WriteVarString(item.extra()->key);
+      item.extra()->value.Encode(enc);
       break;
     default:
       break;
@@ -286,7 +286,7 @@ bool WriteStructFast(const Item& item, Encoder& enc, ClientBytes& cb) {
   uint8_t info = static_cast<uint8_t>(item.kind);
   if (item.origin.present()) info |= 0x80;
   if (item.right_origin.present()) info |= 0x40;
-  if (item.parent_sub) info |= 0x20;
+  if (item.parent_sub()) info |= 0x20;
   *p++ = info;
   if (item.origin.present()) {
     p = cb.Put(p, item.origin.id.client);
@@ -317,7 +317,7 @@ void WriteStruct(const Item& item, uint64_t offset, const ParentInfo& parent, En
   uint8_t info = static_cast<uint8_t>(item.kind) & 0x1f;
   if (origin.present()) info |= 0x80;
   if (item.right_origin.present()) info |= 0x40;
-  if (item.parent_sub) info |= 0x20;
+  if (item.parent_sub()) info |= 0x20;
   enc.WriteUint8(info);
   if (origin.present()) {
     enc.WriteVarUint(origin.id.client);
@@ -336,7 +336,7 @@ void WriteStruct(const Item& item, uint64_t offset, const ParentInfo& parent, En
       enc.WriteVarUint(parent.id.id.client);
       enc.WriteVarUint(parent.id.id.clock);
     }
-    if (item.parent_sub) enc.WriteVarString(*item.parent_sub);
+    if (item.parent_sub()) enc.WriteVarString(*item.parent_sub());
   }
   WriteContent(item, offset, enc);
 }
@@ -370,8 +370,7 @@ void SliceRef(StructRef& ref, uint64_t diff) {
   }
   Item rest;
   SplitContent(*item, diff, rest);
-  item->str = std::move(rest.str);
-  item->extra = std::move(rest.extra);
+  item->TakeContent(rest);
   item->length = rest.length;
   item->id.clock += diff;
   item->origin = OptId::Of({item->id.client, item->id.clock - 1});
@@ -534,7 +533,7 @@ absl::Status DecodeInto(const uint8_t* data, size_t len, Interner& interner, Doc
           if (info & 0x20) {
             std::string_view key = dec.ReadVarString();
             if (!utf8::IsValid(key)) return Malformed(dec, "map key is not valid UTF-8");
-            item.parent_sub = &*interner.emplace(key).first;
+            item.set_parent_sub(&*interner.emplace(key).first);
           }
         }
         if (!dec.ok()) return Malformed(dec, dec.error());
@@ -833,7 +832,7 @@ void DeleteClientRange(Doc& doc, Transaction& t, uint64_t client, uint64_t clock
   if (state < end) unapplied.Add(client, state, end - state);
   ClientStructs& structs = doc.store().clients.find(client)->second;
   Item* s = cur.Seek(structs, clock);
-  if (!s->deleted && end <= s->end_clock() && s->kind == ContentKind::kString && s->parent && !s->parent_sub) {
+  if (!s->deleted && end <= s->end_clock() && s->kind == ContentKind::kString && s->parent && !s->parent_sub()) {
     if (cur.fuse && end == s->end_clock() && s->id.clock < clock && DeleteTailIntoRight(t, structs, cur, s, clock)) {
       cur.valid = false;
       return;
@@ -1044,7 +1043,7 @@ bool LoadIntoEmpty(Doc& doc, Transaction& t, UpdateScratch& u) {
     for (size_t i = cl.begin; i < cl.end; i++) {
       const StructRef& ref = u.refs[i];
       const Item* item = ref.item;
-      if ((item->kind != ContentKind::kString && item->kind != ContentKind::kDeleted) || item->parent_sub ||
+      if ((item->kind != ContentKind::kString && item->kind != ContentKind::kDeleted) || item->parent_sub() ||
           (!item->origin.present() && !item->right_origin.present() && !ref.parent_root)) {
         return false;
       }
@@ -1401,7 +1400,7 @@ bool ReadRunAppend(const Doc& doc, const uint8_t* data, size_t len, UpdateScratc
     u.run_capacity = store.clients.capacity();
   }
   Item* l = u.run_structs->back();
-  if (!l || l->end_clock() != clock || l->kind != ContentKind::kString || l->deleted || l->parent_sub ||
+  if (!l || l->end_clock() != clock || l->kind != ContentKind::kString || l->deleted || l->parent_sub() ||
       !l->parent || l->right_origin != right_origin) {
     return false;
   }
@@ -1411,7 +1410,7 @@ bool ReadRunAppend(const Doc& doc, const uint8_t* data, size_t len, UpdateScratc
   // GetMissing splits it or Integrate scans between them).
   const Item* r = l->right;
   if (right_origin.present()) {
-    if (!r || r->id != right_origin.id || r->is_gc() || r->parent != l->parent || r->parent_sub) return false;
+    if (!r || r->id != right_origin.id || r->is_gc() || r->parent != l->parent || r->parent_sub()) return false;
   } else if (r) {
     return false;
   }
@@ -1719,7 +1718,7 @@ class WholeClientWriter {
       const Id origin = item.origin.id;
       const Id right = item.right_origin.id;
       const uint8_t info = static_cast<uint8_t>(static_cast<uint8_t>(kind) | (has_origin ? 0x80 : 0) |
-                                                (has_right ? 0x40 : 0) | (item.parent_sub ? 0x20 : 0));
+                                                (has_right ? 0x40 : 0) | (item.parent_sub() ? 0x20 : 0));
       *p++ = info;
       if (has_origin) {
         p = put_client(p, origin.client);
@@ -1883,12 +1882,15 @@ void WriteStructsUntil(const StructStore& store, const StateVector& until, Encod
     head.origin = s.origin;
     head.right_origin = s.right_origin;
     head.parent = s.parent;
-    head.parent_sub = s.parent_sub;
+    head.set_parent_sub(s.parent_sub());
     head.kind = s.kind;
     head.deleted = s.deleted;
     head.str = s.str;
-    head.type = s.type;
-    if (s.extra) head.extra = std::make_unique<ContentExtra>(*s.extra);
+    if (s.type()) {
+      head.set_type(s.type());
+    } else if (s.extra()) {
+      head.set_extra(std::make_unique<ContentExtra>(*s.extra()));
+    }
     Item tail;
     if (!head.is_gc()) SplitContent(head, clock - s.id.clock, tail);
     head.length = clock - s.id.clock;

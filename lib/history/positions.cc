@@ -216,7 +216,7 @@ AbsolutePosition ToAbsolute(Doc& doc, const RelativePosition& pos) {
       return abs;
     }
     uint64_t u16 = right->visible() ? diff + (pos.assoc >= 0 ? 0 : 1) : 0;
-    if (right->parent_sub) {
+    if (right->parent_sub()) {
       for (const Item* n = right->left; n; n = n->left) u16 += n->visible() ? n->length : 0;
       abs.index = u16;
     } else {
@@ -235,8 +235,8 @@ AbsolutePosition ToAbsolute(Doc& doc, const RelativePosition& pos) {
     if (store.State(pos.type.id.client) <= pos.type.id.clock) return abs;
     uint64_t diff = 0;
     Item* item = FollowRedone(doc, pos.type.id, &diff);
-    if (!item || item->kind != ContentKind::kType || !item->type) return abs;
-    type = item->type;
+    if (!item || item->kind != ContentKind::kType || !item->type()) return abs;
+    type = item->type();
   } else {
     return abs;
   }

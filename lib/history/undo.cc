@@ -180,10 +180,10 @@ Item* CopyContent(Doc& doc, const Item& item) {
   c->kind = item.kind;
   c->length = item.length;
   c->str = item.str;
-  if (item.extra) c->extra = std::make_unique<ContentExtra>(*item.extra);
+  if (item.extra()) c->set_extra(std::make_unique<ContentExtra>(*item.extra()));
   if (item.kind == ContentKind::kType) {
     // A copied type starts empty; its former children are re-created into it.
-    c->type = doc.NewBranch(item.type->ref, item.type->node_name);
+    c->set_type(doc.NewBranch(item.type()->ref, item.type()->node_name));
   }
   return c;
 }
@@ -204,13 +204,13 @@ Item* UndoManager::RedoItem(Transaction& t, Item* item, const absl::flat_hash_se
     }
     while (Item* next = RedoneOf(t, parent_item)) parent_item = next;
   }
-  Branch* parent_type = parent_item ? parent_item->type : item->parent;
+  Branch* parent_type = parent_item ? parent_item->type() : item->parent;
   if (!parent_type || parent_type->collected) return nullptr;
-  if (item->kind == ContentKind::kType && !item->type) return nullptr;
+  if (item->kind == ContentKind::kType && !item->type()) return nullptr;
 
   Item* left = nullptr;
   Item* right = nullptr;
-  if (!item->parent_sub) {
+  if (!item->parent_sub()) {
     // At the old position: nearest neighbours that live (or were re-created) in the parent.
     for (left = item->left; left; left = left->left) {
       Item* trace = left;
@@ -230,7 +230,7 @@ Item* UndoManager::RedoItem(Transaction& t, Item* item, const absl::flat_hash_se
     }
   } else {
     auto current = [&]() -> Item* {
-      auto it = parent_type->map.find(*item->parent_sub);
+      auto it = parent_type->map.find(*item->parent_sub());
       return it == parent_type->map.end() ? nullptr : it->second;
     };
     if (item->right) {
@@ -254,7 +254,7 @@ Item* UndoManager::RedoItem(Transaction& t, Item* item, const absl::flat_hash_se
   doc_.redone()[item->id.client][item->id.clock] = RedoneRange{item->length, next};
   copy->keep = true;
   KeepItem(parent_type->item, true);
-  doc_.InsertLocal(t, parent_type, left, right, item->parent_sub, copy);
+  doc_.InsertLocal(t, parent_type, left, right, item->parent_sub(), copy);
   return copy;
 }
 

@@ -11,8 +11,8 @@ Item* NewTypeItem(Doc& doc, TypeRef ref, Branch** out) {
   Item* item = doc.NewItem();
   item->kind = ContentKind::kType;
   item->length = 1;
-  item->type = doc.NewBranch(ref);
-  *out = item->type;
+  item->set_type(doc.NewBranch(ref));
+  *out = item->type();
   return item;
 }
 
@@ -153,18 +153,18 @@ Any ItemValue(const Item& item, uint64_t offset) {
   switch (item.kind) {
     case ContentKind::kAny:
     case ContentKind::kJson:
-      return item.extra->values[offset];
+      return item.extra()->values[offset];
     case ContentKind::kBinary:
       return Any::Binary(item.str.ToString());
     case ContentKind::kString:
       return Any::String(item.str.ToString());
     case ContentKind::kEmbed:
-      return item.extra->value;
+      return item.extra()->value;
     case ContentKind::kType:
-      return item.type ? ToAny(*item.type) : Any::Null();
+      return item.type() ? ToAny(*item.type()) : Any::Null();
     case ContentKind::kDoc: {
       Any::Object o;
-      o.emplace_back("guid", Any::String(item.extra->key));
+      o.emplace_back("guid", Any::String(item.extra()->key));
       return Any::MakeObject(std::move(o));
     }
     default:
@@ -189,8 +189,8 @@ void AppendXml(const Branch& b, std::string& out);
 void AppendXmlChildren(const Branch& b, std::string& out) {
   for (const Item* n = b.start; n; n = n->right) {
     if (n->deleted) continue;
-    if (n->kind == ContentKind::kType && n->type) {
-      AppendXml(*n->type, out);
+    if (n->kind == ContentKind::kType && n->type()) {
+      AppendXml(*n->type(), out);
     } else if (n->kind == ContentKind::kString) {
       out += n->str;
     }

@@ -111,10 +111,10 @@ bool EqualAttrs(const Any* a, const Any* b) {
 }
 
 void UpdateCurrent(Attrs& cur, const Item& fmt) {
-  if (fmt.extra->value.is_null()) {
-    Erase(cur, fmt.extra->key);
+  if (fmt.extra()->value.is_null()) {
+    Erase(cur, fmt.extra()->key);
   } else {
-    Set(cur, fmt.extra->key, fmt.extra->value);
+    Set(cur, fmt.extra()->key, fmt.extra()->value);
   }
 }
 
@@ -153,7 +153,7 @@ Item* NewFormat(Doc& doc, std::string_view key, const Any& value) {
   f->kind = ContentKind::kFormat;
   f->length = 1;
   f->mutable_extra().key = std::string(key);
-  f->extra->value = value;
+  f->extra()->value = value;
   return f;
 }
 
@@ -167,7 +167,7 @@ void MinimizeAttributeChanges(Pos& p, const Attrs& attributes) {
   while (p.right) {
     if (p.right->deleted ||
         (p.right->kind == ContentKind::kFormat &&
-         EqualAttrs(&OrNull(Get(attributes, p.right->extra->key)), &p.right->extra->value))) {
+         EqualAttrs(&OrNull(Get(attributes, p.right->extra()->key)), &p.right->extra()->value))) {
       p.Forward();
     } else {
       break;
@@ -190,8 +190,8 @@ Attrs InsertAttributes(Doc& doc, Transaction& t, Branch* text, Pos& p, const Att
 void InsertNegatedAttributes(Doc& doc, Transaction& t, Branch* text, Pos& p, Attrs& negated) {
   while (p.right) {
     if (p.right->deleted ||
-        (p.right->kind == ContentKind::kFormat && EqualAttrs(Get(negated, p.right->extra->key), &p.right->extra->value))) {
-      if (!p.right->deleted) Erase(negated, p.right->extra->key);
+        (p.right->kind == ContentKind::kFormat && EqualAttrs(Get(negated, p.right->extra()->key), &p.right->extra()->value))) {
+      if (!p.right->deleted) Erase(negated, p.right->extra()->key);
       p.Forward();
     } else {
       break;
@@ -268,8 +268,8 @@ void CleanupFormattingGap(Transaction& t, Doc& doc, Item* start, Item* curr, con
   std::vector<std::pair<std::string, const Item*>> end_formats;
   while (end && (!end->countable() || end->deleted)) {
     if (!end->deleted && end->kind == ContentKind::kFormat) {
-      std::erase_if(end_formats, [&](auto& p) { return p.first == end->extra->key; });
-      end_formats.emplace_back(end->extra->key, end);
+      std::erase_if(end_formats, [&](auto& p) { return p.first == end->extra()->key; });
+      end_formats.emplace_back(end->extra()->key, end);
     }
     end = end->right;
   }
@@ -277,8 +277,8 @@ void CleanupFormattingGap(Transaction& t, Doc& doc, Item* start, Item* curr, con
   for (; start != end; start = start->right) {
     if (curr == start) reached_curr = true;
     if (start->deleted || start->kind != ContentKind::kFormat) continue;
-    const std::string& key = start->extra->key;
-    const Any& value = start->extra->value;
+    const std::string& key = start->extra()->key;
+    const Any& value = start->extra()->value;
     const Any& start_value = OrNull(Get(start_attrs, key));
     const Item* end_format = nullptr;
     for (auto& [k, f] : end_formats) {
@@ -328,7 +328,7 @@ void CleanupContextlessGap(Doc& doc, Transaction& t, Item* item) {
   std::vector<std::string> seen;
   while (item && (item->deleted || !item->countable())) {
     if (!item->deleted && item->kind == ContentKind::kFormat) {
-      const std::string& key = item->extra->key;
+      const std::string& key = item->extra()->key;
       if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
         doc.DeleteItem(t, item);
       } else {
@@ -530,18 +530,18 @@ absl::Status TextFormat(Doc& doc, Branch* text, uint64_t index, uint64_t length,
       Item* r = p.right;
       if (!r->deleted) {
         if (r->kind == ContentKind::kFormat) {
-          const std::string& key = r->extra->key;
+          const std::string& key = r->extra()->key;
           const Any* attr = Get(attrs, key);
           if (attr) {
-            if (EqualAttrs(attr, &r->extra->value)) {
+            if (EqualAttrs(attr, &r->extra()->value)) {
               Erase(negated, key);
             } else {
               if (remaining == 0) break;
-              Set(negated, key, r->extra->value);
+              Set(negated, key, r->extra()->value);
             }
             doc.DeleteItem(t, r);
           } else {
-            Set(p.attrs, key, r->extra->value);
+            Set(p.attrs, key, r->extra()->value);
           }
         } else if (r->countable()) {
           uint64_t w = r->weight(u);
@@ -737,7 +737,7 @@ std::vector<DeltaOp> FormattedDelta(const Branch& text, const Transaction& t, st
               add_op();
               action = DeltaOp::kInsert;
               has_action = true;
-              embed = item->extra ? &item->extra->value : nullptr;
+              embed = item->extra() ? &item->extra()->value : nullptr;
               insert_len = 1;
               add_op();
             }
@@ -752,8 +752,8 @@ std::vector<DeltaOp> FormattedDelta(const Branch& text, const Transaction& t, st
         break;
       }
       case ContentKind::kFormat: {
-        const std::string& key = item->extra->key;
-        const Any& value = item->extra->value;
+        const std::string& key = item->extra()->key;
+        const Any& value = item->extra()->value;
         if (adds(item)) {
           if (!deletes(item)) {
             const Any& cur = types::OrNull(types::Get(current, key));
@@ -822,7 +822,7 @@ std::vector<DeltaOp> ComputeDelta(const Branch& text, const Transaction& t, std:
     if (it->second.end_clock() <= b) continue;
     for (auto i = it->second.FindIter(b); i != it->second.end(); ++i) {
       const Item* s = *i;
-      if (s->parent == &text && !s->parent_sub && !s->deleted && s->countable()) changed.push_back(s);
+      if (s->parent == &text && !s->parent_sub() && !s->deleted && s->countable()) changed.push_back(s);
     }
   }
   for (auto& [client, ranges] : t.delete_set.clients) {
@@ -833,7 +833,7 @@ std::vector<DeltaOp> ComputeDelta(const Branch& text, const Transaction& t, std:
       for (auto i = it->second.FindIter(r.clock); i != it->second.end(); ++i) {
         const Item* s = *i;
         if (s->id.clock >= r.clock + r.len) break;
-        if (s->parent == &text && !s->parent_sub && s->id.clock < b && s->countable()) changed.push_back(s);
+        if (s->parent == &text && !s->parent_sub() && s->id.clock < b && s->countable()) changed.push_back(s);
       }
     }
   }
@@ -885,7 +885,7 @@ std::vector<DeltaOp> ComputeDelta(const Branch& text, const Transaction& t, std:
         if (is_text) {
           op.text = s->str;
         } else {
-          op.embed = s->extra ? &s->extra->value : nullptr;
+          op.embed = s->extra() ? &s->extra()->value : nullptr;
         }
         op.attributes = std::move(attrs);
         ops.push_back(std::move(op));

@@ -52,7 +52,7 @@ std::string Dump(Doc& doc, Branch* text) {
 void CheckMemoExact(const Branch& b) {
   const Branch::FindMemo& m = b.find_memo;
   if (!m.item || m.version != b.tree.version) return;
-  REQUIRE(m.item->leaf != nullptr);
+  REQUIRE(m.item->leaf() != nullptr);
   CHECK(m.item->parent == &b);
   CHECK(seq::Rank(m.item, m.unit) == m.start);
 }

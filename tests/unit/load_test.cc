@@ -50,8 +50,8 @@ std::string Describe(const Item* s) {
   for (uint64_t w : s->weights().w) d += std::to_string(w) + ",";
   d += " parent=" + (s->parent ? (s->parent->root_name ? *s->parent->root_name : std::string("(nested)"))
                                : std::string("(none)"));
-  d += s->parent_sub ? " sub=" + *s->parent_sub : std::string();
-  d += s->parent && !s->parent_sub ? (s->leaf ? " indexed" : " unindexed") : "";
+  d += s->parent_sub() ? " sub=" + *s->parent_sub() : std::string();
+  d += s->parent && !s->parent_sub() ? (s->leaf() ? " indexed" : " unindexed") : "";
   return d;
 }
 

@@ -89,7 +89,7 @@ class BigModel {
     weights.erase(weights.begin() + static_cast<ptrdiff_t>(pos));
     Relink(pos ? pos - 1 : 0, pos + 1);
     seq::Erase(tree, it);
-    CHECK(it->leaf == nullptr);
+    CHECK(it->leaf() == nullptr);
   }
 
   void ReweighAt(size_t pos) {
@@ -194,7 +194,7 @@ TEST_CASE("seq index: appending keeps leaves full and Find hits the cursor") {
   // 5000-item sequence needs ~160 leaves, not ~320.
   int leaves = 0;
   for (Item* it = m.order[0]; it; it = it->right) {
-    if (!it->left || it->left->leaf != it->leaf) leaves++;
+    if (!it->left || it->left->leaf() != it->leaf()) leaves++;
   }
   CHECK(leaves <= 5000 / (seq::kLeafCapacity - 1) + 1);
   // A Find leaves the cursor on the leaf it reached, with that leaf's start.
@@ -202,12 +202,12 @@ TEST_CASE("seq index: appending keeps leaves full and Find hits the cursor") {
   uint64_t off = 0;
   Item* last = seq::Find(m.tree, kItems, total - 1, &off);
   REQUIRE(last == m.order.back());
-  REQUIRE(m.tree.cursor == last->leaf);
-  CHECK(m.tree.cursor_start[kItems] == total - last->leaf->count);
+  REQUIRE(m.tree.cursor == last->leaf());
+  CHECK(m.tree.cursor_start[kItems] == total - last->leaf()->count);
   CHECK(seq::Validate(m.tree, m.order[0]));
   // A weight change in that leaf keeps the cursor; one elsewhere drops it.
   m.ReweighAt(m.order.size() - 1);
-  CHECK(m.tree.cursor == last->leaf);
+  CHECK(m.tree.cursor == last->leaf());
   CHECK(seq::Validate(m.tree, m.order[0]));
   Item* first = m.order[0];
   const Weights old = first->weights();
@@ -224,7 +224,7 @@ TEST_CASE("seq index: appending keeps leaves full and Find hits the cursor") {
 int CountLeaves(const BigModel& m) {
   int leaves = 0;
   for (Item* it = m.order.empty() ? nullptr : m.order[0]; it; it = it->right) {
-    if (!it->left || it->left->leaf != it->leaf) leaves++;
+    if (!it->left || it->left->leaf() != it->leaf()) leaves++;
   }
   return leaves;
 }
@@ -256,12 +256,12 @@ TEST_CASE("seq index: mid-sequence inserts fill leaves through their siblings, t
   CHECK(m.Totals().empty());
   int thin_pairs = 0;
   for (Item* it = m.order[0]; it; it = it->right) {
-    seq::Leaf* l = it->leaf;
-    if (it->left && it->left->leaf == l) continue;  // one visit per leaf
+    seq::Leaf* l = it->leaf();
+    if (it->left && it->left->leaf() == l) continue;  // one visit per leaf
     Item* last = it;
-    while (last->right && last->right->leaf == l) last = last->right;
+    while (last->right && last->right->leaf() == l) last = last->right;
     if (last->right) {
-      seq::Leaf* next = last->right->leaf;
+      seq::Leaf* next = last->right->leaf();
       if (next->parent == l->parent && l->count < seq::kLeafCapacity / 4 && next->count < seq::kLeafCapacity / 4)
         thin_pairs++;
     }
@@ -281,14 +281,14 @@ TEST_CASE("seq::Validate detects a stale cursor, a wrong leaf link and a wrong c
   CHECK_FALSE(seq::Validate(m.tree, m.order[0]));
   m.tree.cursor_start[kUtf8]--;
   REQUIRE(seq::Validate(m.tree, m.order[0]));
-  seq::Leaf* real = m.order[7]->leaf;
-  m.order[7]->leaf = m.order[150]->leaf;
+  seq::Leaf* real = m.order[7]->leaf();
+  m.order[7]->set_leaf(m.order[150]->leaf());
   CHECK_FALSE(seq::Validate(m.tree, m.order[0]));
-  m.order[7]->leaf = real;
+  m.order[7]->set_leaf(real);
   REQUIRE(seq::Validate(m.tree, m.order[0]));
-  m.order[0]->leaf->sum[kItems]--;
+  m.order[0]->leaf()->sum[kItems]--;
   CHECK_FALSE(seq::Validate(m.tree, m.order[0]));
-  m.order[0]->leaf->sum[kItems]++;
+  m.order[0]->leaf()->sum[kItems]++;
   CHECK(seq::Validate(m.tree, m.order[0]));
 }
 

@@ -319,7 +319,7 @@ TEST_CASE("Formatting: a range ending at an existing format of the same key") {
   std::vector<std::string> seq;
   for (const Item* n = t->start; n; n = n->right) {
     if (n->deleted) continue;
-    seq.push_back(n->kind == ContentKind::kFormat ? "[" + n->extra->key + ":" + n->extra->value.ToJson() + "]"
+    seq.push_back(n->kind == ContentKind::kFormat ? "[" + n->extra()->key + ":" + n->extra()->value.ToJson() + "]"
                                                   : n->str.ToString());
   }
   CHECK(seq == std::vector<std::string>{"[bold:\"x\"]", "ab", "[bold:null]", "[bold:true]", "c", "[bold:null]"});
@@ -526,7 +526,7 @@ TEST_CASE("Nested types and ToAny") {
   const Item* pt = types::MapGet(*pm, "text");
   REQUIRE(pt != nullptr);
   REQUIRE(pt->kind == ContentKind::kType);
-  REQUIRE(types::TextInsert(*peer, pt->type, 3, "d", nullptr).ok());
+  REQUIRE(types::TextInsert(*peer, pt->type(), 3, "d", nullptr).ok());
   Sync(*peer, *doc);
   CheckJson(types::ToAny(*m), R"({"list":[1,{"deep":true},2],"text":"abcd","inner":{"k":"v"}})");
 
