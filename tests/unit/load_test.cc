@@ -576,6 +576,54 @@ TEST_CASE("a bulk-loaded client answers lookups and turns into the B-tree on its
   CHECK(after[0] == after[1]);
 }
 
+// The load reads clocks of one to three bytes itself (update.cc ReadClock):
+// origins, right origins and delete ranges whose clocks take one, two, three
+// and four varuint bytes (around 2^7, 2^14 and 2^21) must load as the general
+// path loads them, and the state cut short anywhere in its structs' tail or
+// delete set (a varuint cut between its bytes included) must be refused by
+// both ways with the document left empty.
+TEST_CASE("clocks of every varuint width load the same both ways; a state cut short is refused") {
+  Doc src(DocOptions{.client_id = 5});
+  Branch* text = *src.Root("text", TypeRef::kText);
+  const uint64_t big = (uint64_t{1} << 21) + 40;
+  REQUIRE(types::TextInsert(src, text, 0, std::string(big, 'x'), nullptr).ok());
+  // Inserts right after positions whose clocks take 1, 2, 3 and 4 bytes
+  // (origins and right origins inside the big run), then deletions there.
+  const uint64_t at[] = {3, 100, 130, 16000, 16390, 2000000, (uint64_t{1} << 21) + 7};
+  uint64_t shift = 0;
+  for (uint64_t a : at) {
+    REQUIRE(types::TextInsert(src, text, a + shift, "yz", nullptr).ok());
+    shift += 2;
+  }
+  for (uint64_t a : at) REQUIRE(types::TextDelete(src, text, a + 5, 2).ok());
+  const Bytes state = EncodeStateAsUpdate(src, nullptr);
+  // Clocks past 2^21 in the state: the inserts' own and the big run's last pieces.
+  CHECK(src.store().clients.at(5).end_clock() > (uint64_t{1} << 21));
+  CHECK(LoadBothWays(state, "every varuint width", /*gc=*/true, /*reencodes_to_itself=*/true));
+  CHECK(LoadBothWays(state, "every varuint width, no gc", /*gc=*/false));
+  // Everything after the big string: the later structs and the delete set.
+  size_t refused = 0;
+  for (size_t cut = state.size() - 120; cut < state.size(); cut++) {
+    for (bool bulk_load : {true, false}) {
+      Doc d(DocOptions{.client_id = 999});
+      ApplyOptions o;
+      o.bulk_load = bulk_load;
+      // The cut state in a buffer of its own, followed by bytes that would end
+      // a varuint: a reader that looks past the end reads them and goes on.
+      Bytes part(cut + 8, uint8_t{0x01});
+      std::copy(state.begin(), state.begin() + static_cast<std::ptrdiff_t>(cut), part.begin());
+      const absl::Status st = ApplyUpdate(d, part.data(), cut, std::nullopt, o);
+      INFO("cut at ", cut, bulk_load ? " bulk" : " general");
+      CHECK_FALSE(st.ok());
+      CHECK(d.store().clients.empty());
+      Branch* t = *d.Root("text", TypeRef::kText);
+      CHECK(t->start == nullptr);
+      refused += !st.ok();
+    }
+  }
+  CHECK(refused == 240);
+}
+
 // Strings placed in the text arena (ApplyOptions::place_text) under every
 // later change: typing onto a loaded run of the document's own client (in-place
 // growth of a placed string is a copy), edits inside runs (splits), deletions
