@@ -487,21 +487,53 @@ void BM_DecodeParse(benchmark::State& state, std::string path) {
   SetCommonCounters(state, p->trace);
 }
 
+std::vector<uint64_t>& ClockScratch() {
+  static std::vector<uint64_t> clocks;
+  return clocks;
+}
+
 // Parse, then every origin resolved and the structs linked in document order.
 // Returns the number of structs in the list (all of them, or 0 on a miss).
 size_t LinkParsed(const std::vector<ParsedStruct>& st, const std::vector<std::pair<size_t, size_t>>& clients,
                   std::vector<uint32_t>& next) {
   const size_t n = st.size();
   next.assign(n + 1, UINT32_MAX);  // next[n]: the list's head
+  // Clock -> struct per client as the loader finds it: dense clocks, and a
+  // bucket per 2^shift clocks (about one struct each) naming the last struct
+  // starting at or before it, then a short forward scan.
+  std::vector<uint64_t>& clocks = ClockScratch();
+  clocks.resize(n);
+  for (size_t i = 0; i < n; i++) clocks[i] = st[i].clock;
+  struct Buckets {
+    int shift;
+    std::vector<uint32_t> first;
+  };
+  std::vector<Buckets> buckets(clients.size());
+  for (size_t c = 0; c < clients.size(); c++) {
+    const auto [b, e] = clients[c];
+    if (b == e) continue;
+    const uint64_t end = st[e - 1].clock + st[e - 1].len;
+    int shift = 0;
+    while ((end >> (shift + 1)) >= e - b) shift++;
+    std::vector<uint32_t>& f = buckets[c].first;
+    buckets[c].shift = shift;
+    f.resize(static_cast<size_t>(((end - 1) >> shift) + 1));
+    size_t k = 0;
+    for (size_t j = b; j < e; j++) {
+      const size_t upto = j + 1 < e ? static_cast<size_t>((clocks[j + 1] + (uint64_t{1} << shift) - 1) >> shift) : f.size();
+      for (; k < upto; k++) f[k] = static_cast<uint32_t>(j);
+    }
+  }
   auto find = [&](uint64_t client, uint64_t clock) -> size_t {
-    for (const auto& [b, e] : clients) {
+    for (size_t c = 0; c < clients.size(); c++) {
+      const auto [b, e] = clients[c];
       if (b == e || st[b].client != client) continue;
-      size_t lo = b, hi = e;  // the last struct starting at or before clock
-      while (hi - lo > 1) {
-        const size_t mid = (lo + hi) / 2;
-        (st[mid].clock <= clock ? lo : hi) = mid;
-      }
-      return lo;
+      const Buckets& bk = buckets[c];
+      const size_t at = static_cast<size_t>(clock >> bk.shift);
+      if (at >= bk.first.size()) return SIZE_MAX;
+      size_t j = bk.first[at];
+      while (j + 1 < e && clocks[j + 1] <= clock) j++;
+      return j;
     }
     return SIZE_MAX;
   };
