@@ -389,6 +389,7 @@ void UpdateScratch::Clear() {
   clients.clear();
   refs.clear();
   ds.clear();
+  load_prepared = false;
 }
 
 void UpdateScratch::FreeItems(Doc* doc) {
@@ -507,6 +508,7 @@ absl::Status DecodeInto(const uint8_t* data, size_t len, Interner& interner, Doc
     out.placed.clear();
     out.placed_bytes = 0;
   }
+  bool shapes = true;  // (kPlace) every struct has a shape LoadIntoEmpty takes
   uint64_t num_clients = dec.ReadVarUint();
   if (num_clients > dec.remaining()) return Malformed(dec, "client count exceeds data");
   for (uint64_t c = 0; c < num_clients; c++) {
@@ -519,6 +521,12 @@ absl::Status DecodeInto(const uint8_t* data, size_t len, Interner& interner, Doc
     out.clients.push_back({client, out.refs.size(), out.refs.size() + num_structs});
     const size_t need = out.refs.size() + num_structs;
     if (need > out.refs.capacity()) out.refs.reserve(std::max(need, 2 * out.refs.capacity()));
+    uint64_t* clocks = nullptr;
+    size_t deleted = 0;
+    if (kPlace) {
+      out.load_clocks.resize(need);  // (num_structs <= the bytes left)
+      clocks = out.load_clocks.data() + out.refs.size();
+    }
     for (uint64_t s = 0; s < num_structs; s++) {
       uint8_t info = dec.ReadUint8();
       if (!dec.ok()) return Malformed(dec, dec.error());
@@ -528,6 +536,11 @@ absl::Status DecodeInto(const uint8_t* data, size_t len, Interner& interner, Doc
       Item& item = *ref.item;
       item.id = {client, clock};
       uint8_t content_ref = info & 0x1f;
+      if (kPlace) {
+        clocks[s] = clock;
+        deleted += content_ref == 1;
+        shapes &= content_ref == 1 || content_ref == 4;
+      }
       uint64_t length;
       if (content_ref == 0 || content_ref == 10) {
         item.kind = content_ref == 0 ? ContentKind::kGC : ContentKind::kSkip;
@@ -555,6 +568,7 @@ absl::Status DecodeInto(const uint8_t* data, size_t len, Interner& interner, Doc
             if (!utf8::IsValid(name)) return Malformed(dec, "root name is not valid UTF-8");
             ref.parent_root = &*interner.emplace(name).first;
           } else {
+            shapes = false;  // (a nested type's content)
             uint64_t pc = dec.ReadVarUint();
             uint64_t pk = dec.ReadVarUint();
             if (pk > kMaxClock) return Malformed(dec, "clock out of range");
@@ -562,6 +576,7 @@ absl::Status DecodeInto(const uint8_t* data, size_t len, Interner& interner, Doc
             forward = pc == client && pk >= clock;  // (no origins read: forward was false)
           }
           if (info & 0x20) {
+            shapes = false;  // (a map entry)
             std::string_view key = dec.ReadVarString();
             if (!utf8::IsValid(key)) return Malformed(dec, "map key is not valid UTF-8");
             item.parent_sub = &*interner.emplace(key).first;
@@ -581,10 +596,15 @@ absl::Status DecodeInto(const uint8_t* data, size_t len, Interner& interner, Doc
       item.length = length;
       clock += length;
     }
+    if (kPlace) out.clients.back().deleted = deleted;
   }
   ReadDeleteRanges<kPlace>(dec, out.ds);
   if (!dec.ok()) return Malformed(dec, dec.error());
   if (!dec.AtEnd()) return Malformed(dec, "trailing bytes after delete set");
+  if (kPlace) {
+    out.load_shapes = shapes;
+    out.load_prepared = true;
+  }
   if (kPlace && !out.placed.empty()) {
     // One exactly sized block for the long strings (their bytes are still the wire's).
     char* p = doc->AllocText(out.placed_bytes);
@@ -1064,9 +1084,14 @@ bool LoadIntoEmpty(Doc& doc, Transaction& t, UpdateScratch& u) {
   absl::InlinedVector<uint64_t, 16> client_end_store(2 * nc, 0);
   uint64_t* const client_end = client_end_store.data();
   uint64_t* const deleted_structs = client_end + nc;
+  // Each ref's clock, and the shape test: from the placing decoder, which
+  // saw them as it read the structs, else from the items.
   // (Arrays written before they are read: not zeroed.)
-  const std::unique_ptr<uint64_t[]> clk_store = std::make_unique_for_overwrite<uint64_t[]>(n);
-  uint64_t* const clk = clk_store.get();
+  const bool prepared = u.load_prepared && u.load_clocks.size() == n;
+  if (prepared && !u.load_shapes) return false;
+  std::unique_ptr<uint64_t[]> clk_store;
+  if (!prepared) clk_store = std::make_unique_for_overwrite<uint64_t[]>(n);
+  uint64_t* const clk = prepared ? u.load_clocks.data() : clk_store.get();
   std::vector<uint8_t>& marks = u.load_marks;
   marks.assign(n, 0);
   for (size_t c = 0; c < nc; c++) {
@@ -1074,18 +1099,22 @@ bool LoadIntoEmpty(Doc& doc, Transaction& t, UpdateScratch& u) {
     if (c > 0 && u.clients[c - 1].client <= cl.client) return false;
     if (cl.begin == cl.end) continue;
     if (u.refs[cl.begin].item->id.clock != 0) return false;
-    size_t deleted = 0;
-    for (size_t i = cl.begin; i < cl.end; i++) {
-      const StructRef& ref = u.refs[i];
-      const Item* item = ref.item;
-      if ((item->kind != ContentKind::kString && item->kind != ContentKind::kDeleted) || item->parent_sub ||
-          (!item->origin.present() && !item->right_origin.present() && !ref.parent_root)) {
-        return false;
+    if (prepared) {
+      deleted_structs[c] = cl.deleted;
+    } else {
+      size_t deleted = 0;
+      for (size_t i = cl.begin; i < cl.end; i++) {
+        const StructRef& ref = u.refs[i];
+        const Item* item = ref.item;
+        if ((item->kind != ContentKind::kString && item->kind != ContentKind::kDeleted) || item->parent_sub ||
+            (!item->origin.present() && !item->right_origin.present() && !ref.parent_root)) {
+          return false;
+        }
+        deleted += item->kind == ContentKind::kDeleted;
+        clk[i] = item->id.clock;
       }
-      deleted += item->kind == ContentKind::kDeleted;
-      clk[i] = item->id.clock;
+      deleted_structs[c] = deleted;
     }
-    deleted_structs[c] = deleted;
     client_end[c] = u.refs[cl.end - 1].item->end_clock();
   }
   // u.clients is descending by client.
@@ -1543,6 +1572,7 @@ absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optiona
     }
   }  if (!st.ok()) {
     u.FreeItems(&doc);
+    std::vector<uint64_t>().swap(u.load_clocks);
     doc.ReturnUpdateScratch(std::move(scratch));
     return st;
   }
@@ -1560,6 +1590,10 @@ absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optiona
     // A document loads once: its later (small) updates need none of this memory.
     std::vector<uint8_t>().swap(u.load_marks);
     std::vector<uint32_t>().swap(u.load_deletes);
+  }
+  if (u.load_prepared) {  // (the placing decoder's, whether the loader took them or not)
+    std::vector<uint64_t>().swap(u.load_clocks);
+    u.load_prepared = false;
   }
   if (options.bulk_loaded) *options.bulk_loaded = bulk;
   if (bulk) {

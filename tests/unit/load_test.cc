@@ -146,10 +146,20 @@ bool LoadBothWays(const Bytes& state, const std::string& what, bool gc = true, b
   Doc heap(opts);
   ApplyOptions unplaced = without;
   unplaced.place_text = false;
+  // Bulk with heap strings: the plain decoder leaves the loader to take each
+  // ref's clock and the shape test from the items (the placing one hands them over).
+  Doc bulk_heap(opts);
+  bool loaded_heap = false;
+  ApplyOptions bulk_unplaced;
+  bulk_unplaced.place_text = false;
+  bulk_unplaced.bulk_loaded = &loaded_heap;
   REQUIRE(ApplyFromCopy(bulk, state, with));
   REQUIRE(ApplyFromCopy(general, state, without));
   REQUIRE(ApplyFromCopy(heap, state, unplaced));
+  REQUIRE(ApplyFromCopy(bulk_heap, state, bulk_unplaced));
   INFO(what);
+  CHECK(loaded_heap == loaded);
+  CHECK(Dump(bulk_heap) == Dump(heap));
   CHECK(PlacedStrings(heap) == 0);
   // (The commit may copy some out again: a merged run, a collected string.)
   if (LongStrings(heap) > 1) {
@@ -381,6 +391,31 @@ TEST_CASE("states that are not clean in-order wholes fall back") {
   Doc m(DocOptions{.client_id = 6});
   REQUIRE(types::MapSet(m, *m.Root("map", TypeRef::kMap), "k", Any::Number(1)).ok());
   CHECK_FALSE(LoadBothWays(EncodeStateAsUpdate(m, nullptr), "map"));
+  // A string under a key (no peer writes one, but the format allows it): the
+  // decoder's shape test must see the key, not only the content kind.
+  Encoder keyed;
+  keyed.WriteVarUint(1);  // one client
+  keyed.WriteVarUint(2);  // two structs
+  keyed.WriteVarUint(8);  // client 8
+  keyed.WriteVarUint(0);  // from clock 0
+  keyed.WriteBytes("\x04", 1);  // a string in a root's sequence
+  keyed.WriteVarUint(1);
+  keyed.WriteVarString("text");
+  keyed.WriteVarString("ab");
+  keyed.WriteBytes("\x24", 1);  // a string under key "k" of root "m"
+  keyed.WriteVarUint(1);
+  keyed.WriteVarString("m");
+  keyed.WriteVarString("k");
+  keyed.WriteVarString("cd");
+  keyed.WriteVarUint(0);  // no delete set
+  CHECK_FALSE(LoadBothWays(keyed.data(), "a string under a key"));
+  // Text inside a nested type (parents named by id) and a nested type itself.
+  Doc nested(DocOptions{.client_id = 7});
+  Branch* arr = *nested.Root("arr", TypeRef::kArray);
+  Branch* inner = *types::ArrayInsertType(nested, arr, 0, TypeRef::kText);
+  REQUIRE(types::TextInsert(nested, inner, 0, "nested text", nullptr).ok());
+  REQUIRE(types::TextInsert(nested, *nested.Root("text", TypeRef::kText), 0, "top", nullptr).ok());
+  CHECK_FALSE(LoadBothWays(EncodeStateAsUpdate(nested, nullptr), "nested"));
 }
 
 TEST_CASE("a delete range that cuts a run falls back and splits it as the general path does") {
