@@ -481,8 +481,10 @@ void ReadDeleteRanges(Decoder& dec, std::vector<UpdateScratch::DsRange>& ds) {
       dec.Fail("delete set range count exceeds data");
       break;
     }
-    // (count <= the bytes left: each range takes two at least.)
-    if (kInline) ds.reserve(ds.size() + static_cast<size_t>(count));
+    // (count <= the bytes left: each range takes two at least.)  Grown
+    // geometrically: a state may list many clients of a range or two each.
+    const size_t want = ds.size() + static_cast<size_t>(count);
+    if (kInline && want > ds.capacity()) ds.reserve(std::max(want, 2 * ds.capacity()));
     for (uint64_t j = 0; j < count && dec.ok(); j++) {
       uint64_t clock = ReadClock<kInline>(dec);
       uint64_t range_len = ReadClock<kInline>(dec);
