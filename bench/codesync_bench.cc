@@ -6,6 +6,10 @@
 //                       untimed), applied one by one to a fresh document
 //   encode/<trace>      the whole final state as one v1 update
 //   decode/<trace>      that update loaded into a fresh document, text read out
+//                       (concurrent traces too: the state all agents merge to)
+//   decode_parse/<trace> the floor of reading that update: the library's wire
+//                       reader over every field, nothing kept (see BM_DecodeParse)
+//   decode_link/<trace> parse + origins resolved + document order, no Items
 //   concurrent/<trace>  concurrent traces: the updates every agent emitted
 //                       (replayed untimed, one document per agent, as
 //                       tests/traces does) applied in trace order to a fresh doc
@@ -33,6 +37,8 @@
 #include <vector>
 
 #include "codesync.h"
+#include "encoding/lib0.h"  // decode_parse/: the library's own wire reader
+#include "encoding/utf8.h"
 #include "trace.h"
 
 #ifndef CODESYNC_TRACES_DIR
@@ -220,10 +226,25 @@ Prepared* Prepare(const std::string& path, bool need_updates, bool need_state) {
     if (!ok && p->error.empty()) p->error = "recording updates failed";
   }
   if (need_state && !p->final_doc && p->error.empty()) {
-    p->final_doc = NewDoc(1);
-    if (!ReplayLocal(p->final_doc.get(), p->trace)) {
-      p->error = LastError("local replay");
+    bool built = true;
+    if (p->trace.concurrent) {
+      // The merged document every agent converges to: the recorded updates in trace order.
+      if (p->updates.empty() && !RecordConcurrentUpdates(p) && p->error.empty()) p->error = "recording updates failed";
+      p->final_doc = NewDoc(1000);
+      for (const std::string& u : p->updates) {
+        if (!p->error.empty()) break;
+        if (!u.empty() && codesync_doc_apply_update(p->final_doc.get(), reinterpret_cast<const uint8_t*>(u.data()),
+                                                    u.size()) != CODESYNC_OK) {
+          p->error = LastError("merging the agents' updates");
+        }
+      }
+      built = p->error.empty();
     } else {
+      p->final_doc = NewDoc(1);
+      built = ReplayLocal(p->final_doc.get(), p->trace);
+      if (!built) p->error = LastError("local replay");
+    }
+    if (built) {
       codesync_buffer buf = {nullptr, 0};
       if (codesync_doc_encode_update(p->final_doc.get(), nullptr, 0, &buf) != CODESYNC_OK) {
         p->error = LastError("encode");
@@ -333,6 +354,23 @@ void BM_Encode(benchmark::State& state, std::string path) {
   SetCommonCounters(state, p->trace);
 }
 
+// One timed load and read (out of line: callgrind's --toggle-collect names it,
+// so a concurrent trace's profile leaves out the recording's apply_update calls).
+[[gnu::noinline]] bool LoadAndRead(codesync_doc* doc, const uint8_t* data, size_t len, size_t* read, const char** what) {
+  if (codesync_doc_apply_update(doc, data, len) != CODESYNC_OK) {
+    *what = "decode";
+    return false;
+  }
+  codesync_buffer buf = {nullptr, 0};
+  if (codesync_text_string(codesync_doc_text(doc, "text"), &buf) != CODESYNC_OK) {
+    *what = "read";
+    return false;
+  }
+  *read = buf.len;
+  codesync_buffer_free(&buf);
+  return true;
+}
+
 void BM_Decode(benchmark::State& state, std::string path) {
   Prepared* p = Prepare(path, false, true);
   if (!p->error.empty()) return state.SkipWithError(p->error.c_str());
@@ -343,13 +381,8 @@ void BM_Decode(benchmark::State& state, std::string path) {
     state.PauseTiming();
     doc = NewDoc(1000);
     state.ResumeTiming();
-    if (codesync_doc_apply_update(doc.get(), data, p->state.size()) != CODESYNC_OK)
-      return state.SkipWithError(LastError("decode").c_str());
-    codesync_buffer buf = {nullptr, 0};
-    if (codesync_text_string(codesync_doc_text(doc.get(), "text"), &buf) != CODESYNC_OK)
-      return state.SkipWithError(LastError("read").c_str());
-    read = buf.len;
-    codesync_buffer_free(&buf);
+    const char* what = nullptr;
+    if (!LoadAndRead(doc.get(), data, p->state.size(), &read, &what)) return state.SkipWithError(LastError(what).c_str());
     state.PauseTiming();
     doc.reset();
     state.ResumeTiming();
@@ -359,6 +392,187 @@ void BM_Decode(benchmark::State& state, std::string path) {
   codesync_doc_apply_update(doc.get(), data, p->state.size());
   if (!CheckText(state, doc.get(), p->trace)) return;
   state.counters["update_bytes"] = static_cast<double>(p->state.size());
+  SetCommonCounters(state, p->trace);
+}
+
+// ---- the floor of reading Yjs v1: decode_parse/ and decode_link/ ----
+//
+// decode_parse/<trace> reads the whole state the way the loader does (the
+// library's Decoder: every varuint, string and delete range, each string's
+// UTF-16 length), and keeps nothing but a checksum: no items, no store, no
+// links.  decode_link/<trace> adds what the format asks of any reader that
+// wants the document order: every struct's origins resolved to the struct
+// they name (per-client clock order, so a search by clock) and the struct
+// put after its left origin in a flat index list (no Item, no YATA scan:
+// exact for a state without concurrent inserts at one place).
+
+struct ParsedStruct {
+  uint64_t client, clock, len;
+  uint64_t oc, ok;  // origin, ok = UINT64_MAX when none
+  uint64_t rc, rk;  // right origin, the same
+};
+
+// Returns false on anything but a text state's strings, deleted runs and GC structs.
+template <bool kKeep>
+bool ParseWholeState(const uint8_t* data, size_t len, uint64_t* sum, std::vector<ParsedStruct>* out,
+                     std::vector<std::pair<size_t, size_t>>* clients) {
+  codesync::Decoder dec(data, len);
+  uint64_t acc = 0;
+  const uint64_t num_clients = dec.ReadVarUint();
+  for (uint64_t c = 0; c < num_clients && dec.ok(); c++) {
+    const uint64_t num_structs = dec.ReadVarUint();
+    const uint64_t client = dec.ReadVarUint();
+    uint64_t clock = dec.ReadVarUint();
+    if (kKeep) clients->push_back({out->size(), out->size() + num_structs});
+    for (uint64_t i = 0; i < num_structs && dec.ok(); i++) {
+      const uint8_t info = dec.ReadUint8();
+      const uint8_t ref = info & 0x1f;
+      ParsedStruct st{client, clock, 0, 0, UINT64_MAX, 0, UINT64_MAX};
+      if (ref == 0 || ref == 10) {
+        st.len = dec.ReadVarUint();
+      } else {
+        if (info & 0x80) {
+          st.oc = dec.ReadVarUint();
+          st.ok = dec.ReadVarUint();
+        }
+        if (info & 0x40) {
+          st.rc = dec.ReadVarUint();
+          st.rk = dec.ReadVarUint();
+        }
+        if (!(info & 0xc0)) {
+          if (dec.ReadVarUint() == 1) {
+            acc += dec.ReadVarString().size();
+          } else {
+            acc += dec.ReadVarUint();
+            acc += dec.ReadVarUint();
+          }
+          if (info & 0x20) return false;
+        }
+        if (ref == 1) {
+          st.len = dec.ReadVarUint();
+        } else if (ref == 4) {
+          const std::string_view s = dec.ReadVarString();
+          st.len = codesync::utf8::IsAscii(s) ? s.size() : codesync::utf8::Utf16Length(s);
+          acc += static_cast<uint8_t>(s.empty() ? 0 : s[0]);
+        } else {
+          return false;
+        }
+      }
+      acc += st.len + st.ok + st.rk + st.oc + st.rc;
+      clock += st.len;
+      if (kKeep) out->push_back(st);
+    }
+  }
+  const uint64_t ds_clients = dec.ReadVarUint();
+  for (uint64_t c = 0; c < ds_clients && dec.ok(); c++) {
+    acc += dec.ReadVarUint();
+    const uint64_t n = dec.ReadVarUint();
+    for (uint64_t k = 0; k < n && dec.ok(); k++) acc += dec.ReadVarUint() + dec.ReadVarUint();
+  }
+  *sum = acc;
+  return dec.ok() && dec.AtEnd();
+}
+
+void BM_DecodeParse(benchmark::State& state, std::string path) {
+  Prepared* p = Prepare(path, false, true);
+  if (!p->error.empty()) return state.SkipWithError(p->error.c_str());
+  const auto* data = reinterpret_cast<const uint8_t*>(p->state.data());
+  uint64_t sum = 0;
+  for (auto _ : state) {
+    if (!ParseWholeState<false>(data, p->state.size(), &sum, nullptr, nullptr))
+      return state.SkipWithError("not a text state");
+    benchmark::DoNotOptimize(sum);
+  }
+  state.counters["update_bytes"] = static_cast<double>(p->state.size());
+  SetCommonCounters(state, p->trace);
+}
+
+std::vector<uint64_t>& ClockScratch() {
+  static std::vector<uint64_t> clocks;
+  return clocks;
+}
+
+// Parse, then every origin resolved and the structs linked in document order.
+// Returns the number of structs in the list (all of them, or 0 on a miss).
+size_t LinkParsed(const std::vector<ParsedStruct>& st, const std::vector<std::pair<size_t, size_t>>& clients,
+                  std::vector<uint32_t>& next) {
+  const size_t n = st.size();
+  next.assign(n + 1, UINT32_MAX);  // next[n]: the list's head
+  // Clock -> struct per client as the loader finds it: dense clocks, and a
+  // bucket per 2^shift clocks (about one struct each) naming the last struct
+  // starting at or before it, then a short forward scan.
+  std::vector<uint64_t>& clocks = ClockScratch();
+  clocks.resize(n);
+  for (size_t i = 0; i < n; i++) clocks[i] = st[i].clock;
+  struct Buckets {
+    int shift;
+    std::vector<uint32_t> first;
+  };
+  std::vector<Buckets> buckets(clients.size());
+  for (size_t c = 0; c < clients.size(); c++) {
+    const auto [b, e] = clients[c];
+    if (b == e) continue;
+    const uint64_t end = st[e - 1].clock + st[e - 1].len;
+    int shift = 0;
+    while ((end >> (shift + 1)) >= e - b) shift++;
+    std::vector<uint32_t>& f = buckets[c].first;
+    buckets[c].shift = shift;
+    f.resize(static_cast<size_t>(((end - 1) >> shift) + 1));
+    size_t k = 0;
+    for (size_t j = b; j < e; j++) {
+      const size_t upto = j + 1 < e ? static_cast<size_t>((clocks[j + 1] + (uint64_t{1} << shift) - 1) >> shift) : f.size();
+      for (; k < upto; k++) f[k] = static_cast<uint32_t>(j);
+    }
+  }
+  auto find = [&](uint64_t client, uint64_t clock) -> size_t {
+    for (size_t c = 0; c < clients.size(); c++) {
+      const auto [b, e] = clients[c];
+      if (b == e || st[b].client != client) continue;
+      const Buckets& bk = buckets[c];
+      const size_t at = static_cast<size_t>(clock >> bk.shift);
+      if (at >= bk.first.size()) return SIZE_MAX;
+      size_t j = bk.first[at];
+      while (j + 1 < e && clocks[j + 1] <= clock) j++;
+      return j;
+    }
+    return SIZE_MAX;
+  };
+  for (const auto& [b, e] : clients) {
+    for (size_t i = b; i < e; i++) {
+      const ParsedStruct& s = st[i];
+      size_t left = n;
+      if (s.ok != UINT64_MAX) {
+        left = i > b && s.oc == s.client && st[i - 1].clock + st[i - 1].len == s.ok + 1 ? i - 1 : find(s.oc, s.ok);
+        if (left == SIZE_MAX) return 0;
+      }
+      next[i] = next[left];
+      next[left] = static_cast<uint32_t>(i);
+    }
+  }
+  size_t count = 0;
+  for (uint32_t k = next[n]; k != UINT32_MAX; k = next[k]) count++;
+  return count;
+}
+
+void BM_DecodeLink(benchmark::State& state, std::string path) {
+  Prepared* p = Prepare(path, false, true);
+  if (!p->error.empty()) return state.SkipWithError(p->error.c_str());
+  const auto* data = reinterpret_cast<const uint8_t*>(p->state.data());
+  std::vector<ParsedStruct> st;
+  std::vector<std::pair<size_t, size_t>> clients;
+  std::vector<uint32_t> next;
+  size_t linked = 0;
+  for (auto _ : state) {
+    st.clear();
+    clients.clear();
+    uint64_t sum = 0;
+    if (!ParseWholeState<true>(data, p->state.size(), &sum, &st, &clients))
+      return state.SkipWithError("not a text state");
+    linked = LinkParsed(st, clients, next);
+    benchmark::DoNotOptimize(next.data());
+  }
+  if (linked != st.size()) return state.SkipWithError("an origin names no struct of the state");
+  state.counters["structs"] = static_cast<double>(st.size());
   SetCommonCounters(state, p->trace);
 }
 
@@ -380,10 +594,15 @@ void Register() {
     benchmark::RegisterBenchmark(("remote/" + n).c_str(), BM_ApplyUpdates, path)->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark(("encode/" + n).c_str(), BM_Encode, path)->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark(("decode/" + n).c_str(), BM_Decode, path)->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("decode_parse/" + n).c_str(), BM_DecodeParse, path)->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("decode_link/" + n).c_str(), BM_DecodeLink, path)->Unit(benchmark::kMillisecond);
   }
   for (const std::string& path : conc) {
-    benchmark::RegisterBenchmark(("concurrent/" + name_of(path)).c_str(), BM_ApplyUpdates, path)
-        ->Unit(benchmark::kMillisecond);
+    const std::string n = name_of(path);
+    benchmark::RegisterBenchmark(("concurrent/" + n).c_str(), BM_ApplyUpdates, path)->Unit(benchmark::kMillisecond);
+    // A server loads such merged states all day (several clients, cross-client origins).
+    benchmark::RegisterBenchmark(("decode/" + n).c_str(), BM_Decode, path)->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("decode_parse/" + n).c_str(), BM_DecodeParse, path)->Unit(benchmark::kMillisecond);
   }
 }
 

@@ -100,8 +100,12 @@ Item* Doc::NewItemSlow() {
 }
 
 char* Doc::AllocText(size_t n) {
-  text_blocks_.push_back(std::make_unique<char[]>(n + kTextSlack));  // (zeroed: the slack is read)
-  return text_blocks_.back().get();
+  // The n bytes are the caller's to write (a load fills them at once); only
+  // the slack, which the encoder reads past a string's end, is zeroed.
+  text_blocks_.push_back(std::make_unique_for_overwrite<char[]>(n + kTextSlack));
+  char* p = text_blocks_.back().get();
+  std::memset(p + n, 0, kTextSlack);
+  return p;
 }
 
 void Doc::FreeItem(Item* item) {

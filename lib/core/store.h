@@ -149,6 +149,18 @@ class ClientStructs {
     flat_ = true;
     flat_items_.reserve(n);
   }
+  // The same for a load that writes its structs itself (an empty client
+  // only): up to n of them go to the returned slots in clock order, then
+  // EndBulkFill says how many (no per-struct call or capacity test).
+  Item** BeginBulkFill(size_t n) {
+    BeginBulk(n);
+    flat_items_.resize(n);
+    return flat_items_.data();
+  }
+  void EndBulkFill(size_t written) {
+    flat_items_.resize(written);
+    last_ = written ? flat_items_[written - 1] : nullptr;
+  }
   // A new struct at the end (its clock is end_clock()).
   void Append(Item* item) {
     if (flat_) {

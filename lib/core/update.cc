@@ -388,6 +388,7 @@ void UpdateScratch::Clear() {
   clients.clear();
   refs.clear();
   ds.clear();
+  load_prepared = false;
 }
 
 void UpdateScratch::FreeItems(Doc* doc) {
@@ -439,8 +440,36 @@ struct ClientCache {
   }
 };
 
+// A clock or length: with kInline (the whole-state load, whose clocks are
+// mostly 3-byte varuints) one to three bytes are read here, not in the
+// decoder's out-of-line reader; anything else (and the end of the data) is
+// left to ReadVarUint.  The remote path keeps the plain call.
+template <bool kInline>
+[[gnu::always_inline]] inline uint64_t ReadClock(Decoder& dec) {
+  if (kInline && dec.remaining() >= 3) {
+    const uint8_t* p = dec.cursor();
+    const uint64_t b0 = p[0];
+    if (!(b0 & 0x80)) {
+      dec.Skip(1);
+      return b0;
+    }
+    const uint64_t b1 = p[1];
+    if (!(b1 & 0x80)) {
+      dec.Skip(2);
+      return (b0 & 0x7f) | b1 << 7;
+    }
+    const uint64_t b2 = p[2];
+    if (!(b2 & 0x80)) {
+      dec.Skip(3);
+      return (b0 & 0x7f) | (b1 & 0x7f) << 7 | b2 << 14;
+    }
+  }
+  return dec.ReadVarUint();
+}
+
 // The delete set, as DeleteSet::Decode reads it, kept flat in wire order
 // (errors are left in dec).
+template <bool kInline>
 void ReadDeleteRanges(Decoder& dec, std::vector<UpdateScratch::DsRange>& ds) {
   uint64_t n = dec.ReadVarUint();
   if (n > dec.remaining()) dec.Fail("delete set client count exceeds data");
@@ -451,9 +480,13 @@ void ReadDeleteRanges(Decoder& dec, std::vector<UpdateScratch::DsRange>& ds) {
       dec.Fail("delete set range count exceeds data");
       break;
     }
+    // (count <= the bytes left: each range takes two at least.)  Grown
+    // geometrically: a state may list many clients of a range or two each.
+    const size_t want = ds.size() + static_cast<size_t>(count);
+    if (kInline && want > ds.capacity()) ds.reserve(std::max(want, 2 * ds.capacity()));
     for (uint64_t j = 0; j < count && dec.ok(); j++) {
-      uint64_t clock = dec.ReadVarUint();
-      uint64_t range_len = dec.ReadVarUint();
+      uint64_t clock = ReadClock<kInline>(dec);
+      uint64_t range_len = ReadClock<kInline>(dec);
       if (clock > kMaxClock || range_len > kMaxClock) {
         dec.Fail("delete set range out of range");
         break;
@@ -476,6 +509,7 @@ absl::Status DecodeInto(const uint8_t* data, size_t len, Interner& interner, Doc
     out.placed.clear();
     out.placed_bytes = 0;
   }
+  bool shapes = true;  // (kPlace) every struct has a shape LoadIntoEmpty takes
   uint64_t num_clients = dec.ReadVarUint();
   if (num_clients > dec.remaining()) return Malformed(dec, "client count exceeds data");
   for (uint64_t c = 0; c < num_clients; c++) {
@@ -488,6 +522,12 @@ absl::Status DecodeInto(const uint8_t* data, size_t len, Interner& interner, Doc
     out.clients.push_back({client, out.refs.size(), out.refs.size() + num_structs});
     const size_t need = out.refs.size() + num_structs;
     if (need > out.refs.capacity()) out.refs.reserve(std::max(need, 2 * out.refs.capacity()));
+    uint64_t* clocks = nullptr;
+    size_t deleted = 0;
+    if (kPlace) {
+      out.load_clocks.resize(need);  // (num_structs <= the bytes left)
+      clocks = out.load_clocks.data() + out.refs.size();
+    }
     for (uint64_t s = 0; s < num_structs; s++) {
       uint8_t info = dec.ReadUint8();
       if (!dec.ok()) return Malformed(dec, dec.error());
@@ -497,6 +537,11 @@ absl::Status DecodeInto(const uint8_t* data, size_t len, Interner& interner, Doc
       Item& item = *ref.item;
       item.id = {client, clock};
       uint8_t content_ref = info & 0x1f;
+      if (kPlace) {
+        clocks[s] = clock;
+        deleted += content_ref == 1;
+        shapes &= content_ref == 1 || content_ref == 4;
+      }
       uint64_t length;
       if (content_ref == 0 || content_ref == 10) {
         item.kind = content_ref == 0 ? ContentKind::kGC : ContentKind::kSkip;
@@ -506,14 +551,14 @@ absl::Status DecodeInto(const uint8_t* data, size_t len, Interner& interner, Doc
         bool forward = false;
         if (info & 0x80) {
           uint64_t oc = clients.Read(dec);
-          uint64_t ok = dec.ReadVarUint();
+          uint64_t ok = ReadClock<kPlace>(dec);
           if (ok > kMaxClock) return Malformed(dec, "clock out of range");  // (and OptId's absent mark)
           item.origin = OptId::Of({oc, ok});
           forward = oc == client && ok >= clock;
         }
         if (info & 0x40) {
           uint64_t rc = clients.Read(dec);
-          uint64_t rk = dec.ReadVarUint();
+          uint64_t rk = ReadClock<kPlace>(dec);
           if (rk > kMaxClock) return Malformed(dec, "clock out of range");
           item.right_origin = OptId::Of({rc, rk});
           forward |= rc == client && rk >= clock;
@@ -524,6 +569,7 @@ absl::Status DecodeInto(const uint8_t* data, size_t len, Interner& interner, Doc
             if (!utf8::IsValid(name)) return Malformed(dec, "root name is not valid UTF-8");
             ref.parent_root = &*interner.emplace(name).first;
           } else {
+            shapes = false;  // (a nested type's content)
             uint64_t pc = dec.ReadVarUint();
             uint64_t pk = dec.ReadVarUint();
             if (pk > kMaxClock) return Malformed(dec, "clock out of range");
@@ -531,6 +577,7 @@ absl::Status DecodeInto(const uint8_t* data, size_t len, Interner& interner, Doc
             forward = pc == client && pk >= clock;  // (no origins read: forward was false)
           }
           if (info & 0x20) {
+            shapes = false;  // (a map entry)
             std::string_view key = dec.ReadVarString();
             if (!utf8::IsValid(key)) return Malformed(dec, "map key is not valid UTF-8");
             item.set_parent_sub(&*interner.emplace(key).first);
@@ -546,14 +593,19 @@ absl::Status DecodeInto(const uint8_t* data, size_t len, Interner& interner, Doc
       }
       if (!dec.ok()) return Malformed(dec, dec.error());
       if (length == 0) return Malformed(dec, "struct of length 0");
-      if (length > kMaxClock || clock + length > kMaxClock) return Malformed(dec, "clock out of range");
+      if (length > kMaxClock - clock) return Malformed(dec, "clock out of range");  // (clock <= kMaxClock)
       item.length = length;
       clock += length;
     }
+    if (kPlace) out.clients.back().deleted = deleted;
   }
-  ReadDeleteRanges(dec, out.ds);
+  ReadDeleteRanges<kPlace>(dec, out.ds);
   if (!dec.ok()) return Malformed(dec, dec.error());
   if (!dec.AtEnd()) return Malformed(dec, "trailing bytes after delete set");
+  if (kPlace) {
+    out.load_shapes = shapes;
+    out.load_prepared = true;
+  }
   if (kPlace && !out.placed.empty()) {
     // One exactly sized block for the long strings (their bytes are still the wire's).
     char* p = doc->AllocText(out.placed_bytes);
@@ -1028,11 +1080,19 @@ bool LoadIntoEmpty(Doc& doc, Transaction& t, UpdateScratch& u) {
   if (n == 0 || n >= UINT32_MAX || !t.touched_clients.empty() || !t.delete_set.empty()) return false;
   const size_t nc = u.clients.size();
   // (Indexed through raw pointers: Debian's Abseil checks every InlinedVector index.)
-  absl::InlinedVector<uint64_t, 8> client_end_store(nc, 0);
+  // Per client: the end clock, and (second half) how many deleted structs,
+  // which bounds its deleted runs.
+  absl::InlinedVector<uint64_t, 16> client_end_store(2 * nc, 0);
   uint64_t* const client_end = client_end_store.data();
+  uint64_t* const deleted_structs = client_end + nc;
+  // Each ref's clock, and the shape test: from the placing decoder, which
+  // saw them as it read the structs, else from the items.
   // (Arrays written before they are read: not zeroed.)
-  const std::unique_ptr<uint64_t[]> clk_store = std::make_unique_for_overwrite<uint64_t[]>(n);
-  uint64_t* const clk = clk_store.get();
+  const bool prepared = u.load_prepared && u.load_clocks.size() == n;
+  if (prepared && !u.load_shapes) return false;
+  std::unique_ptr<uint64_t[]> clk_store;
+  if (!prepared) clk_store = std::make_unique_for_overwrite<uint64_t[]>(n);
+  uint64_t* const clk = prepared ? u.load_clocks.data() : clk_store.get();
   std::vector<uint8_t>& marks = u.load_marks;
   marks.assign(n, 0);
   for (size_t c = 0; c < nc; c++) {
@@ -1040,14 +1100,21 @@ bool LoadIntoEmpty(Doc& doc, Transaction& t, UpdateScratch& u) {
     if (c > 0 && u.clients[c - 1].client <= cl.client) return false;
     if (cl.begin == cl.end) continue;
     if (u.refs[cl.begin].item->id.clock != 0) return false;
-    for (size_t i = cl.begin; i < cl.end; i++) {
-      const StructRef& ref = u.refs[i];
-      const Item* item = ref.item;
-      if ((item->kind != ContentKind::kString && item->kind != ContentKind::kDeleted) || item->parent_sub() ||
-          (!item->origin.present() && !item->right_origin.present() && !ref.parent_root)) {
-        return false;
+    if (prepared) {
+      deleted_structs[c] = cl.deleted;
+    } else {
+      size_t deleted = 0;
+      for (size_t i = cl.begin; i < cl.end; i++) {
+        const StructRef& ref = u.refs[i];
+        const Item* item = ref.item;
+        if ((item->kind != ContentKind::kString && item->kind != ContentKind::kDeleted) || item->parent_sub() ||
+            (!item->origin.present() && !item->right_origin.present() && !ref.parent_root)) {
+          return false;
+        }
+        deleted += item->kind == ContentKind::kDeleted;
+        clk[i] = item->id.clock;
       }
-      clk[i] = item->id.clock;
+      deleted_structs[c] = deleted;
     }
     client_end[c] = u.refs[cl.end - 1].item->end_clock();
   }
@@ -1085,11 +1152,15 @@ bool LoadIntoEmpty(Doc& doc, Transaction& t, UpdateScratch& u) {
     const int shift = bucket_of[c].second;
     const size_t nb = static_cast<size_t>(((client_end[c] - 1) >> shift) + 1);
     uint32_t* b = buckets + bucket_of[c].first;
+    // Bucket k goes to the last ref starting at or before k << shift: ref j
+    // fills the buckets up to the first one at or past the next ref's clock.
+    const uint64_t round = (uint64_t{1} << shift) - 1;
     size_t k = 0;
-    for (size_t j = cl.begin; j < cl.end; j++) {
-      const uint64_t end = j + 1 < cl.end ? clk[j + 1] : client_end[c];
-      for (; k < nb && (static_cast<uint64_t>(k) << shift) < end; k++) b[k] = static_cast<uint32_t>(j);
+    for (size_t j = cl.begin; j + 1 < cl.end; j++) {
+      const size_t upto = static_cast<size_t>((clk[j + 1] + round) >> shift);
+      for (; k < upto; k++) b[k] = static_cast<uint32_t>(j);
     }
+    for (; k < nb; k++) b[k] = static_cast<uint32_t>(cl.end - 1);
   }
   // The ref whose clocks hold `clock` in client ci, -1 past the decoded ones.
   auto ref_at = [&](size_t ci, uint64_t clock) -> ptrdiff_t {
@@ -1274,7 +1345,20 @@ bool LoadIntoEmpty(Doc& doc, Transaction& t, UpdateScratch& u) {
     if (cl.begin == cl.end) continue;
     t.Touch(cl.client, 0);
     ClientStructs& structs = store.clients[cl.client];
-    structs.BeginBulk(cl.end - cl.begin);
+    Item** slot = structs.BeginBulkFill(cl.end - cl.begin);
+    Item** const first_slot = slot;
+    // The client's deleted runs go straight to the transaction's delete set
+    // (what Add does for a client it has, without the call per run).
+    std::vector<DeleteRange>* runs = nullptr;
+    auto add_run = [&](uint64_t start, uint64_t len) {
+      if (runs) {
+        runs->push_back({start, len});
+        return;
+      }
+      t.delete_set.Add(cl.client, start, len);
+      runs = &t.delete_set.clients.find(cl.client)->second;
+      runs->reserve(static_cast<size_t>(deleted_structs[c]));
+    };
     uint64_t run_start = 0, run_end = UINT64_MAX;  // deleted run being joined
     const Item* prev = nullptr;  // the struct before, by clock
     for (size_t i = cl.begin; i < cl.end; i++) {
@@ -1292,7 +1376,7 @@ bool LoadIntoEmpty(Doc& doc, Transaction& t, UpdateScratch& u) {
       }
       const bool del = item->kind == ContentKind::kDeleted || (marks[i] & kDelete);
       item->deleted = del;
-      ComputeWeights(*item);
+      if (item->kind == ContentKind::kString && !item->ascii()) ComputeWeights(*item);  // (else nothing to compute)
       count_in(item->parent);
       if (prev && item->origin.present() && item->origin.id.clock + 1 == item->id.clock &&
           item->origin.id.client == cl.client && prev->right == item && prev->right_origin == item->right_origin &&
@@ -1300,18 +1384,20 @@ bool LoadIntoEmpty(Doc& doc, Transaction& t, UpdateScratch& u) {
         mergeable = true;
       }
       prev = item;
-      structs.Append(item);
-      t.appended++;  // the commit's new-struct merge pass runs only when this is set
+      *slot++ = item;
       if (item->kind == ContentKind::kDeleted) {
         if (item->id.clock != run_end) {
-          if (run_end != UINT64_MAX) t.delete_set.Add(cl.client, run_start, run_end - run_start);
+          if (run_end != UINT64_MAX) add_run(run_start, run_end - run_start);
           run_start = item->id.clock;
         }
         run_end = item->end_clock();
       }
       note_changed(item->parent);
     }
-    if (run_end != UINT64_MAX) t.delete_set.Add(cl.client, run_start, run_end - run_start);
+    if (run_end != UINT64_MAX) add_run(run_start, run_end - run_start);
+    const size_t written = static_cast<size_t>(slot - first_slot);
+    structs.EndBulkFill(written);
+    t.appended += written;  // the commit's new-struct merge pass runs only when this is set
   }
   {
     uint64_t client = 0, run_start = 0, run_end = UINT64_MAX;
@@ -1385,7 +1471,7 @@ bool ReadRunAppend(const Doc& doc, const uint8_t* data, size_t len, UpdateScratc
   if (!ascii && !utf8::IsValid(text)) return false;
   const uint64_t length = ascii ? text.size() : utf8::Utf16Length(text);
   if (length == 0 || length > kMaxClock || clock + length > kMaxClock) return false;
-  ReadDeleteRanges(dec, u.ds);
+  ReadDeleteRanges<false>(dec, u.ds);
   if (!dec.ok() || !dec.AtEnd()) return false;
 
   const StructStore& store = doc.store();
@@ -1487,6 +1573,7 @@ absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optiona
     }
   }  if (!st.ok()) {
     u.FreeItems(&doc);
+    std::vector<uint64_t>().swap(u.load_clocks);
     doc.ReturnUpdateScratch(std::move(scratch));
     return st;
   }
@@ -1504,6 +1591,10 @@ absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optiona
     // A document loads once: its later (small) updates need none of this memory.
     std::vector<uint8_t>().swap(u.load_marks);
     std::vector<uint32_t>().swap(u.load_deletes);
+  }
+  if (u.load_prepared) {  // (the placing decoder's, whether the loader took them or not)
+    std::vector<uint64_t>().swap(u.load_clocks);
+    u.load_prepared = false;
   }
   if (options.bulk_loaded) *options.bulk_loaded = bulk;
   if (bulk) {

@@ -41,6 +41,7 @@ struct UpdateScratch {
   struct Client {
     uint64_t client;
     size_t begin, end;  // the client's structs: refs[begin, end), in wire order
+    size_t deleted = 0;  // how many are deleted runs (the placing decoder counts them)
   };
   struct DsRange {
     uint64_t client, clock, len;  // len > 0
@@ -60,6 +61,14 @@ struct UpdateScratch {
   // LoadIntoEmpty's working arrays, parallel to refs (kept for their memory).
   std::vector<uint8_t> load_marks;     // per ref: absorbed into its left, deleted by the delete set
   std::vector<uint32_t> load_deletes;  // refs the delete set deletes, in the order it does
+  // Written by the decode of a first state (the placing decoder), so that
+  // LoadIntoEmpty need not walk the items once more for them: each ref's
+  // clock, and whether every struct has the shape it loads (a string or
+  // deleted run in a root's sequence, not under a key).  load_prepared says
+  // they are valid for the refs decoded last.
+  std::vector<uint64_t> load_clocks;
+  bool load_shapes = false;
+  bool load_prepared = false;
   // ApplyUpdate's decode of a state into an empty document: the items whose
   // strings (longer than ItemString's inline size) wait for their block of the
   // document's text arena (Doc::AllocText), and their bytes.

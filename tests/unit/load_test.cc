@@ -146,10 +146,20 @@ bool LoadBothWays(const Bytes& state, const std::string& what, bool gc = true, b
   Doc heap(opts);
   ApplyOptions unplaced = without;
   unplaced.place_text = false;
+  // Bulk with heap strings: the plain decoder leaves the loader to take each
+  // ref's clock and the shape test from the items (the placing one hands them over).
+  Doc bulk_heap(opts);
+  bool loaded_heap = false;
+  ApplyOptions bulk_unplaced;
+  bulk_unplaced.place_text = false;
+  bulk_unplaced.bulk_loaded = &loaded_heap;
   REQUIRE(ApplyFromCopy(bulk, state, with));
   REQUIRE(ApplyFromCopy(general, state, without));
   REQUIRE(ApplyFromCopy(heap, state, unplaced));
+  REQUIRE(ApplyFromCopy(bulk_heap, state, bulk_unplaced));
   INFO(what);
+  CHECK(loaded_heap == loaded);
+  CHECK(Dump(bulk_heap) == Dump(heap));
   CHECK(PlacedStrings(heap) == 0);
   // (The commit may copy some out again: a merged run, a collected string.)
   if (LongStrings(heap) > 1) {
@@ -381,6 +391,31 @@ TEST_CASE("states that are not clean in-order wholes fall back") {
   Doc m(DocOptions{.client_id = 6});
   REQUIRE(types::MapSet(m, *m.Root("map", TypeRef::kMap), "k", Any::Number(1)).ok());
   CHECK_FALSE(LoadBothWays(EncodeStateAsUpdate(m, nullptr), "map"));
+  // A string under a key (no peer writes one, but the format allows it): the
+  // decoder's shape test must see the key, not only the content kind.
+  Encoder keyed;
+  keyed.WriteVarUint(1);  // one client
+  keyed.WriteVarUint(2);  // two structs
+  keyed.WriteVarUint(8);  // client 8
+  keyed.WriteVarUint(0);  // from clock 0
+  keyed.WriteBytes("\x04", 1);  // a string in a root's sequence
+  keyed.WriteVarUint(1);
+  keyed.WriteVarString("text");
+  keyed.WriteVarString("ab");
+  keyed.WriteBytes("\x24", 1);  // a string under key "k" of root "m"
+  keyed.WriteVarUint(1);
+  keyed.WriteVarString("m");
+  keyed.WriteVarString("k");
+  keyed.WriteVarString("cd");
+  keyed.WriteVarUint(0);  // no delete set
+  CHECK_FALSE(LoadBothWays(keyed.data(), "a string under a key"));
+  // Text inside a nested type (parents named by id) and a nested type itself.
+  Doc nested(DocOptions{.client_id = 7});
+  Branch* arr = *nested.Root("arr", TypeRef::kArray);
+  Branch* inner = *types::ArrayInsertType(nested, arr, 0, TypeRef::kText);
+  REQUIRE(types::TextInsert(nested, inner, 0, "nested text", nullptr).ok());
+  REQUIRE(types::TextInsert(nested, *nested.Root("text", TypeRef::kText), 0, "top", nullptr).ok());
+  CHECK_FALSE(LoadBothWays(EncodeStateAsUpdate(nested, nullptr), "nested"));
 }
 
 TEST_CASE("a delete range that cuts a run falls back and splits it as the general path does") {
@@ -574,6 +609,54 @@ TEST_CASE("a bulk-loaded client answers lookups and turns into the B-tree on its
     after.push_back(EncodeStateAsUpdate(d, nullptr));
   }
   CHECK(after[0] == after[1]);
+}
+
+// The load reads clocks of one to three bytes itself (update.cc ReadClock):
+// origins, right origins and delete ranges whose clocks take one, two, three
+// and four varuint bytes (around 2^7, 2^14 and 2^21) must load as the general
+// path loads them, and the state cut short anywhere in its structs' tail or
+// delete set (a varuint cut between its bytes included) must be refused by
+// both ways with the document left empty.
+TEST_CASE("clocks of every varuint width load the same both ways; a state cut short is refused") {
+  Doc src(DocOptions{.client_id = 5});
+  Branch* text = *src.Root("text", TypeRef::kText);
+  const uint64_t big = (uint64_t{1} << 21) + 40;
+  REQUIRE(types::TextInsert(src, text, 0, std::string(big, 'x'), nullptr).ok());
+  // Inserts right after positions whose clocks take 1, 2, 3 and 4 bytes
+  // (origins and right origins inside the big run), then deletions there.
+  const uint64_t at[] = {3, 100, 130, 16000, 16390, 2000000, (uint64_t{1} << 21) + 7};
+  uint64_t shift = 0;
+  for (uint64_t a : at) {
+    REQUIRE(types::TextInsert(src, text, a + shift, "yz", nullptr).ok());
+    shift += 2;
+  }
+  for (uint64_t a : at) REQUIRE(types::TextDelete(src, text, a + 5, 2).ok());
+  const Bytes state = EncodeStateAsUpdate(src, nullptr);
+  // Clocks past 2^21 in the state: the inserts' own and the big run's last pieces.
+  CHECK(src.store().clients.at(5).end_clock() > (uint64_t{1} << 21));
+  CHECK(LoadBothWays(state, "every varuint width", /*gc=*/true, /*reencodes_to_itself=*/true));
+  CHECK(LoadBothWays(state, "every varuint width, no gc", /*gc=*/false));
+  // Everything after the big string: the later structs and the delete set.
+  size_t refused = 0;
+  for (size_t cut = state.size() - 120; cut < state.size(); cut++) {
+    for (bool bulk_load : {true, false}) {
+      Doc d(DocOptions{.client_id = 999});
+      ApplyOptions o;
+      o.bulk_load = bulk_load;
+      // The cut state in a buffer of its own, followed by bytes that would end
+      // a varuint: a reader that looks past the end reads them and goes on.
+      Bytes part(cut + 8, uint8_t{0x01});
+      std::copy(state.begin(), state.begin() + static_cast<std::ptrdiff_t>(cut), part.begin());
+      const absl::Status st = ApplyUpdate(d, part.data(), cut, std::nullopt, o);
+      INFO("cut at ", cut, bulk_load ? " bulk" : " general");
+      CHECK_FALSE(st.ok());
+      CHECK(d.store().clients.empty());
+      Branch* t = *d.Root("text", TypeRef::kText);
+      CHECK(t->start == nullptr);
+      refused += !st.ok();
+    }
+  }
+  CHECK(refused == 240);
 }
 
 // Strings placed in the text arena (ApplyOptions::place_text) under every
