@@ -14,6 +14,7 @@
 #ifndef CODESYNC_CORE_ITEM_STRING_H_
 #define CODESYNC_CORE_ITEM_STRING_H_
 
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -130,7 +131,10 @@ class ItemString {
     std::memcpy(&w, buf_, sizeof w);
     return w;
   }
-  void set_aux(uintptr_t w) { std::memcpy(buf_, &w, sizeof w); }
+  void set_aux(uintptr_t w) {
+    assert(size_ == 0);  // empty and inline: else bytes 0-7 are text or the heap block's pointer
+    std::memcpy(buf_, &w, sizeof w);
+  }
 
   friend bool operator==(const ItemString& a, std::string_view b) { return std::string_view(a) == b; }
   friend bool operator!=(const ItemString& a, std::string_view b) { return !(a == b); }
