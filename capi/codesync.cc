@@ -78,7 +78,7 @@ Branch* NestedOf(const codesync::Item* item, TypeRef ref) {
     SetError(CODESYNC_ERR_OUT_OF_RANGE, "no such entry");
     return nullptr;
   }
-  if (item->kind != codesync::ContentKind::kType || !item->type() || item->type()->ref != ref) {
+  if (!item->type() || item->type()->ref != ref) {
     SetError(CODESYNC_ERR_TYPE_MISMATCH, "entry holds another kind of value");
     return nullptr;
   }

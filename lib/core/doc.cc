@@ -301,7 +301,7 @@ std::optional<uint64_t> Doc::GetMissing(Transaction& t, StructRef& ref) {
     }
   } else if (ref.parent_id.present()) {
     Item* p = store_.Find(ref.parent_id.id);
-    if (p && p->kind == ContentKind::kType && p->type()) item->parent = p->type();
+    if (p && p->type()) item->parent = p->type();
   } else {
     item->parent = *Root(*ref.parent_root, TypeRef::kUnknown);
   }
@@ -668,7 +668,7 @@ Item* Doc::DeleteInRun(Transaction& t, Item* run, uint64_t from, uint64_t to) {
 }
 
 void Doc::DeleteItem(Transaction& t, Item* first) {
-  if (first->kind != ContentKind::kType || !first->type()) {
+  if (!first->type()) {
     if (!first->deleted) MarkDeleted(t, first);
     return;
   }
@@ -681,7 +681,7 @@ void Doc::DeleteItem(Transaction& t, Item* first) {
     work.pop_back();
     if (item->deleted) continue;
     MarkDeleted(t, item);
-    if (item->kind != ContentKind::kType || !item->type()) continue;
+    if (!item->type()) continue;
     Branch* b = item->type();
     auto visit = [&](Item* c) {
       if (!c->deleted) {
@@ -712,7 +712,7 @@ void Doc::GcItem(Item* first, bool parent_gcd) {
     auto [item, gcd] = work.back();
     work.pop_back();
     if (item->is_gc() || !item->deleted) continue;
-    if (item->kind == ContentKind::kType && item->type()) {
+    if (item->type()) {
       Branch* b = item->type();
       for (Item* c = b->start; c; c = c->right) work.push_back({c, true});
       for (auto& [key, c] : b->map) {

@@ -235,7 +235,7 @@ AbsolutePosition ToAbsolute(Doc& doc, const RelativePosition& pos) {
     if (store.State(pos.type.id.client) <= pos.type.id.clock) return abs;
     uint64_t diff = 0;
     Item* item = FollowRedone(doc, pos.type.id, &diff);
-    if (!item || item->kind != ContentKind::kType || !item->type()) return abs;
+    if (!item || !item->type()) return abs;
     type = item->type();
   } else {
     return abs;

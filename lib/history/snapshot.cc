@@ -325,7 +325,7 @@ absl::Status RestoreBranch(Doc& doc, Branch* b, const Snapshot& s, int depth);
 
 // Restores the nested types that exist both now and at the snapshot.
 absl::Status RestoreNested(Doc& doc, const Item& item, const Snapshot& s, int depth) {
-  if (item.kind != ContentKind::kType || !item.type() || item.deleted) return absl::OkStatus();
+  if (!item.type() || item.deleted) return absl::OkStatus();
   return RestoreBranch(doc, item.type(), s, depth + 1);
 }
 

@@ -189,7 +189,7 @@ void AppendXml(const Branch& b, std::string& out);
 void AppendXmlChildren(const Branch& b, std::string& out) {
   for (const Item* n = b.start; n; n = n->right) {
     if (n->deleted) continue;
-    if (n->kind == ContentKind::kType && n->type()) {
+    if (n->type()) {
       AppendXml(*n->type(), out);
     } else if (n->kind == ContentKind::kString) {
       out += n->str;

@@ -49,7 +49,6 @@ absl::StatusOr<Cut> Locate(const Branch& b, Unit u, uint64_t index) {
   return Cut{item, *clock};
 }
 
-
 Item* ApplyCut(Doc& doc, Transaction& t, const Cut& c) {
   if (!c.item) return nullptr;
   if (c.cut < c.item->length) doc.SplitItem(t, c.item, c.cut);
@@ -152,8 +151,9 @@ Item* NewFormat(Doc& doc, std::string_view key, const Any& value) {
   Item* f = doc.NewItem();
   f->kind = ContentKind::kFormat;
   f->length = 1;
-  f->mutable_extra().key = std::string(key);
-  f->extra()->value = value;
+  ContentExtra& e = f->mutable_extra();
+  e.key = std::string(key);
+  e.value = value;
   return f;
 }
 
