@@ -53,7 +53,6 @@ Any NormalizeDocOptions(const Any& opts) {
   return Any::MakeObject(std::move(out));
 }
 
-
 // A decoded string's bytes: inline, or (place) referring to the wire until
 // DecodeUpdateInto copies them into the document's text arena, or a heap block.
 template <bool kPlace>
@@ -1571,7 +1570,8 @@ absl::Status ApplyUpdate(Doc& doc, const uint8_t* data, size_t len, std::optiona
     } else {
       st = DecodeInto<false>(data, len, doc.interner(), &doc, u);
     }
-  }  if (!st.ok()) {
+  }
+  if (!st.ok()) {
     u.FreeItems(&doc);
     std::vector<uint64_t>().swap(u.load_clocks);
     doc.ReturnUpdateScratch(std::move(scratch));
